@@ -1,0 +1,23 @@
+# The two commands a newcomer needs (see README.md):
+#   make reproduce   check the articles, (later: build the dataset, reproduce the baselines)
+#   make test        run the whole test suite
+# Both create .venv with the pinned versions in requirements/constraints.txt first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.frontline-installed
+
+.PHONY: install reproduce test
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[studio,test]'
+	touch $(STAMP)
+
+reproduce: $(STAMP)
+	$(BIN)/frontline reproduce
+
+test: $(STAMP)
+	$(BIN)/python -m pytest

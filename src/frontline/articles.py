@@ -1,0 +1,256 @@
+"""The articles: byte-exact texts under ``seeds/texts/`` and one manifest, ``seeds/manifest.json``.
+
+Layout::
+
+    seeds/manifest.json          {"articles": [ {metadata of one article}, ... ]}, sorted by id
+    seeds/texts/<id>.txt         the article text, UTF-8, exactly as published
+
+Texts are never edited: every annotation is a character offset into them, and each
+manifest entry carries the SHA-256 of the text's UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+TEXTS = "texts"
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+
+
+class ArticleError(ValueError):
+    """One or more articles are invalid; ``problems`` lists each, naming the article."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article and its metadata (everything but ``text`` is stored in the manifest)."""
+
+    id: str
+    title: str
+    date: str  # ISO 8601 date of the article's dateline, YYYY-MM-DD
+    url: str  # "" where the article has no public URL
+    license: str
+    attribution: str
+    source: str  # where the text was taken from (corpus, repository, commit, path)
+    topic: str
+    sha256: str
+    text: str
+
+    def metadata(self) -> dict[str, str]:
+        """The manifest entry: every field but the text, plus the text file's path."""
+        entry = {k: v for k, v in asdict(self).items() if k != "text"}
+        entry["file"] = f"{TEXTS}/{self.id}.txt"
+        return entry
+
+
+METADATA_FIELDS = tuple(f.name for f in fields(Article) if f.name != "text")
+
+
+def sha256_text(text: str) -> str:
+    """SHA-256 (hex) of the UTF-8 bytes of ``text``."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def make_article(text: str, **metadata: str) -> Article:
+    """Build an :class:`Article`; ``sha256`` is computed unless given (then it is checked later)."""
+    unknown = sorted(set(metadata) - set(METADATA_FIELDS))
+    if unknown:
+        raise ArticleError([f"article {metadata.get('id', '?')!r}: unknown field(s) {unknown}"])
+    values = {name: "" for name in METADATA_FIELDS}
+    values.update({k: str(v) for k, v in metadata.items()})
+    values["sha256"] = values["sha256"] or sha256_text(text)
+    return Article(text=text, **values)
+
+
+def article_problems(article: Article) -> list[str]:
+    """Everything wrong with one article on its own (no cross-article checks)."""
+    name = f"article {article.id!r}"
+    problems = []
+    if not _ID.match(article.id):
+        problems.append(f"{name}: id must match {_ID.pattern}")
+    for required in ("title", "date", "license"):
+        if not getattr(article, required).strip():
+            problems.append(f"{name}: {required} is empty")
+    if not (article.url or article.source):
+        problems.append(f"{name}: needs a url or a source")
+    try:
+        dt.date.fromisoformat(article.date)
+    except ValueError:
+        problems.append(f"{name}: date {article.date!r} is not YYYY-MM-DD")
+    if not article.text.strip():
+        problems.append(f"{name}: text is empty")
+    actual = sha256_text(article.text)
+    if article.sha256 != actual:
+        problems.append(f"{name}: sha256 mismatch: manifest says {article.sha256}, text has {actual}")
+    return problems
+
+
+def collection_problems(articles: Iterable[Article]) -> list[str]:
+    """Problems of each article plus duplicate ids and duplicate texts."""
+    problems: list[str] = []
+    seen_ids: dict[str, int] = {}
+    seen_texts: dict[str, str] = {}
+    for article in articles:
+        problems += article_problems(article)
+        seen_ids[article.id] = seen_ids.get(article.id, 0) + 1
+        if seen_ids[article.id] == 2:
+            problems.append(f"article {article.id!r}: duplicate id")
+        other = seen_texts.setdefault(article.sha256, article.id)
+        if other != article.id:
+            problems.append(f"article {article.id!r}: same text as article {other!r}")
+    return problems
+
+
+def _read_text(path: Path, article_id: str) -> tuple[str | None, str | None]:
+    """Return ``(text, problem)``; the text is decoded as strict UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, f"article {article_id!r}: text file {path} is missing"
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"article {article_id!r}: {path} is not UTF-8 ({exc.reason} at byte {exc.start})"
+
+
+def _read_manifest(seeds: Path) -> list[dict[str, str]]:
+    path = seeds / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArticleError([f"{path} is missing"]) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArticleError([f"{path} is not valid JSON: {exc}"]) from None
+    entries = raw.get("articles") if isinstance(raw, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ArticleError([f"{path}: expected {{\"articles\": [ {{...}}, ... ]}}"])
+    return entries
+
+
+def load_articles(seeds: Path) -> list[Article]:
+    """Read and check every article; raise :class:`ArticleError` listing all problems."""
+    articles, problems = [], []
+    listed = set()
+    for index, entry in enumerate(_read_manifest(seeds)):
+        article_id = str(entry.get("id", f"#{index}"))
+        missing = [f for f in (*METADATA_FIELDS, "file") if f not in entry]
+        extra = sorted(set(entry) - {*METADATA_FIELDS, "file"})
+        if missing or extra:
+            problems.append(f"article {article_id!r}: manifest entry missing {missing}, unknown {extra}")
+            continue
+        if entry["file"] != f"{TEXTS}/{article_id}.txt":
+            problems.append(f"article {article_id!r}: file must be {TEXTS}/{article_id}.txt, not {entry['file']!r}")
+            continue
+        listed.add(entry["file"])
+        text, problem = _read_text(seeds / entry["file"], article_id)
+        if problem:
+            problems.append(problem)
+            continue
+        articles.append(make_article(text, **{k: entry[k] for k in METADATA_FIELDS}))
+    problems += collection_problems(articles)
+    problems += [f"{TEXTS}/{p.name} is not listed in {MANIFEST}"
+                 for p in sorted((seeds / TEXTS).glob("*")) if f"{TEXTS}/{p.name}" not in listed]
+    if [a.id for a in articles] != sorted(a.id for a in articles):
+        problems.append(f"{MANIFEST}: articles are not sorted by id")
+    if problems:
+        raise ArticleError(problems)
+    return articles
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def manifest_bytes(articles: Iterable[Article]) -> bytes:
+    """The manifest for ``articles``: sorted by id, stable formatting."""
+    entries = [a.metadata() for a in sorted(articles, key=lambda a: a.id)]
+    return (json.dumps({"articles": entries}, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def add_articles(seeds: Path, new: Sequence[Article]) -> list[Article]:
+    """Add ``new`` articles to ``seeds`` (creating it if needed) and return the full list.
+
+    All checks run before anything is written; an article whose id or text is already
+    present is refused. Texts are written first, the manifest last, each atomically; on a
+    failure the texts written so far are removed, so the collection is never half-updated.
+    """
+    existing = load_articles(seeds) if (seeds / MANIFEST).exists() else []
+    problems = collection_problems([*existing, *new])
+    if problems:
+        raise ArticleError(problems)
+    written: list[Path] = []
+    try:
+        for article in new:
+            path = seeds / TEXTS / f"{article.id}.txt"
+            _atomic_write(path, article.text.encode("utf-8"))
+            written.append(path)
+        _atomic_write(seeds / MANIFEST, manifest_bytes([*existing, *new]))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return sorted([*existing, *new], key=lambda a: a.id)
+
+
+def read_jsonl(path: Path) -> list[Article]:
+    """Articles from a JSONL file: one object per line with ``text`` and metadata fields.
+
+    Fields outside the manifest's are ignored, except that ``source_corpus``,
+    ``source_repo``, ``source_commit`` and ``source_path`` are joined into ``source``.
+    """
+    articles, problems = [], []
+    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            problems.append(f"{where}: not a JSON line in UTF-8: {exc}")
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("text"), str):
+            problems.append(f"{where}: expected an object with a string 'text'")
+            continue
+        metadata = {k: str(record[k]) for k in METADATA_FIELDS if k in record}
+        if not metadata.get("source"):
+            metadata["source"] = _source_of(record)
+        articles.append(make_article(record["text"], **metadata))
+    if problems:
+        raise ArticleError(problems)
+    return articles
+
+
+def _source_of(record: dict[str, object]) -> str:
+    corpus, repo = record.get("source_corpus", ""), record.get("source_repo", "")
+    commit, path = record.get("source_commit", ""), record.get("source_path", "")
+    where = f"{repo}@{commit}: {path}" if repo else ""
+    return "; ".join(str(part) for part in (corpus, where) if part)
+
+
+def read_plain(path: Path, **metadata: str) -> Article:
+    """An article from a plain UTF-8 text file; its id defaults to the file name stem."""
+    text, problem = _read_text(path, metadata.get("id") or path.stem)
+    if problem:
+        raise ArticleError([problem])
+    metadata.setdefault("id", path.stem)
+    return make_article(text, **metadata)

@@ -1,0 +1,75 @@
+"""Tokenization and sentence splitting, defined once for the whole project.
+
+A blank spaCy English pipeline (its rule-based tokenizer, no trained model) plus two
+rule components:
+
+* ``frontline_paragraphs``: a line break always ends a sentence (articles keep their
+  paragraphs, datelines and subheadings on lines of their own);
+* ``sentencizer``: spaCy's punctuation-based splitter. Abbreviations that spaCy's English
+  tokenizer keeps whole ("U.S.", "Gen.", "Dr.", "Jan."), and the military titles in
+  :data:`ABBREVIATIONS`, are single tokens, so they never end a sentence.
+
+The result depends only on the spaCy version pinned in ``requirements/constraints.txt``.
+Sentences are returned as character spans ``(start, end)``, end exclusive, with the
+whitespace between sentences left out.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import spacy
+from spacy.language import Language
+from spacy.symbols import ORTH
+from spacy.tokens import Doc
+
+PIPELINE = ("sentencizer", "frontline_paragraphs")
+
+#: Title abbreviations spaCy's English tokenizer would split ("Lt." -> "Lt" "."), which
+#: would then end a sentence in "said Lt. Nate Christensen". Kept whole as special cases.
+ABBREVIATIONS = ("Lt.", "Col.", "Sgt.", "Maj.", "Capt.", "Brig.", "Cpl.", "Pvt.", "Lieut.",
+                 "Cmdr.", "Pres.")
+
+
+@Language.component("frontline_paragraphs")
+def _paragraph_breaks(doc: Doc) -> Doc:
+    """Start a sentence after every whitespace token that holds a line break."""
+    for token in doc[:-1]:
+        if token.is_space and "\n" in token.text:
+            doc[token.i + 1].is_sent_start = True
+    return doc
+
+
+@lru_cache(maxsize=1)
+def nlp() -> Language:
+    """The project's shared pipeline (built once per process)."""
+    pipeline = spacy.blank("en")
+    for abbreviation in ABBREVIATIONS:
+        pipeline.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
+    for name in PIPELINE:
+        pipeline.add_pipe(name)
+    return pipeline
+
+
+def parse(text: str) -> Doc:
+    """Tokenize and sentence-split ``text``."""
+    return nlp()(text)
+
+
+def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
+    """Character spans of the sentences of ``doc``, whitespace-only tokens stripped.
+
+    >>> sentence_spans(parse("Troops left Basra.\\nRebels held it."))
+    [(0, 18), (19, 34)]
+    """
+    spans = []
+    for sent in doc.sents:
+        words = [t for t in sent if not t.is_space]
+        if words:
+            spans.append((words[0].idx, words[-1].idx + len(words[-1].text)))
+    return spans
+
+
+def word_tokens(doc: Doc) -> list[tuple[str, int, int]]:
+    """``(text, start, end)`` of every token that is not whitespace."""
+    return [(t.text, t.idx, t.idx + len(t.text)) for t in doc if not t.is_space]

@@ -1,0 +1,29 @@
+import pytest
+
+from frontline.text import parse, sentence_spans, word_tokens
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Troops left Basra.\nRebels held it.", [(0, 18), (19, 34)]),
+    # abbreviations do not end sentences
+    ("Aid came from the U.S. army. It helped.", [(0, 28), (29, 39)]),
+    ('"It is calm," said Lt. Nate Christensen.', [(0, 40)]),
+    ("Gen. Petraeus spoke.", [(0, 20)]),
+    # a line break always ends a sentence, also without punctuation (datelines, headings)
+    ("Sunday, October 25, 2009\n\nBombs hit Baghdad.", [(0, 24), (26, 44)]),
+])
+def test_sentence_spans(text, expected):
+    assert sentence_spans(parse(text)) == expected
+
+
+def test_word_tokens_offsets_match_text():
+    text = "Tehran’s support\n\nfor Assad"
+    tokens = word_tokens(parse(text))
+    assert tokens == [("Tehran", 0, 6), ("’s", 6, 8), ("support", 9, 16), ("for", 18, 21),
+                      ("Assad", 22, 27)]
+    assert all(text[s:e] == t for t, s, e in tokens)
+
+
+def test_parse_is_deterministic():
+    text = "Rebels took Aleppo. Government forces fled to Hama."
+    assert [t.text for t in parse(text)] == [t.text for t in parse(text)]
