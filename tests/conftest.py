@@ -24,3 +24,27 @@ def empty_project(tmp_path: Path) -> Project:
     (tmp_path / "annotation").mkdir()
     shutil.copy(REPO / "annotation" / "scheme.toml", tmp_path / "annotation" / "scheme.toml")
     return Project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real Label Studio server: fresh SQLite data dir, free port on 127.0.0.1."""
+    import os
+
+    from frontline import studio
+
+    state = tmp_path_factory.mktemp("studio")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTLINE_LS_")}
+    server = studio.start(state, port=studio.free_port(), env=env)
+    try:
+        yield server
+    finally:
+        studio.stop(state)
+
+
+@pytest.fixture(scope="session")
+def ls(studio_server):
+    """An SDK client of the test server, with the admin token."""
+    from frontline import labelstudio, studio
+
+    return labelstudio.connect(studio_server.url, studio.api_token(studio_server.state, env={}))

@@ -49,14 +49,14 @@ def test_same_text_under_another_id_is_refused(tmp_path):
 
 def test_failed_write_leaves_no_half_written_files(tmp_path, monkeypatch):
     import frontline.articles as mod
-    real = mod._atomic_write
+    real = mod.atomic_write
 
     def fail_on_manifest(path: Path, data: bytes) -> None:
         if path.name == "manifest.json":
             raise OSError("disk full")
         real(path, data)
 
-    monkeypatch.setattr(mod, "_atomic_write", fail_on_manifest)
+    monkeypatch.setattr(mod, "atomic_write", fail_on_manifest)
     with pytest.raises(OSError, match="disk full"):
         add_articles(tmp_path, [art("a"), art("b", "Second.")])
     assert list((tmp_path / "texts").iterdir()) == []

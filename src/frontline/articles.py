@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+
+from frontline.files import atomic_write
 
 MANIFEST = "manifest.json"
 TEXTS = "texts"
@@ -170,19 +170,6 @@ def load_articles(seeds: Path) -> list[Article]:
     return articles
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def manifest_bytes(articles: Iterable[Article]) -> bytes:
     """The manifest for ``articles``: sorted by id, stable formatting."""
     entries = [a.metadata() for a in sorted(articles, key=lambda a: a.id)]
@@ -204,9 +191,9 @@ def add_articles(seeds: Path, new: Sequence[Article]) -> list[Article]:
     try:
         for article in new:
             path = seeds / TEXTS / f"{article.id}.txt"
-            _atomic_write(path, article.text.encode("utf-8"))
+            atomic_write(path, article.text.encode("utf-8"))
             written.append(path)
-        _atomic_write(seeds / MANIFEST, manifest_bytes([*existing, *new]))
+        atomic_write(seeds / MANIFEST, manifest_bytes([*existing, *new]))
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)

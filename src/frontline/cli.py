@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -15,12 +16,17 @@ from pathlib import Path
 from tqdm import tqdm
 
 from frontline import __version__
+from frontline import exports, labelstudio, studio
 from frontline.articles import ArticleError, Article, add_articles, load_articles, read_jsonl, read_plain
+from frontline.documents import to_result
 from frontline.labelconfig import label_config
+from frontline.lexicon import Lexicon
 from frontline.paths import Project, ProjectNotFound, find_project
 from frontline.scheme import SchemeError, load_scheme
 from frontline.stats import count_article, summary_table
+from frontline.tasks import tasks_json
 from frontline.text import parse, sentence_spans
+from frontline.validate import ExportInvalid, export_problems
 
 
 class CommandError(RuntimeError):
@@ -104,6 +110,119 @@ def cmd_scheme_show(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- Label Studio ---------------------------------------------------------------------
+
+def cmd_studio_start(project: Project, args: argparse.Namespace) -> int:
+    server = studio.start(project.state, port=args.port)
+    creds = studio.credentials(project.state)
+    print(f"Label Studio is up at {server.url} (pid {server.pid}, data in {project.state / 'studio'})")
+    print(f"log in as {creds.username}; the password is ${studio.ENV_PASSWORD} or in "
+          f"{project.state / 'credentials.json'}")
+    print(f"the other commands reach it with: export {studio.ENV_URL}={server.url}")
+    return 0
+
+
+def cmd_studio_stop(project: Project, args: argparse.Namespace) -> int:
+    server = studio.stop(project.state)
+    print(f"stopped Label Studio (pid {server.pid})" if server else "no Label Studio server of ours is running")
+    return 0
+
+
+def cmd_studio_status(project: Project, args: argparse.Namespace) -> int:
+    server = studio.running(project.state)
+    if server is None:
+        print("no Label Studio server of ours is running")
+        return 1
+    print(f"{server.url} (pid {server.pid}) is {'up' if studio.is_up(server.url) else 'not answering'}")
+    return 0
+
+
+def cmd_tasks(project: Project, args: argparse.Namespace) -> int:
+    text = tasks_json(load_articles(project.seeds))
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    return 0
+
+
+def _client(project: Project, args: argparse.Namespace):
+    url = args.url or os.environ.get(studio.ENV_URL) or f"http://127.0.0.1:{studio.DEFAULT_PORT}"
+    if not studio.is_up(url):
+        raise CommandError(f"no Label Studio answers at {url}: start one with `frontline studio start` "
+                           f"or pass --url / set {studio.ENV_URL}")
+    try:
+        return labelstudio.connect(url, studio.api_token(project.state))
+    except studio.StudioError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _predictor(project: Project, name: str | None, scheme) -> labelstudio.Predict | None:
+    if name in (None, "none"):
+        return None
+    if name != "lexicon":
+        raise CommandError(f"unknown model {name!r}: choose lexicon or none")
+    gold_path = project.gold_export
+    if not gold_path.exists():
+        raise CommandError(f"the lexicon model is built from the gold, and {gold_path} does not exist yet")
+    articles = load_articles(project.seeds)
+    documents, _ = exports.gold_documents(exports.read_valid_export(gold_path, articles, scheme))
+    lexicon = Lexicon(documents, scheme.entity_names)
+
+    def predict(article: Article):
+        return lexicon.version, to_result(lexicon.predict(article.id, article.text))
+
+    return predict
+
+
+def cmd_push(project: Project, args: argparse.Namespace) -> int:
+    scheme = load_scheme(project.scheme)
+    articles = load_articles(project.seeds)
+    predict = _predictor(project, args.predictions, scheme)
+    report = labelstudio.push(_client(project, args), articles, scheme, title=args.project,
+                              predict=predict, batch_size=args.batch_size, force=args.force,
+                              progress=not args.quiet)
+    print(f"project {args.project!r} (id {report.project_id}): "
+          f"{'created' if report.created else 'found'}, config "
+          f"{'updated' if report.config_updated else 'unchanged'}, {len(report.imported)} task(s) imported")
+    for doc_id in report.duplicates:
+        print(f"warning: the project has more than one task for doc {doc_id}", file=sys.stderr)
+    return 0
+
+
+def cmd_pull(project: Project, args: argparse.Namespace) -> int:
+    scheme = load_scheme(project.scheme)
+    articles = load_articles(project.seeds)
+    tasks = labelstudio.pull(_client(project, args), args.project)
+    problems = export_problems(tasks, {a.id: a for a in articles}, scheme)
+    if problems:
+        raise ExportInvalid(f"project {args.project!r}", problems)
+    output = Path(args.output) if args.output else project.gold_export
+    changed = exports.write_export(output, tasks, force=args.force)
+    total = sum(exports.annotation_counts(tasks).values())
+    print(f"{'wrote' if changed else 'unchanged:'} {output}: {len(tasks)} task(s), {total} annotation(s)")
+    return 0
+
+
+def cmd_validate(project: Project, args: argparse.Namespace) -> int:
+    scheme = load_scheme(project.scheme)
+    articles = load_articles(project.seeds)
+    paths = [Path(p) for p in args.files] or sorted(project.exports.glob("*.json"))
+    if not paths:
+        raise CommandError(f"no export files given and none in {project.exports}")
+    problems = []
+    for path in paths:
+        try:
+            tasks = exports.read_valid_export(path, articles, scheme)
+            print(f"{path}: {len(tasks)} task(s) OK")
+        except ExportInvalid as exc:
+            problems += exc.problems
+    if problems:
+        raise CommandError(f"{len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+    return 0
+
+
 # --- the main job ---------------------------------------------------------------------
 
 def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
@@ -169,6 +288,50 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="fail if the committed config is out of date")
     _add(scheme_steps, "show", cmd_scheme_show, "print labels and IOB2 tags", "frontline scheme show")
 
+    studio_parser = steps.add_parser("studio", help="a local Label Studio server (SQLite, 127.0.0.1)",
+                                     description="A local Label Studio server (SQLite, 127.0.0.1).")
+    studio_steps = studio_parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    _add(studio_steps, "start", cmd_studio_start,
+         "start Label Studio, create the admin user and token, wait until it answers",
+         "frontline studio start --port 8080").add_argument(
+        "--port", type=int, default=studio.DEFAULT_PORT, help="port on 127.0.0.1 (default %(default)s)")
+    _add(studio_steps, "stop", cmd_studio_stop, "stop the server `studio start` started",
+         "frontline studio stop")
+    _add(studio_steps, "status", cmd_studio_status, "say whether our server runs and answers",
+         "frontline studio status")
+
+    tasks = _add(steps, "tasks", cmd_tasks, "write every article as a Label Studio task (stable JSON)",
+                 "frontline tasks -o tasks.json")
+    tasks.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
+
+    def server_options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
+                            f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from "
+                            f"${studio.ENV_TOKEN} or the local server's credentials file")
+        parser.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
+                            help="project title (default %(default)r)")
+        parser.add_argument("--force", action="store_true",
+                            help="go ahead even if annotations would be orphaned or lost")
+
+    push = _add(steps, "push", cmd_push,
+                "create or update the Label Studio project and import the articles it lacks",
+                "frontline push --predictions lexicon")
+    server_options(push)
+    push.add_argument("--predictions", metavar="MODEL", help="attach pre-annotations: lexicon or none")
+    push.add_argument("--batch-size", type=int, default=labelstudio.BATCH_SIZE,
+                      help="tasks per import request (default %(default)s)")
+
+    pull = _add(steps, "pull", cmd_pull,
+                "export the project (full JSON), validate it and write annotation/exports/",
+                "frontline pull")
+    server_options(pull)
+    pull.add_argument("-o", "--output", help="export file (default annotation/exports/frontline-gold.json)")
+
+    validate = _add(steps, "validate", cmd_validate,
+                    "check export files against the articles and the scheme; list every problem",
+                    "frontline validate annotation/exports/frontline-gold.json")
+    validate.add_argument("files", nargs="*", metavar="FILE", help="export files (default: annotation/exports/*.json)")
+
     _add(steps, "reproduce", cmd_reproduce,
          "the main job: check the articles and the label config, print corpus statistics",
          "frontline reproduce")
@@ -179,7 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(find_project(args.root), args)
-    except (ArticleError, CommandError, ProjectNotFound, SchemeError) as exc:
+    except (ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
+            ProjectNotFound, SchemeError, studio.StudioError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"frontline: error: {problems[0]}" if len(problems) == 1 else
               "frontline: error: {} problems:\n".format(len(problems))

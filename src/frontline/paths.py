@@ -41,6 +41,15 @@ class Project:
         return self.annotation / "label_config.xml"
 
     @property
+    def exports(self) -> Path:
+        return self.annotation / "exports"
+
+    @property
+    def gold_export(self) -> Path:
+        """The committed export of the gold project."""
+        return self.exports / "frontline-gold.json"
+
+    @property
     def corpus(self) -> Path:
         return self.root / "corpus"
 

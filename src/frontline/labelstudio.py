@@ -1,0 +1,183 @@
+"""Keeping a Label Studio project in sync with the articles, through label-studio-sdk 2.x.
+
+* :func:`push` creates the project (found by title) if needed, applies the labeling
+  config generated from the scheme, and imports the articles that have no task yet,
+  in batches, optionally with model predictions. Re-running it is a no-op; a push that
+  was interrupted resumes where it stopped, because tasks are matched by ``doc_id``.
+* :func:`pull` takes a full JSON export snapshot (predictions included in full).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from label_studio_sdk import LabelStudio
+from tqdm import tqdm
+
+from frontline.articles import Article
+from frontline.documents import to_result
+from frontline.labelconfig import label_config
+from frontline.scheme import Scheme
+from frontline.tasks import task_data
+
+DEFAULT_TITLE = "Frontline gold"
+BATCH_SIZE = 20
+
+
+class SyncError(RuntimeError):
+    """The project cannot be brought in sync without losing something."""
+
+
+Predict = Callable[[Article], tuple[str, list[dict[str, Any]]]]
+"""A pre-annotation model: article -> (model_version, Label Studio result)."""
+
+
+def connect(url: str, token: str) -> LabelStudio:
+    return LabelStudio(base_url=url, api_key=token, timeout=900, max_retries=0)
+
+
+def find_project(ls: LabelStudio, title: str) -> Any | None:
+    """The one project called ``title``, or None; more than one is an error."""
+    matches = [p for p in ls.projects.list(title=title) if p.title == title]
+    if len(matches) > 1:
+        raise SyncError(f"{len(matches)} projects are titled {title!r} (ids "
+                        f"{', '.join(str(p.id) for p in matches)}): rename all but one")
+    return matches[0] if matches else None
+
+
+def labels_in_use(tasks: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """Label -> the annotations that use it ("doc X task N annotation M")."""
+    used: dict[str, list[str]] = {}
+    for task in tasks:
+        for ann in task.get("annotations", []):
+            where = f"doc {task['data'].get('doc_id')} task {task['id']} annotation {ann['id']}"
+            for item in ann.get("result", []):
+                labels = item.get("labels") or item.get("value", {}).get("labels") or []
+                for label in labels:
+                    used.setdefault(label, []).append(where)
+    return used
+
+
+def orphans(tasks: Iterable[dict[str, Any]], scheme: Scheme) -> list[str]:
+    """Annotations that would use a label the scheme no longer has."""
+    known = {*scheme.entity_names, *scheme.relation_names}
+    return [f"{where}: label {label!r}" for label, places in sorted(labels_in_use(tasks).items())
+            if label not in known for where in sorted(set(places))]
+
+
+def existing_doc_ids(ls: LabelStudio, project_id: int) -> Counter[str]:
+    """How many tasks the project has for each doc id."""
+    counts: Counter[str] = Counter()
+    for task in ls.tasks.list(project=project_id, fields="all", page_size=500):
+        counts[str((task.data or {}).get("doc_id"))] += 1
+    return counts
+
+
+@dataclass
+class PushReport:
+    project_id: int
+    created: bool = False
+    config_updated: bool = False
+    imported: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+def same_config(a: str, b: str) -> bool:
+    """Whether two labeling configs are the same XML (the server trims whitespace)."""
+    try:
+        return ET.canonicalize(a, strip_text=True) == ET.canonicalize(b, strip_text=True)
+    except ET.ParseError:
+        return False
+
+
+def ensure_project(ls: LabelStudio, title: str, scheme: Scheme, *, force: bool = False) -> tuple[Any, bool, bool]:
+    """Find or create the project and apply the scheme's config; (project, created, updated)."""
+    config = label_config(scheme)
+    project = find_project(ls, title)
+    if project is None:
+        project = ls.projects.create(title=title, label_config=config,
+                                     description=f"Frontline annotation, scheme {scheme.version}")
+        return project, True, False
+    if same_config(ls.projects.get(id=project.id).label_config or "", config):
+        return project, False, False
+    lost = orphans(ls.projects.exports.as_json(project.id), scheme)
+    if lost and not force:
+        raise SyncError("the new labeling config would orphan annotations (use --force to apply it "
+                        "anyway):\n" + "\n".join(f"  - {x}" for x in lost))
+    ls.projects.update(id=project.id, label_config=config)
+    return project, False, True
+
+
+def task_payload(article: Article, predict: Predict | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"data": task_data(article)}
+    if predict is not None:
+        version, result = predict(article)
+        payload["predictions"] = [{"model_version": version, "result": result}]
+    return payload
+
+
+def push(ls: LabelStudio, articles: Sequence[Article], scheme: Scheme, *, title: str = DEFAULT_TITLE,
+         predict: Predict | None = None, batch_size: int = BATCH_SIZE, force: bool = False,
+         progress: bool = True) -> PushReport:
+    """Bring the project in sync: config from the scheme, one task per article."""
+    project, created, updated = ensure_project(ls, title, scheme, force=force)
+    report = PushReport(project.id, created, updated)
+    present = existing_doc_ids(ls, project.id)
+    report.duplicates = sorted(d for d, n in present.items() if n > 1)
+    todo = [a for a in sorted(articles, key=lambda a: a.id) if a.id not in present]
+    with tqdm(total=len(todo), desc="importing", unit="task", disable=not progress) as bar:
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            ls.projects.import_tasks(id=project.id, request=[task_payload(a, predict) for a in batch],
+                                     return_task_ids=True)
+            report.imported += [a.id for a in batch]
+            bar.update(len(batch))
+    return report
+
+
+def export_snapshot(ls: LabelStudio, project_id: int, timeout: float = 600.0) -> list[dict[str, Any]]:
+    """Every task of the project in Label Studio's full JSON, predictions and annotators in full."""
+    snapshot = ls.projects.exports.create(
+        project_id, title="frontline pull",
+        serialization_options={"predictions": {"only_id": False},
+                               "annotations__completed_by": {"only_id": False}},
+        task_filter_options={"only_with_annotations": False})
+    deadline = time.monotonic() + timeout
+    while snapshot.status != "completed":
+        if snapshot.status == "failed" or time.monotonic() > deadline:
+            raise SyncError(f"export snapshot {snapshot.id} of project {project_id}: {snapshot.status}")
+        time.sleep(0.5)
+        snapshot = ls.projects.exports.get(id=project_id, export_pk=snapshot.id)
+    data = b"".join(ls.projects.exports.download(id=project_id, export_pk=snapshot.id, export_type="JSON"))
+    ls.projects.exports.delete(id=project_id, export_pk=snapshot.id)
+    return json.loads(data)
+
+
+def pull(ls: LabelStudio, title: str = DEFAULT_TITLE) -> list[dict[str, Any]]:
+    """The full export of the project called ``title``."""
+    project = find_project(ls, title)
+    if project is None:
+        raise SyncError(f"no project titled {title!r} on the server")
+    return export_snapshot(ls, project.id)
+
+
+def annotator(ls: LabelStudio, email: str, password: str) -> int:
+    """The user id of annotator ``email``, creating the account if needed."""
+    for user in ls.users.list():
+        if user.email == email:
+            return user.id
+    return ls.users.create(username=email.split("@")[0], email=email, password=password).id
+
+
+def annotate(ls: LabelStudio, task_id: int, doc: Any, *, user_id: int, ground_truth: bool,
+             lead_time: float | None = None) -> int:
+    """Save ``doc`` (a :class:`~frontline.documents.Document`) as an annotation of ``user_id``."""
+    created = ls.annotations.create(id=task_id, result=to_result(doc), completed_by=user_id,
+                                    ground_truth=ground_truth, lead_time=lead_time)
+    return created.id

@@ -1,0 +1,201 @@
+"""Validation of Label Studio exports: Label Studio itself accepts malformed results.
+
+Every problem names the doc id, task id, annotation (or prediction) id and region id
+and says what is wrong. Nothing downstream (build, agreement, gold) reads an export that
+has problems: it is refused whole, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from frontline.articles import Article, sha256_text
+from frontline.labelconfig import FROM_NAME, TO_NAME
+from frontline.scheme import Scheme
+from frontline.text import parse, sentence_spans
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an export, and where."""
+
+    doc_id: str
+    task_id: object
+    where: str  # "annotation 12", "prediction 3" or "task"
+    region: str  # region id, "" for the task or annotation as a whole
+    message: str
+
+    def __str__(self) -> str:
+        region = f" region {self.region}" if self.region else ""
+        return f"doc {self.doc_id} task {self.task_id} {self.where}{region}: {self.message}"
+
+
+class ExportInvalid(ValueError):
+    """An export has problems; ``problems`` lists them all."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]):
+        self.problems = [f"{source}: {p}" for p in problems]
+        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(self.problems))
+
+
+def _sentence_index(text: str) -> tuple[list[int], list[int]]:
+    spans = sentence_spans(parse(text))
+    return [s for s, _ in spans], [e for _, e in spans]
+
+
+def _sentence_of(starts: list[int], ends: list[int], start: int, end: int) -> int | None:
+    """Index of the sentence that contains ``[start, end)``, or None if none does."""
+    i = bisect_right(starts, start) - 1
+    return i if i >= 0 and end <= ends[i] else None
+
+
+def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list[str]:
+    if item.get("from_name") != FROM_NAME or item.get("to_name") != TO_NAME:
+        return [f"from_name/to_name must be {FROM_NAME!r}/{TO_NAME!r}, "
+                f"not {item.get('from_name')!r}/{item.get('to_name')!r}"]
+    value = item.get("value")
+    if not isinstance(value, Mapping):
+        return ["value is missing"]
+    start, end, labels = value.get("start"), value.get("end"), value.get("labels")
+    if not (type(start) is int and type(end) is int):
+        return [f"start/end must be integers, not {start!r}/{end!r}"]
+    problems = []
+    if not 0 <= start < end <= len(text):
+        problems.append(f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty")
+    elif value.get("text") != text[start:end]:
+        problems.append(f"value.text {value.get('text')!r} != text[{start}:{end}] {text[start:end]!r}")
+    if not isinstance(labels, list) or len(labels) != 1:
+        problems.append(f"a span needs exactly one label, has {labels!r}")
+    elif labels[0] not in scheme.entity_names:
+        problems.append(f"unknown entity label {labels[0]!r}")
+    return problems
+
+
+def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, str]]:
+    """``(region id, message)`` for everything wrong in one annotation or prediction result."""
+    if not isinstance(result, list):
+        return [("", f"result must be a list, not {type(result).__name__}")]
+    problems: list[tuple[str, str]] = []
+    ids: set[str] = set()  # every region id seen
+    regions: dict[str, tuple[int, int]] = {}  # the regions whose offsets are usable
+    relations = []
+    for number, item in enumerate(result):
+        if not isinstance(item, Mapping):
+            problems.append(("", f"result item {number} is not an object"))
+        elif item.get("type") == "labels":
+            rid = str(item.get("id", ""))
+            found = _region_problems(item, text, scheme)
+            if not rid:
+                found.append("region has no id")
+            elif rid in regions:
+                found.append("duplicate region id")
+            problems += [(rid, m) for m in found]
+            if rid and rid not in ids:
+                ids.add(rid)
+                if not any(m.startswith(("offsets", "start/end", "from_name", "value is")) for m in found):
+                    regions[rid] = (item["value"]["start"], item["value"]["end"])
+        elif item.get("type") == "relation":
+            relations.append(item)
+        else:
+            problems.append((str(item.get("id", "")), f"unknown result type {item.get('type')!r}"))
+    problems += _overlap_problems(regions)
+    problems += _relation_problems(relations, ids, regions, text, scheme)
+    return problems
+
+
+def _overlap_problems(regions: Mapping[str, tuple[int, int]]) -> list[tuple[str, str]]:
+    problems = []
+    ordered = sorted(regions.items(), key=lambda kv: (kv[1], kv[0]))
+    for (rid_a, (s_a, e_a)), (rid_b, (s_b, e_b)) in zip(ordered, ordered[1:]):
+        if (s_a, e_a) == (s_b, e_b):
+            problems.append((rid_b, f"duplicate span [{s_b}:{e_b}] (also region {rid_a})"))
+        elif s_b < e_a:
+            problems.append((rid_b, f"span [{s_b}:{e_b}] overlaps region {rid_a} [{s_a}:{e_a}]"))
+    return problems
+
+
+def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
+                       regions: Mapping[str, tuple[int, int]], text: str, scheme: Scheme) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    starts, ends = _sentence_index(text) if relations else ([], [])
+    seen = set()
+    for rel in relations:
+        head, tail, labels = rel.get("from_id"), rel.get("to_id"), rel.get("labels")
+        where = f"{head}->{tail}"
+        missing = [r for r in (head, tail) if r not in ids]
+        if missing:
+            problems.append((where, f"relation to missing region(s) {missing}"))
+            continue
+        if head == tail:
+            problems.append((where, "relation from a region to itself"))
+        if rel.get("direction", "right") not in ("right", "left"):
+            problems.append((where, f"relations are directed: direction {rel.get('direction')!r}"))
+        if not isinstance(labels, list) or len(labels) != 1:
+            problems.append((where, f"a relation needs exactly one label, has {labels!r}"))
+        elif labels[0] not in scheme.relation_names:
+            problems.append((where, f"unknown relation label {labels[0]!r}"))
+        elif (head, tail, labels[0]) in seen:
+            problems.append((where, f"duplicate relation {labels[0]}"))
+        else:
+            seen.add((head, tail, labels[0]))
+        if head not in regions or tail not in regions:
+            continue  # the region's own problem is reported already
+        s_head = _sentence_of(starts, ends, *regions[head])
+        s_tail = _sentence_of(starts, ends, *regions[tail])
+        if s_head is None or s_head != s_tail:
+            problems.append((where, f"relation ends lie in different sentences ({s_head} and {s_tail})"))
+    return problems
+
+
+def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) -> list[Problem]:
+    """Every problem of one exported task, its annotations and its predictions."""
+    if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
+        return [Problem("?", "?", "task", "", "not a task object with 'data'")]
+    data, task_id = task["data"], task.get("id", "?")
+    doc_id = str(data.get("doc_id", "?"))
+    text = data.get("text")
+
+    def at(where: str, region: str, message: str) -> Problem:
+        return Problem(doc_id, task_id, where, region, message)
+
+    if not isinstance(text, str):
+        return [at("task", "", "data.text is missing")]
+    article = articles.get(doc_id)
+    if article is None:
+        return [at("task", "", f"no article {doc_id!r} in seeds/")]
+    if sha256_text(text) != article.sha256:
+        return [at("task", "", f"task text (sha256 {sha256_text(text)[:12]}...) no longer matches "
+                              f"the article (sha256 {article.sha256[:12]}...)")]
+    problems = []
+    for kind in ("annotations", "predictions"):
+        items = task.get(kind, [])
+        if not isinstance(items, list):
+            problems.append(at("task", "", f"{kind} must be a list"))
+            continue
+        for item in items:
+            if not isinstance(item, Mapping):
+                problems.append(at("task", "", f"an item of {kind} is not an object"))
+                continue
+            where = f"{kind[:-1]} {item.get('id', '?')}"
+            problems += [at(where, rid, msg) for rid, msg in result_problems(item.get("result"), text, scheme)]
+    return problems
+
+
+def export_problems(tasks: Any, articles: Mapping[str, Article], scheme: Scheme) -> list[Problem]:
+    """Problems of a whole export (a list of tasks), including duplicate tasks of one article."""
+    if not isinstance(tasks, list):
+        return [Problem("?", "?", "task", "", "an export must be a JSON list of tasks")]
+    problems = []
+    seen: dict[str, object] = {}
+    for task in tasks:
+        problems += task_problems(task, articles, scheme)
+        if isinstance(task, Mapping) and isinstance(task.get("data"), Mapping):
+            doc_id = str(task["data"].get("doc_id"))
+            if doc_id in seen:
+                problems.append(Problem(doc_id, task.get("id", "?"), "task", "",
+                                        f"second task for this article (first: task {seen[doc_id]})"))
+            seen.setdefault(doc_id, task.get("id", "?"))
+    return problems

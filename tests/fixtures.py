@@ -1,0 +1,35 @@
+"""Tiny hand-made fixtures whose offsets match their text (checked in test_fixtures)."""
+
+from __future__ import annotations
+
+from frontline.articles import make_article
+from frontline.documents import Document, Entity, Relation
+
+TEXT = "Iran backs Iraqi militias in Syria. Rebels took Aleppo."
+#       0    5     11             26 29   35     42   47    53
+
+ARTICLE = make_article(TEXT, id="tiny", title="Tiny", date="2024-12-01", url="https://example.org/t",
+                       license="CC BY 4.0", attribution="", source="", topic="")
+
+ENTITIES = (
+    Entity(0, 4, "GPE", "Iran", "e1"),
+    Entity(11, 25, "GROUP", "Iraqi militias", "e2"),
+    Entity(29, 34, "GPE", "Syria", "e3"),
+    Entity(36, 42, "GROUP", "Rebels", "e4"),
+    Entity(48, 54, "GPE", "Aleppo", "e5"),
+)
+RELATIONS = (
+    Relation(0, 1, "SUPPORTS"),
+    Relation(1, 2, "LOCATED_IN"),
+    Relation(3, 4, "CONTROLS"),
+)
+DOC = Document("tiny", TEXT, ENTITIES, RELATIONS)
+
+
+def task(result: list, *, annotation_id: int = 1, ground_truth: bool = True, text: str = TEXT,
+         doc_id: str = "tiny") -> dict:
+    """An exported task holding one annotation with ``result``."""
+    return {"id": 7, "data": {"text": text, "doc_id": doc_id},
+            "annotations": [{"id": annotation_id, "result": result, "ground_truth": ground_truth,
+                             "was_cancelled": False}],
+            "predictions": []}

@@ -1,0 +1,71 @@
+import json
+
+import pytest
+from fixtures import ARTICLE, DOC, task
+
+from frontline.documents import to_result
+from frontline.exports import (ExportError, dumps, gold_documents, losses, read_export,
+                               read_valid_export, write_export)
+from frontline.scheme import load_scheme
+from frontline.validate import ExportInvalid
+
+
+def test_dumps_is_sorted_and_drops_created_ago():
+    a = task([], annotation_id=2)
+    a["annotations"].insert(0, {"id": 1, "result": [], "created_ago": "3 minutes"})
+    b = {**task([]), "id": 3, "data": {"text": "x", "doc_id": "alpha"}}
+    text = dumps([a, b])
+    tasks = json.loads(text)
+    assert [t["data"]["doc_id"] for t in tasks] == ["alpha", "tiny"]
+    assert [x["id"] for x in tasks[1]["annotations"]] == [1, 2]
+    assert "created_ago" not in text
+    assert dumps([b, a]) == text
+
+
+def test_write_refuses_to_lose_annotations_unless_forced(tmp_path):
+    path = tmp_path / "gold.json"
+    assert write_export(path, [task([])]) is True
+    assert write_export(path, [task([])]) is False  # identical: untouched
+    before = path.read_bytes()
+    with pytest.raises(ExportError, match="doc tiny: 1 annotation\\(s\\) committed, 0 in the new export"):
+        write_export(path, [{**task([]), "annotations": []}])
+    assert path.read_bytes() == before
+    assert write_export(path, [{**task([]), "annotations": []}], force=True) is True
+
+
+def test_losses_names_missing_tasks():
+    assert losses([task([])], []) == ["doc tiny: 1 annotation(s) committed, task missing from the new export"]
+
+
+def test_gold_documents_take_the_ground_truth(repo):
+    t = task(to_result(DOC))
+    t["annotations"].append({"id": 9, "result": [], "ground_truth": False, "was_cancelled": False})
+    docs, missing = gold_documents([t, task([], ground_truth=False, doc_id="other")])
+    assert docs == [DOC] and missing == ["other"]
+
+
+def test_two_ground_truths_must_be_adjudicated():
+    t = task(to_result(DOC))
+    t["annotations"].append({"id": 9, "result": [], "ground_truth": True, "was_cancelled": False})
+    with pytest.raises(ExportError, match="doc tiny task 7: 2 ground_truth annotations \\(1, 9\\)"):
+        gold_documents([t])
+
+
+def test_read_export_errors_name_the_file(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('[{"truncated": ')
+    with pytest.raises(ExportError, match=f"{path}: not a JSON export"):
+        read_export(path)
+    path.write_text('{"a": 1}')
+    with pytest.raises(ExportError, match="an export is a JSON list of tasks, not dict"):
+        read_export(path)
+
+
+def test_read_valid_export_refuses_invalid_files_whole(tmp_path, repo):
+    bad = to_result(DOC)
+    bad[0]["value"]["labels"] = ["X"]
+    path = tmp_path / "e.json"
+    path.write_text(dumps([task(bad)]))
+    with pytest.raises(ExportInvalid) as err:
+        read_valid_export(path, [ARTICLE], load_scheme(repo.scheme))
+    assert err.value.problems == [f"{path}: doc tiny task 7 annotation 1 region e1: unknown entity label 'X'"]

@@ -1,0 +1,113 @@
+import copy
+
+import pytest
+from fixtures import ARTICLE, DOC, TEXT, task
+
+from frontline.documents import to_result
+from frontline.scheme import load_scheme
+from frontline.validate import Problem, export_problems
+
+
+@pytest.fixture(scope="module")
+def scheme(repo):
+    return load_scheme(repo.scheme)
+
+
+def problems(tasks, scheme):
+    return [str(p) for p in export_problems(tasks, {"tiny": ARTICLE}, scheme)]
+
+
+def result():
+    return copy.deepcopy(to_result(DOC))
+
+
+def test_valid_export_has_no_problems(scheme):
+    assert problems([task(result())], scheme) == []
+
+
+def test_problem_names_doc_task_annotation_region():
+    p = Problem("tiny", 7, "annotation 1", "e1", "boom")
+    assert str(p) == "doc tiny task 7 annotation 1 region e1: boom"
+
+
+def mutate(path_and_value):
+    r = result()
+    index, key, value = path_and_value
+    target = r[index]["value"] if key in ("start", "end", "text", "labels") and "value" in r[index] else r[index]
+    target[key] = value
+    return r
+
+
+@pytest.mark.parametrize("change, expected", [
+    ((0, "end", 99), f"region e1: offsets [0:99] outside the text (length {len(TEXT)}) or empty"),
+    ((0, "start", -1), "region e1: offsets [-1:4] outside the text"),
+    ((0, "start", "0"), "region e1: start/end must be integers, not '0'/4"),
+    ((0, "text", "Iraq"), "region e1: value.text 'Iraq' != text[0:4] 'Iran'"),
+    ((0, "labels", ["COUNTRY"]), "region e1: unknown entity label 'COUNTRY'"),
+    ((0, "labels", ["GPE", "LOC"]), "region e1: a span needs exactly one label, has ['GPE', 'LOC']"),
+    ((0, "from_name", "ner"), "region e1: from_name/to_name must be 'label'/'text', not 'ner'/'text'"),
+    ((5, "labels", ["HELPS"]), "region e1->e2: unknown relation label 'HELPS'"),
+    ((5, "labels", []), "region e1->e2: a relation needs exactly one label, has []"),
+    ((5, "to_id", "zz"), "region e1->zz: relation to missing region(s) ['zz']"),
+    ((5, "direction", "bi"), "region e1->e2: relations are directed: direction 'bi'"),
+])
+def test_each_error_is_reported_with_its_place(scheme, change, expected):
+    found = problems([task(mutate(change))], scheme)
+    assert any(f"doc tiny task 7 annotation 1 {expected}" in p for p in found), found
+
+
+def test_duplicate_and_overlapping_spans(scheme):
+    r = result()
+    r.append({"id": "dup", "from_name": "label", "to_name": "text", "type": "labels",
+              "value": {"start": 0, "end": 4, "text": "Iran", "labels": ["NORP"]}})
+    r.append({"id": "over", "from_name": "label", "to_name": "text", "type": "labels",
+              "value": {"start": 17, "end": 34, "text": TEXT[17:34], "labels": ["GROUP"]}})
+    assert problems([task(r)], scheme) == [
+        "doc tiny task 7 annotation 1 region e1: duplicate span [0:4] (also region dup)",
+        "doc tiny task 7 annotation 1 region over: span [17:34] overlaps region e2 [11:25]",
+        "doc tiny task 7 annotation 1 region e3: span [29:34] overlaps region over [17:34]",
+    ]
+
+
+def test_relation_across_sentences(scheme):
+    r = result() + [{"type": "relation", "from_id": "e4", "to_id": "e3", "direction": "right",
+                     "labels": ["CONTROLS"]}]
+    assert problems([task(r)], scheme) == [
+        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 and 0)"]
+
+
+def test_duplicate_region_id_and_unknown_type(scheme):
+    r = result()
+    r[1]["id"] = "e1"
+    r.append({"id": "c", "type": "choices", "value": {}})
+    found = problems([task(r)], scheme)
+    assert "doc tiny task 7 annotation 1 region e1: duplicate region id" in found
+    assert "doc tiny task 7 annotation 1 region c: unknown result type 'choices'" in found
+
+
+def test_changed_text_and_unknown_article(scheme):
+    assert problems([task(result(), text=TEXT + " ")], scheme) == [
+        f"doc tiny task 7 task: task text (sha256 {__import__('hashlib').sha256((TEXT + ' ').encode()).hexdigest()[:12]}...) "
+        f"no longer matches the article (sha256 {ARTICLE.sha256[:12]}...)"]
+    assert problems([task([], doc_id="other")], scheme) == ["doc other task 7 task: no article 'other' in seeds/"]
+
+
+def test_predictions_are_validated_too(scheme):
+    t = task([])
+    t["predictions"] = [{"id": 3, "result": mutate((0, "labels", ["X"]))}]
+    assert problems([t], scheme) == ["doc tiny task 7 prediction 3 region e1: unknown entity label 'X'"]
+
+
+def test_two_tasks_for_one_article(scheme):
+    second = task(result())
+    second["id"] = 8
+    assert problems([task(result()), second], scheme) == [
+        "doc tiny task 8 task: second task for this article (first: task 7)"]
+
+
+def test_wrong_shapes_do_not_crash(scheme):
+    assert problems({"not": "a list"}, scheme) == ["doc ? task ? task: an export must be a JSON list of tasks"]
+    assert problems([42], scheme) == ["doc ? task ? task: not a task object with 'data'"]
+    t = task([])
+    t["annotations"][0]["result"] = "nope"
+    assert problems([t], scheme) == ["doc tiny task 7 annotation 1: result must be a list, not str"]
