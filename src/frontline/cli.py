@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -23,6 +24,7 @@ from frontline.labelconfig import label_config
 from frontline.lexicon import Lexicon
 from frontline.paths import Project, ProjectNotFound, find_project
 from frontline.scheme import SchemeError, load_scheme
+from frontline.sheets import SheetError, read_sheet, sheet_document
 from frontline.stats import count_article, summary_table
 from frontline.tasks import tasks_json
 from frontline.text import parse, sentence_spans
@@ -223,6 +225,29 @@ def cmd_validate(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_annotate(project: Project, args: argparse.Namespace) -> int:
+    scheme = load_scheme(project.scheme)
+    articles = {a.id: a for a in load_articles(project.seeds)}
+    sheet = read_sheet(Path(args.sheet))
+    if sheet.doc_id not in articles:
+        raise CommandError(f"{args.sheet}: no article {sheet.doc_id!r}")
+    doc = sheet_document(sheet, articles[sheet.doc_id].text, scheme, args.sheet)
+    if args.dry_run:
+        print(f"{args.sheet}: {len(doc.entities)} mention(s), {len(doc.relations)} relation(s), OK")
+        return 0
+    ls = _client(project, args)
+    found = labelstudio.find_project(ls, args.project)
+    if found is None:
+        raise CommandError(f"no project titled {args.project!r}: run `frontline push` first")
+    task_id = labelstudio.task_of(ls, found.id, sheet.doc_id)
+    user_id = labelstudio.annotator(ls, args.annotator, args.password or secrets.token_urlsafe(18))
+    annotation_id = labelstudio.annotate(ls, task_id, doc, user_id=user_id, ground_truth=args.ground_truth)
+    print(f"doc {sheet.doc_id} task {task_id}: annotation {annotation_id} by {args.annotator} "
+          f"({len(doc.entities)} mentions, {len(doc.relations)} relations"
+          f"{', ground truth' if args.ground_truth else ''})")
+    return 0
+
+
 # --- the main job ---------------------------------------------------------------------
 
 def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
@@ -332,6 +357,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "frontline validate annotation/exports/frontline-gold.json")
     validate.add_argument("files", nargs="*", metavar="FILE", help="export files (default: annotation/exports/*.json)")
 
+    annotate = _add(steps, "annotate", cmd_annotate,
+                    "save an annotation sheet (see frontline.sheets) as an annotator's annotation",
+                    "frontline annotate seed.sheet --annotator annotator-1@frontline.local --ground-truth")
+    server_options(annotate)
+    annotate.add_argument("sheet", help="the sheet file")
+    annotate.add_argument("--annotator", default="annotator-1@frontline.local",
+                          help="annotator account (e-mail); created if missing (default %(default)s)")
+    annotate.add_argument("--password", help="password for a new annotator account (default: random)")
+    annotate.add_argument("--ground-truth", action="store_true", help="mark it as the adjudicated gold")
+    annotate.add_argument("--dry-run", action="store_true", help="only check the sheet against the article")
+
     _add(steps, "reproduce", cmd_reproduce,
          "the main job: check the articles and the label config, print corpus statistics",
          "frontline reproduce")
@@ -343,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(find_project(args.root), args)
     except (ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
-            ProjectNotFound, SchemeError, studio.StudioError) as exc:
+            ProjectNotFound, SchemeError, SheetError, studio.StudioError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"frontline: error: {problems[0]}" if len(problems) == 1 else
               "frontline: error: {} problems:\n".format(len(problems))

@@ -79,6 +79,17 @@ def existing_doc_ids(ls: LabelStudio, project_id: int) -> Counter[str]:
     return counts
 
 
+def task_of(ls: LabelStudio, project_id: int, doc_id: str) -> int:
+    """The id of the one task of ``doc_id`` in the project."""
+    query = json.dumps({"filters": {"conjunction": "and", "items": [
+        {"filter": "filter:tasks:data.doc_id", "operator": "equal", "type": "String", "value": doc_id}]}})
+    ids = [t.id for t in ls.tasks.list(project=project_id, query=query)
+           if (t.data or {}).get("doc_id") == doc_id]
+    if len(ids) != 1:
+        raise SyncError(f"project {project_id} has {len(ids)} tasks for doc {doc_id}, expected 1")
+    return ids[0]
+
+
 @dataclass
 class PushReport:
     project_id: int
