@@ -7,8 +7,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.frontline-installed
 
-.PHONY: install reproduce test
+.PHONY: install system-deps reproduce test
 install: $(STAMP)
+
+# Chromium + ChromeDriver (Debian packages) for the browser test; a no-op when present.
+system-deps:
+	bash scripts/install-system-deps.sh
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,5 +23,5 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 reproduce: $(STAMP)
 	$(BIN)/frontline reproduce
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
