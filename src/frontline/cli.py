@@ -17,8 +17,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from frontline import __version__
-from frontline import exports, labelstudio, studio
+from frontline import exporters, exports, labelstudio, studio
 from frontline.articles import ArticleError, Article, add_articles, load_articles, read_jsonl, read_plain
+from frontline.build import build, load_gold
+from frontline.dataset import AlignmentError
 from frontline.documents import to_result
 from frontline.labelconfig import label_config
 from frontline.lexicon import Lexicon
@@ -248,12 +250,49 @@ def cmd_annotate(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- the dataset ----------------------------------------------------------------------
+
+def cmd_build(project: Project, args: argparse.Namespace) -> int:
+    output = Path(args.output) if args.output else project.corpus
+    report = build(project, output)
+    for doc_id in report.missing:
+        print(f"not released (no gold yet): {doc_id}", file=sys.stderr)
+    summary = ", ".join(f"{config} {sum(n.values())} rows" for config, n in report.counts.items())
+    print(f"built {output}: {len(report.released)} article(s) released, {len(report.missing)} without gold; {summary}")
+    return 0
+
+
+def cmd_export(project: Project, args: argparse.Namespace) -> int:
+    gold = load_gold(project)
+    by_split: dict[str, list] = {}
+    for doc in gold.documents:
+        by_split.setdefault(gold.splits[doc.doc_id], []).append(doc)
+    written = exporters.export(args.format, Path(args.output), by_split, gold.scheme)
+    for path in written:
+        print(f"wrote {path}")
+    if args.format == "conll":
+        print("note: CoNLL IOB holds entities only; relations are not in this format "
+              "(use --format spacy or brat, or the dataset's relations config)")
+    return 0
+
+
+def cmd_publish(project: Project, args: argparse.Namespace) -> int:
+    from frontline.publish import publish, publishable_files
+
+    files = publishable_files(project.corpus)
+    if args.dry_run:
+        print("would upload: " + ", ".join(files))
+        return 0
+    print(publish(project.corpus, args.repo_id, private=args.private))
+    return 0
+
+
 # --- the main job ---------------------------------------------------------------------
 
 def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
     """Every step of the release, in order."""
-    args.check, args.json = True, False
-    for step in (cmd_articles_check, cmd_scheme_config, cmd_articles_stats):
+    args.check, args.json, args.output = True, False, None
+    for step in (cmd_articles_check, cmd_scheme_config, cmd_articles_stats, cmd_build):
         step(project, args)
     return 0
 
@@ -368,8 +407,22 @@ def build_parser() -> argparse.ArgumentParser:
     annotate.add_argument("--ground-truth", action="store_true", help="mark it as the adjudicated gold")
     annotate.add_argument("--dry-run", action="store_true", help="only check the sheet against the article")
 
+    build_parser_ = _add(steps, "build", cmd_build,
+                         "validate the gold export and write the Hugging Face dataset to corpus/",
+                         "frontline build")
+    build_parser_.add_argument("-o", "--output", help="output folder (default corpus/)")
+    export = _add(steps, "export", cmd_export, "write the gold as spaCy DocBin, brat standoff or CoNLL IOB",
+                  "frontline export --format brat -o exports/brat")
+    export.add_argument("--format", required=True, choices=exporters.FORMATS)
+    export.add_argument("-o", "--output", required=True, help="output folder")
+    publish = _add(steps, "publish", cmd_publish, "push corpus/ to the Hugging Face Hub (token: $HF_TOKEN)",
+                   "frontline publish --repo-id my-org/frontline")
+    publish.add_argument("--repo-id", required=True, help="ORG/NAME of the dataset repository")
+    publish.add_argument("--private", action="store_true", help="create the repository as private")
+    publish.add_argument("--dry-run", action="store_true", help="check and list the files, upload nothing")
+
     _add(steps, "reproduce", cmd_reproduce,
-         "the main job: check the articles and the label config, print corpus statistics",
+         "the main job: check the articles and the label config, print statistics, build the dataset",
          "frontline reproduce")
     return parser
 
@@ -379,7 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(find_project(args.root), args)
     except (ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
-            ProjectNotFound, SchemeError, SheetError, studio.StudioError) as exc:
+            ProjectNotFound, SchemeError, SheetError, studio.StudioError, AlignmentError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"frontline: error: {problems[0]}" if len(problems) == 1 else
               "frontline: error: {} problems:\n".format(len(problems))

@@ -21,9 +21,15 @@ from functools import lru_cache
 import spacy
 from spacy.language import Language
 from spacy.symbols import ORTH
+from spacy.util import compile_infix_regex
 from spacy.tokens import Doc
 
 PIPELINE = ("sentencizer", "frontline_paragraphs")
+
+#: Extra infix rules, so that annotated mentions start and end on token boundaries:
+#: a hyphen after an abbreviation ("U.S.-supported" -> "U.S." "-" "supported"); spaCy
+#: already splits a hyphen between letters ("Turkish-backed").
+INFIXES = (r"(?<=\.)-(?=[A-Za-z])",)
 
 #: Title abbreviations spaCy's English tokenizer would split ("Lt." -> "Lt" "."), which
 #: would then end a sentence in "said Lt. Nate Christensen". Kept whole as special cases.
@@ -44,6 +50,8 @@ def _paragraph_breaks(doc: Doc) -> Doc:
 def nlp() -> Language:
     """The project's shared pipeline (built once per process)."""
     pipeline = spacy.blank("en")
+    infixes = [*pipeline.Defaults.infixes, *INFIXES]
+    pipeline.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     for abbreviation in ABBREVIATIONS:
         pipeline.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
     for name in PIPELINE:
