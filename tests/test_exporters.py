@@ -15,7 +15,7 @@ def test_spacy_docbin_reads_back_with_entities_sentences_and_relations(tmp_path,
     assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == \
         [(e.start, e.end, e.label) for e in DOC.entities]
     assert [s.text for s in doc.sents] == ["Iran backs Iraqi militias in Syria.", "Rebels took Aleppo."]
-    assert doc._.relations == [
+    assert list(doc._.relations) == [
         {"head": (0, 4), "tail": (11, 25), "label": "SUPPORTS"},
         {"head": (11, 25), "tail": (29, 34), "label": "LOCATED_IN"},
         {"head": (36, 42), "tail": (48, 54), "label": "CONTROLS"}]
