@@ -127,3 +127,25 @@ def test_config_that_orphans_annotations_is_refused_unless_forced(ls, scheme):
     forced = labelstudio.push(ls, [ARTICLE], smaller, title="orphans", force=True, progress=False)
     assert forced.config_updated
     assert 'value="GROUP"' not in ls.projects.get(id=report.project_id).label_config
+
+
+def test_documents_round_trip_through_the_server(ls, scheme, repo, tmp_path):
+    """documents config -> tasks with annotations -> server -> export -> documents, exactly."""
+    from datasets import load_dataset
+
+    from frontline.articles import load_articles
+    from frontline.dataset import document_from_row
+    from frontline.tasks import task_data
+
+    rows = load_dataset(str(repo.corpus), "documents", cache_dir=str(tmp_path / "cache"))["test"]
+    originals = [document_from_row(r, scheme.entity_names, scheme.relation_names) for r in rows]
+    articles = {a.id: a for a in load_articles(repo.seeds)}
+    project = ls.projects.create(title="documents round trip", label_config=labelstudio.label_config(scheme))
+    ls.projects.import_tasks(id=project.id, request=[
+        {"data": task_data(articles[d.doc_id]), "annotations": [{"result": to_result(d), "ground_truth": True}]}
+        for d in originals])
+    tasks = labelstudio.pull(ls, "documents round trip")
+    assert export_problems(tasks, articles, scheme) == []
+    documents, missing = gold_documents(tasks)
+    assert missing == [] and documents == sorted(originals, key=lambda d: d.doc_id)
+    assert sum(len(d.relations) for d in documents) == sum(len(r["relations"]) for r in rows) > 0

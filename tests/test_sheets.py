@@ -67,3 +67,10 @@ def test_committed_sheets_fit_their_articles(repo, scheme):
     for path in sheets:
         sheet = read_sheet(path)
         assert sheet_document(sheet, texts[sheet.doc_id], scheme, str(path)).entities
+
+
+def test_mention_inside_literal_brackets(tmp_path, scheme):
+    text = 'He said "my daughter [Theodora] died".'
+    body = 'doc: x\nS0: He said "my daughter [[[Theodora]]PER] died".\n'
+    (ent,) = sheet_document(read_sheet(write(tmp_path, body)), text, scheme).entities
+    assert (ent.start, ent.end, ent.text) == (22, 30, "Theodora")

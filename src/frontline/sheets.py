@@ -11,7 +11,8 @@ as that annotator's annotation. The format::
     R0: LOCATED_IN Iraqi militias -> Syria
 
 ``S<n>`` is sentence ``n`` of the article (``frontline sentences ID`` lists them); with the
-markup removed it must equal that sentence exactly. ``[[mention]]LABEL`` marks a mention.
+markup removed it must equal that sentence exactly. ``[[mention]]LABEL`` marks a mention (a mention inside square brackets of the text
+itself is written ``[[[mention]]LABEL]``).
 ``R<n>`` is a relation between two mentions of sentence ``n``, named by their text; add
 ``#2`` (``Assad#2``) for the second mention with that text in the sentence. Sentences with
 nothing to annotate may be left out. Offsets are computed from the sentence positions,
@@ -28,7 +29,7 @@ from frontline.documents import Document, Entity, Relation
 from frontline.scheme import Scheme
 from frontline.text import parse, sentence_spans
 
-_MENTION = re.compile(r"\[\[(.+?)\]\]([A-Z_]+)")
+_MENTION = re.compile(r"\[\[([^\[].*?)\]\]([A-Z_]+)")  # "[[[x]]PER]" marks "x" inside "[x]"
 _LINE = re.compile(r"^(S|R)(\d+):\s?(.*)$")
 _RELATION = re.compile(r"^([A-Z_]+)\s+(.+?)\s+->\s+(.+?)$")
 
