@@ -149,3 +149,23 @@ def test_documents_round_trip_through_the_server(ls, scheme, repo, tmp_path):
     documents, missing = gold_documents(tasks)
     assert missing == [] and documents == sorted(originals, key=lambda d: d.doc_id)
     assert sum(len(d.relations) for d in documents) == sum(len(r["relations"]) for r in rows) > 0
+
+
+def test_annotate_is_idempotent_and_moves_the_ground_truth(ls, scheme):
+    report = labelstudio.push(ls, [ARTICLE], scheme, title="adjudication", progress=False)
+    (task_id,) = [t.id for t in ls.tasks.list(project=report.project_id)]
+    first = labelstudio.annotator(ls, "first@frontline.local", "a-long-password-1")
+    judge = labelstudio.annotator(ls, "judge@frontline.local", "a-long-password-3")
+    saved = labelstudio.annotate(ls, task_id, DOC, user_id=first, ground_truth=True)
+    assert (saved.action, saved.unmarked) == ("created", ())
+    again = labelstudio.annotate(ls, task_id, DOC, user_id=first, ground_truth=True)
+    assert (again.annotation_id, again.action) == (saved.annotation_id, "unchanged")
+    smaller = dataclasses.replace(DOC, relations=DOC.relations[:1])
+    revised = labelstudio.annotate(ls, task_id, smaller, user_id=first, ground_truth=True)
+    assert (revised.annotation_id, revised.action) == (saved.annotation_id, "updated")
+    adjudicated = labelstudio.annotate(ls, task_id, DOC, user_id=judge, ground_truth=True)
+    assert adjudicated.action == "created" and adjudicated.unmarked == (saved.annotation_id,)
+    (task,) = labelstudio.pull(ls, "adjudication")
+    marks = {a["completed_by"]["email"]: a["ground_truth"] for a in task["annotations"]}
+    assert marks == {"first@frontline.local": False, "judge@frontline.local": True}
+    assert gold_documents([task])[0] == [DOC]

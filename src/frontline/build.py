@@ -9,6 +9,7 @@ Rebuilding from the same inputs gives byte-identical files.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -78,6 +79,16 @@ def to_datasets(rows: dict[str, dict[str, list[dict[str, Any]]]], feats: dict) -
             for config in CONFIGS}
 
 
+def baseline_table(project: Project) -> str:
+    """The baseline table generated from the committed ``baselines/results.json``."""
+    from frontline.results import table
+
+    path = project.baselines / "results.json"
+    if not path.exists():
+        return "Not run yet: `frontline baselines` records them."
+    return table(json.loads(path.read_text(encoding="utf-8")))
+
+
 def write_corpus(folder: Path, tables: dict[str, dict[str, Dataset]], card_text: str) -> None:
     for config, splits in tables.items():
         for split, table in splits.items():
@@ -136,7 +147,7 @@ def build(project: Project, output: Path | None = None) -> BuildReport:
         guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
         tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits, rows=rows,
         missing=missing, annotators=annotator_counts(tasks), model_versions=model_versions(tasks),
-        agreement=agreement_summary(project))
+        agreement=agreement_summary(project), baselines=baseline_table(project))
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:

@@ -101,7 +101,7 @@ def annotator_table(annotators: Mapping[str, Counter[str]]) -> str:
 def render(*, header: str, scheme: Scheme, guidelines: str, tool_versions: str, articles: Sequence[Article],
            splits: Mapping[str, str], rows: Mapping[str, Mapping[str, list[dict[str, Any]]]],
            missing: Sequence[str], annotators: Mapping[str, Counter[str]], model_versions: Sequence[str],
-           agreement: str) -> str:
+           agreement: str, baselines: str) -> str:
     """The whole card."""
     released = {d["id"] for docs in rows["documents"].values() for d in docs}
     licences = Counter(a.license for a in articles if a.id in released)
@@ -132,6 +132,12 @@ This release holds {len(released)} article(s). {not_released}
   scored strict (exact span and type).
 - relation extraction (configs `documents` and `relations`): directed, labelled relations
   between mentions of one sentence, given gold mentions or end to end.
+
+### Baseline results
+
+Recorded by `frontline baselines` in `baselines/results.json` (reproduce with `make reproduce`):
+
+{baselines}
 
 ### Languages
 

@@ -10,6 +10,7 @@ import json
 import os
 import secrets
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -17,11 +18,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from frontline import __version__
-from frontline import exporters, exports, labelstudio, studio
+from frontline import agreement, exporters, exports, labelstudio, stats, studio
 from frontline.articles import ArticleError, Article, add_articles, load_articles, read_jsonl, read_plain
 from frontline.build import build, load_gold
 from frontline.dataset import AlignmentError
 from frontline.documents import to_result
+from frontline.files import atomic_write
 from frontline.labelconfig import label_config
 from frontline.lexicon import Lexicon
 from frontline.paths import Project, ProjectNotFound, find_project
@@ -230,23 +232,36 @@ def cmd_validate(project: Project, args: argparse.Namespace) -> int:
 def cmd_annotate(project: Project, args: argparse.Namespace) -> int:
     scheme = load_scheme(project.scheme)
     articles = {a.id: a for a in load_articles(project.seeds)}
-    sheet = read_sheet(Path(args.sheet))
-    if sheet.doc_id not in articles:
-        raise CommandError(f"{args.sheet}: no article {sheet.doc_id!r}")
-    doc = sheet_document(sheet, articles[sheet.doc_id].text, scheme, args.sheet)
+    documents, problems = [], []
+    for path in args.sheets:
+        try:
+            sheet = read_sheet(Path(path))
+            if sheet.doc_id not in articles:
+                raise CommandError(f"{path}: no article {sheet.doc_id!r}")
+            documents.append((path, sheet_document(sheet, articles[sheet.doc_id].text, scheme, path)))
+        except SheetError as exc:
+            problems += exc.problems
+        except CommandError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise CommandError(f"{len(problems)} problem(s) in the sheets, nothing saved:\n"
+                           + "\n".join(f"  - {p}" for p in problems))
     if args.dry_run:
-        print(f"{args.sheet}: {len(doc.entities)} mention(s), {len(doc.relations)} relation(s), OK")
+        for path, doc in documents:
+            print(f"{path}: {len(doc.entities)} mention(s), {len(doc.relations)} relation(s), OK")
         return 0
     ls = _client(project, args)
     found = labelstudio.find_project(ls, args.project)
     if found is None:
         raise CommandError(f"no project titled {args.project!r}: run `frontline push` first")
-    task_id = labelstudio.task_of(ls, found.id, sheet.doc_id)
     user_id = labelstudio.annotator(ls, args.annotator, args.password or secrets.token_urlsafe(18))
-    annotation_id = labelstudio.annotate(ls, task_id, doc, user_id=user_id, ground_truth=args.ground_truth)
-    print(f"doc {sheet.doc_id} task {task_id}: annotation {annotation_id} by {args.annotator} "
-          f"({len(doc.entities)} mentions, {len(doc.relations)} relations"
-          f"{', ground truth' if args.ground_truth else ''})")
+    for path, doc in tqdm(documents, desc="saving", unit="sheet", disable=args.quiet or len(documents) < 2):
+        task_id = labelstudio.task_of(ls, found.id, doc.doc_id)
+        saved = labelstudio.annotate(ls, task_id, doc, user_id=user_id, ground_truth=args.ground_truth)
+        note = f"; ground truth taken from annotation(s) {list(saved.unmarked)}" if saved.unmarked else ""
+        print(f"doc {doc.doc_id} task {task_id}: annotation {saved.annotation_id} by {args.annotator} "
+              f"{saved.action} ({len(doc.entities)} mentions, {len(doc.relations)} relations"
+              f"{', ground truth' if args.ground_truth else ''}){note}")
     return 0
 
 
@@ -287,12 +302,136 @@ def cmd_publish(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+# --- annotation quality ---------------------------------------------------------------
+
+def cmd_agreement(project: Project, args: argparse.Namespace) -> int:
+    scheme = load_scheme(project.scheme)
+    tasks = exports.read_valid_export(project.gold_export, load_articles(project.seeds), scheme)
+    pairs = agreement.annotation_pairs(tasks)
+    per_doc = {d: agreement.agreement(a, b, scheme.entity_names) for d, (a, b) in pairs.items()}
+    notes_path = project.annotation / "agreement-notes.md"
+    notes = notes_path.read_text(encoding="utf-8") if notes_path.exists() else ""
+    text = agreement.report(per_doc, scheme.entity_names, notes)
+    (project.annotation / "agreement.md").write_text(text, encoding="utf-8")
+    summary = text.split("<!-- summary -->\n")[1].split("\n<!--")[0] if per_doc else "no pairs yet"
+    print(summary)
+    print(f"wrote {project.annotation / 'agreement.md'}")
+    return 0
+
+
+def cmd_stats(project: Project, args: argparse.Namespace) -> int:
+    gold = load_gold(project)
+    text = stats.gold_report(gold.documents, gold.splits, gold.scheme)
+    path = project.annotation / "stats.md"
+    path.write_text(text, encoding="utf-8")
+    print(text if args.verbose else text.split("## Relation label")[0].rstrip())
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_compare(project: Project, args: argparse.Namespace) -> int:
+    scheme = load_scheme(project.scheme)
+    texts = {a.id: a.text for a in load_articles(project.seeds)}
+    sheets = [read_sheet(Path(p)) for p in (args.a, args.b)]
+    if sheets[0].doc_id != sheets[1].doc_id:
+        raise CommandError(f"the sheets are of different articles: {sheets[0].doc_id}, {sheets[1].doc_id}")
+    a, b = (sheet_document(s, texts[s.doc_id], scheme, p) for s, p in zip(sheets, (args.a, args.b)))
+    lines = agreement.disagreements(a, b)
+    print("\n".join(lines) if lines else "the two sheets agree")
+    scores = agreement.agreement(a, b, scheme.entity_names)
+    print(f"entities strict F1 {scores.entities_strict.f1}, relations strict F1 {scores.relations_strict.f1}")
+    return 0
+
+
+# --- baselines ------------------------------------------------------------------------
+
+def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
+    from frontline import baselines, results as results_mod
+
+    started = time.perf_counter()
+    scheme = load_scheme(project.scheme)
+    data = baselines.load_data(project.corpus, scheme)
+    if not (data.train and data.validation and data.test):
+        raise CommandError(f"{project.corpus} needs train, validation and test articles with gold "
+                           f"(has {len(data.train)}, {len(data.validation)}, {len(data.test)})")
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
+    found, predictions = baselines.run(data, scheme, project.baselines / "configs" / "ner.cfg", log)
+    found["cross_validation"] = baselines.cross_validation(data, scheme, log, found["tuning"])
+    found["bootstrap"] = {"resamples": baselines.N_BOOTSTRAP, "level": 0.95, "seed": baselines.SEED}
+    found["run"] = {"dataset_sha256": data.checksum, "seed": baselines.SEED, "packages": baselines.package_versions(),
+                    "n_train_documents": len(data.train), "n_validation_documents": len(data.validation),
+                    "n_test_documents": len(data.test)}
+    atomic_write(project.baselines / "results.json", baselines.results_json(found).encode("utf-8"))
+    markdown = results_mod.results_markdown(found)
+    atomic_write(project.baselines / "RESULTS.md", markdown.encode("utf-8"))
+    readme = project.root / "README.md"
+    block = results_mod.table(found)
+    readme.write_text(results_mod.splice(readme.read_text(encoding="utf-8"), block), encoding="utf-8")
+    written = results_mod.write_error_analysis(project.baselines / "errors", data.test, predictions, scheme.entity_names)
+    write_predictions(project.baselines / "predictions", predictions)
+    print(block)
+    print(f"wrote {project.baselines / 'results.json'}, {project.baselines / 'RESULTS.md'}, the README table, "
+          f"{len(written)} error-analysis files in {project.baselines / 'errors'}; "
+          f"total {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, docs in predictions.items():
+        lines = [json.dumps({"id": d.doc_id,
+                             "entities": [{"start": e.start, "end": e.end, "label": e.label} for e in d.entities],
+                             "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in d.relations]})
+                 for d in docs]
+        (folder / f"{name.replace('@', '.')}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
+    from frontline import baselines, evaluation, metrics
+
+    scheme = load_scheme(project.scheme)
+    data = baselines.load_data(project.corpus, scheme)
+    gold = {d.doc_id: d for d in getattr(data, args.split)}
+    predicted = read_prediction_file(Path(args.predictions), gold)
+    ids = sorted(gold)
+    per_doc = baselines.score([gold[i] for i in ids], [predicted[i] for i in ids], scheme)
+    samples = evaluation.resamples(len(ids), baselines.N_BOOTSTRAP, baselines.SEED)
+    summary = {"entities": baselines.entity_summary(per_doc, scheme, samples),
+               "relations": baselines.relation_summary(per_doc, scheme, samples)}
+    print(json.dumps(summary, indent=2, sort_keys=True))
+    return 0
+
+
+def read_prediction_file(path: Path, gold: dict) -> dict:
+    """Predictions as JSONL, one line per document: id, entities [{start,end,label}], relations
+    [{head,tail,label}] (character offsets, end exclusive). Every gold document must be there."""
+    from frontline.documents import Document, Entity, Relation
+
+    found, problems = {}, []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        try:
+            row = json.loads(line)
+            text = gold[row["id"]].text
+            ents = tuple(Entity(e["start"], e["end"], e["label"], text[e["start"]:e["end"]], str(k))
+                         for k, e in enumerate(row["entities"]))
+            rels = tuple(Relation(r["head"], r["tail"], r["label"]) for r in row.get("relations", []))
+            found[row["id"]] = Document(row["id"], text, ents, rels)
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{path}:{number}: {exc!r}")
+    problems += [f"{path}: no prediction for document {d}" for d in sorted(set(gold) - set(found))]
+    if problems:
+        raise CommandError("\n".join(problems))
+    return found
+
+
 # --- the main job ---------------------------------------------------------------------
 
 def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
     """Every step of the release, in order."""
     args.check, args.json, args.output = True, False, None
-    for step in (cmd_articles_check, cmd_scheme_config, cmd_articles_stats, cmd_build):
+    # the card shows the baseline table: build again once the baselines have run (the parquet
+    # files, and so the dataset checksum the baselines record, do not change)
+    for step in (cmd_articles_check, cmd_scheme_config, cmd_articles_stats, cmd_build, cmd_baselines, cmd_build):
         step(project, args)
     return 0
 
@@ -400,7 +539,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "save an annotation sheet (see frontline.sheets) as an annotator's annotation",
                     "frontline annotate seed.sheet --annotator annotator-1@frontline.local --ground-truth")
     server_options(annotate)
-    annotate.add_argument("sheet", help="the sheet file")
+    annotate.add_argument("sheets", nargs="+", metavar="SHEET", help="sheet files (all are checked first)")
     annotate.add_argument("--annotator", default="annotator-1@frontline.local",
                           help="annotator account (e-mail); created if missing (default %(default)s)")
     annotate.add_argument("--password", help="password for a new annotator account (default: random)")
@@ -421,8 +560,28 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--private", action="store_true", help="create the repository as private")
     publish.add_argument("--dry-run", action="store_true", help="check and list the files, upload nothing")
 
+    _add(steps, "agreement", cmd_agreement,
+         "inter-annotator agreement of the double-annotated articles -> annotation/agreement.md",
+         "frontline agreement")
+    _add(steps, "stats", cmd_stats,
+         "gold statistics per label, article and split, and the consistency lint -> annotation/stats.md",
+         "frontline stats --verbose").add_argument("--verbose", action="store_true", help="print the whole report")
+    compare = _add(steps, "compare", cmd_compare, "list the disagreements between two annotation sheets",
+                   "frontline compare annotation/sheets/X.sheet annotation/sheets-blind/X.sheet")
+    compare.add_argument("a", help="sheet of annotator A")
+    compare.add_argument("b", help="sheet of annotator B")
+
+    _add(steps, "baselines", cmd_baselines,
+         "train, tune and score every baseline; write baselines/results.json, RESULTS.md and the README table",
+         "frontline baselines")
+    evaluate = _add(steps, "evaluate", cmd_evaluate,
+                    "score a predictions file (JSONL: id, entities, relations) against the gold, with CIs",
+                    "frontline evaluate baselines/predictions/spacy-ner.jsonl --split test")
+    evaluate.add_argument("predictions", help="JSONL predictions, one line per document")
+    evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
+
     _add(steps, "reproduce", cmd_reproduce,
-         "the main job: check the articles and the label config, print statistics, build the dataset",
+         "the main job: check articles and label config, build the dataset, reproduce the baselines",
          "frontline reproduce")
     return parser
 

@@ -186,9 +186,34 @@ def annotator(ls: LabelStudio, email: str, password: str) -> int:
     return ls.users.create(username=email.split("@")[0], email=email, password=password).id
 
 
+@dataclass(frozen=True)
+class Saved:
+    annotation_id: int
+    action: str  # "created", "updated" or "unchanged"
+    unmarked: tuple[int, ...]  # annotations that lost their ground_truth mark to this one
+
+
 def annotate(ls: LabelStudio, task_id: int, doc: Any, *, user_id: int, ground_truth: bool,
-             lead_time: float | None = None) -> int:
-    """Save ``doc`` (a :class:`~frontline.documents.Document`) as an annotation of ``user_id``."""
-    created = ls.annotations.create(id=task_id, result=to_result(doc), completed_by=user_id,
-                                    ground_truth=ground_truth, lead_time=lead_time)
-    return created.id
+             lead_time: float | None = None) -> Saved:
+    """Save ``doc`` (a :class:`~frontline.documents.Document`) as ``user_id``'s annotation.
+
+    Idempotent: an annotator has one annotation per task; saving again updates it (Label
+    Studio keeps the history) or does nothing when it is unchanged. Marking it
+    ``ground_truth`` takes the mark from any other annotation of the task, so there is
+    always at most one gold annotation (the others are kept).
+    """
+    result = to_result(doc)
+    existing = ls.annotations.list(id=task_id)
+    mine = [a for a in existing if a.completed_by == user_id and not a.was_cancelled]
+    unmarked = tuple(a.id for a in existing if ground_truth and a.ground_truth and a not in mine)
+    for annotation_id in unmarked:
+        ls.annotations.update(id=annotation_id, ground_truth=False)
+    if not mine:
+        created = ls.annotations.create(id=task_id, result=result, completed_by=user_id,
+                                        ground_truth=ground_truth, lead_time=lead_time)
+        return Saved(created.id, "created", unmarked)
+    current = mine[0]
+    if current.result == result and bool(current.ground_truth) == ground_truth:
+        return Saved(current.id, "unchanged", unmarked)
+    ls.annotations.update(id=current.id, result=result, ground_truth=ground_truth)
+    return Saved(current.id, "updated", unmarked)

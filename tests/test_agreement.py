@@ -1,0 +1,69 @@
+import dataclasses
+
+import pytest
+from fixtures import DOC
+
+from frontline.agreement import Counts, agreement, count, disagreements, partial_counts, report
+from frontline.documents import Entity, Relation
+
+LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
+
+
+def variant():
+    """DOC with 'Syria' relabelled LOC, 'Rebels' widened to 'Rebels took', and one relation less."""
+    ents = list(DOC.entities)
+    ents[2] = dataclasses.replace(ents[2], label="LOC")
+    ents[3] = Entity(36, 47, "GROUP", "Rebels took", "e4")
+    return dataclasses.replace(DOC, entities=tuple(ents), relations=DOC.relations[:2])
+
+
+def test_counts_and_f1():
+    c = count(["a", "b", "b"], ["b", "c"])
+    assert (c.tp, c.fp, c.fn) == (1, 1, 2)
+    assert c.precision == 0.5 and c.recall == pytest.approx(1 / 3) and c.f1 == pytest.approx(0.4)
+    assert Counts().f1 is None
+
+
+def test_identical_annotations_agree_fully():
+    a = agreement(DOC, DOC, LABELS)
+    assert a.entities_strict == Counts(5, 0, 0) and a.relations_strict == Counts(3, 0, 0)
+    assert a.kappa() == 1.0
+
+
+def test_exact_counts_on_a_variant():
+    a = agreement(DOC, variant(), LABELS)
+    assert a.entities_strict == Counts(3, 2, 2)
+    assert a.entities_partial == Counts(4, 1, 1)  # "Rebels took" overlaps "Rebels"; Syria's label differs
+    assert a.entities_by_label["GPE"] == Counts(2, 0, 1) and a.entities_by_label["LOC"] == Counts(0, 1, 0)
+    # relation 2 (militias -> Syria) keeps its spans but Syria's label changed: strict miss, boundaries hit
+    assert a.relations_strict == Counts(1, 1, 2)
+    assert a.relations_boundaries == Counts(2, 0, 1)
+    # shared spans: Rebels->Aleppo has a non-shared head, so only the first two relations count
+    assert a.relations_shared == Counts(1, 1, 1)
+    assert a.label_pairs.count(("GPE", "LOC")) == 1
+    assert a.confusion(LABELS)[2][3] == 1  # row GPE, column LOC
+
+
+def test_kappa_on_same_span_labels():
+    a = agreement(DOC, variant(), LABELS)
+    # po = 3/4, pe = (3/4)(2/4) + (1/4)(1/4) = 7/16 -> (12/16 - 7/16) / (9/16) = 5/9
+    assert a.kappa() == pytest.approx(5 / 9)
+
+
+def test_partial_matches_one_to_one():
+    wide = dataclasses.replace(DOC, entities=(Entity(0, 25, "GPE", DOC.text[:25], "x"),), relations=())
+    assert partial_counts(DOC, wide) == Counts(1, 0, 4)
+
+
+def test_disagreements_are_listed_for_adjudication():
+    lines = disagreements(DOC, variant())
+    assert "label   [29:34] 'Syria': A GPE, B LOC" in lines
+    assert "only A  [36:42] 'Rebels' GROUP" in lines and "only B  [36:47] 'Rebels took' GROUP" in lines
+    assert "only A  CONTROLS 'Rebels'[36] -> 'Aleppo'[48]" in lines
+
+
+def test_report_has_summary_per_article_and_matrix():
+    text = report({"tiny": agreement(DOC, variant(), LABELS)}, LABELS, "## Analysis\n\nNotes.")
+    assert "<!-- summary -->\nOn 1 double-annotated articles: entity agreement F1 0.600 strict" in text
+    assert "| tiny | 0.600 | 0.800 | 0.400 | 0.800 | 0.500 | 5 / 5 | 3 / 2 |" in text
+    assert text.rstrip().endswith("Notes.")
