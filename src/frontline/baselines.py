@@ -118,7 +118,7 @@ def tune(build: Callable[[float], Any], evaluate: Callable[[Any], float]) -> tup
 
 
 def run(data: Data, scheme: Scheme, config: Path, log: Callable[[str], None] = print,
-        spacy_ner: bool = True) -> tuple[dict[str, Any], dict[str, list[Document]]]:
+        spacy_overrides: dict[str, object] | None = None) -> tuple[dict[str, Any], dict[str, list[Document]]]:
     """Train, tune, predict and score everything; return (results, test predictions)."""
     samples = evaluation.resamples(len(data.test), N_BOOTSTRAP, SEED)
     labels = scheme.entity_names
@@ -132,9 +132,8 @@ def run(data: Data, scheme: Scheme, config: Path, log: Callable[[str], None] = p
     model, c, tried = timed("sklearn-ner: train and tune C", lambda: tune(
         lambda c: models.SklearnNer(data.train, labels, C=c, seed=SEED), ner_val_f1), log)
     entity_models["sklearn-ner"], tuning["sklearn-ner"] = model, {"C": c, "validation_strict_f1": tried}
-    if spacy_ner:
-        entity_models["spacy-ner"] = timed("spacy-ner: train", lambda: models.SpacyNer(
-            data.train, data.validation, config, seed=SEED), log)
+    entity_models["spacy-ner"] = timed("spacy-ner: train", lambda: models.SpacyNer(
+        data.train, data.validation, config, seed=SEED, overrides=spacy_overrides), log)
 
     predictions: dict[str, list[Document]] = {}
     per_doc: dict[str, list[DocScores]] = {}

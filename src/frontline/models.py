@@ -60,8 +60,8 @@ def _shape(word: str) -> str:
     return "".join(collapsed)
 
 
-def _sentences(text: str) -> list[list]:
-    doc = parse(text)
+def _sentences(doc: Doc) -> list[list]:
+    """The non-space tokens of each sentence of a parsed text."""
     return [[t for t in doc.char_span(s, e) if not t.is_space] for s, e in sentence_spans(doc)]
 
 
@@ -107,36 +107,26 @@ class SklearnNer:
         self.vectorizer = DictVectorizer()
         X, y = [], []
         for doc in train:
-            spacy_doc = parse(doc.text)
-            tags = biluo_to_iob(offsets_to_biluo_tags(spacy_doc, [(e.start, e.end, e.label) for e in doc.entities]))
-            for tokens in _sentences(doc.text):
-                lex = self._lexicon_tags(doc.text, tokens)
+            parsed = parse(doc.text)
+            tags = biluo_to_iob(offsets_to_biluo_tags(parsed, [(e.start, e.end, e.label) for e in doc.entities]))
+            for tokens, lex in self._sentence_features(doc.text, parsed):
                 X += [token_features(tokens, i, lex) for i in range(len(tokens))]
                 y += [tags[t.i] for t in tokens]
         self.model = LogisticRegression(C=C, max_iter=3000, random_state=seed)
         self.model.fit(self.vectorizer.fit_transform(X), y)
 
-    def _lexicon_tags(self, text: str, tokens: Sequence) -> list[str]:
-        found = self.lexicon.predict("", text).entities
-        by_start = {e.start: e for e in found}
-        tags, inside = [], None
-        for t in tokens:
-            if t.idx in by_start:
-                inside = by_start[t.idx]
-                tags.append(f"B-{inside.label}")
-            elif inside is not None and t.idx < inside.end:
-                tags.append(f"I-{inside.label}")
-            else:
-                inside = None
-                tags.append("O")
-        return tags
+    def _sentence_features(self, text: str, parsed: Doc) -> list[tuple[list, list[str]]]:
+        """Each sentence's tokens with the lexicon's IOB2 tag of each token."""
+        tag = {}
+        for e in self.lexicon.predict("", text).entities:
+            span = parsed.char_span(e.start, e.end)
+            for k, token in enumerate(span):
+                tag[token.i] = f"{'B' if k == 0 else 'I'}-{e.label}"
+        return [(tokens, [tag.get(t.i, "O") for t in tokens]) for tokens in _sentences(parsed) if tokens]
 
     def predict(self, doc_id: str, text: str) -> Document:
         entities = []
-        for tokens in _sentences(text):
-            if not tokens:
-                continue
-            lex = self._lexicon_tags(text, tokens)
+        for tokens, lex in self._sentence_features(text, parse(text)):
             tags = self.model.predict(self.vectorizer.transform([token_features(tokens, i, lex)
                                                                  for i in range(len(tokens))]))
             entities += tags_to_entities(tokens, list(tags), text)
@@ -149,7 +139,8 @@ class SpacyNer:
 
     name = "spacy-ner"
 
-    def __init__(self, train: Sequence[Document], dev: Sequence[Document], config: Path, *, seed: int = 0):
+    def __init__(self, train: Sequence[Document], dev: Sequence[Document], config: Path, *, seed: int = 0,
+                 overrides: dict[str, object] | None = None):
         from spacy.cli.train import train as spacy_train
         from spacy.util import load_model
 
@@ -161,7 +152,7 @@ class SpacyNer:
             write_spacy(folder / "dev.spacy", dev)
             spacy_train(config, folder / "model", use_gpu=-1, overrides={
                 "paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy"),
-                "system.seed": seed})
+                "system.seed": seed, **(overrides or {})})
             self.nlp = load_model(folder / "model" / "model-best")
 
     def predict(self, doc_id: str, text: str) -> Document:
@@ -175,9 +166,9 @@ class SpacyNer:
 
 # --- relations --------------------------------------------------------------------------
 
-def candidate_pairs(doc: Document) -> list[tuple[int, int]]:
+def candidate_pairs(doc: Document, parsed: Doc | None = None) -> list[tuple[int, int]]:
     """Ordered pairs of distinct mentions of one sentence: the relation candidates."""
-    spans = sentence_spans(parse(doc.text))
+    spans = sentence_spans(parsed if parsed is not None else parse(doc.text))
     sentence_of = []
     for e in doc.entities:
         sentence_of.append(next((k for k, (s, t) in enumerate(spans) if s <= e.start and e.end <= t), -1))
@@ -250,9 +241,10 @@ class SklearnRelations:
     def __init__(self, train: Sequence[Document], *, C: float = 1.0, seed: int = 0):
         X, y = [], []
         for doc in train:
-            tokens = [t for t in parse(doc.text) if not t.is_space]
+            parsed = parse(doc.text)
+            tokens = [t for t in parsed if not t.is_space]
             gold = gold_pair_labels(doc)
-            for i, j in candidate_pairs(doc):
+            for i, j in candidate_pairs(doc, parsed):
                 X.append(pair_features(doc, i, j, tokens))
                 y.append(gold.get((i, j), NO_RELATION))
         self.vectorizer = DictVectorizer()
@@ -260,10 +252,11 @@ class SklearnRelations:
         self.model.fit(self.vectorizer.fit_transform(X), y)
 
     def predict(self, doc: Document) -> Document:
-        pairs = candidate_pairs(doc)
+        parsed = parse(doc.text)
+        pairs = candidate_pairs(doc, parsed)
         if not pairs:
             return Document(doc.doc_id, doc.text, doc.entities, ())
-        tokens = [t for t in parse(doc.text) if not t.is_space]
+        tokens = [t for t in parsed if not t.is_space]
         labels = self.model.predict(self.vectorizer.transform([pair_features(doc, i, j, tokens) for i, j in pairs]))
         relations = [Relation(i, j, str(lab)) for (i, j), lab in zip(pairs, labels) if lab != NO_RELATION]
         return Document(doc.doc_id, doc.text, doc.entities, tuple(sorted(relations)))

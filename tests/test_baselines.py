@@ -1,0 +1,102 @@
+"""Baselines end to end on a tiny fixture: deterministic results, and the committed table."""
+
+import json
+import re
+
+import pytest
+
+from frontline import baselines, models
+from frontline.baselines import Data, results_json
+from frontline.results import results_markdown, splice, table
+from frontline.scheme import load_scheme
+from frontline.sheets import Sheet, sheet_document
+
+SENTENCES = [
+    ("[[Iran]]GPE backs [[Iraqi militias]]GROUP in [[Syria]]GPE.", ["SUPPORTS Iran -> Iraqi militias",
+                                                                   "LOCATED_IN Iraqi militias -> Syria"]),
+    ("[[Rebels]]GROUP took [[Aleppo]]GPE.", ["CONTROLS Rebels -> Aleppo"]),
+    ("[[Abbas Araghchi]]PER met [[Bashar Assad]]PER in [[Damascus]]GPE.", ["MEETS Abbas Araghchi -> Bashar Assad",
+                                                                          "LOCATED_IN Abbas Araghchi -> Damascus"]),
+    ("[[Turkey]]GPE backs [[insurgents]]GROUP in [[Idlib]]GPE.", ["SUPPORTS Turkey -> insurgents",
+                                                                  "LOCATED_IN insurgents -> Idlib"]),
+]
+
+
+def make_doc(doc_id, order, scheme):
+    marked = [SENTENCES[i % len(SENTENCES)] for i in order]
+    plain = " ".join(__import__("re").sub(r"\[\[(.+?)\]\][A-Z]+", r"\1", m) for m, _ in marked)
+    sheet = Sheet(doc_id, {n: (n, m) for n, (m, _) in enumerate(marked)},
+                  [(0, n, r) for n, (_, rels) in enumerate(marked) for r in rels])
+    return sheet_document(sheet, plain, scheme)
+
+
+@pytest.fixture(scope="module")
+def data(repo):
+    scheme = load_scheme(repo.scheme)
+    docs = [make_doc(f"d{k}", [(k + j) % 4 for j in range(4)], scheme) for k in range(8)]
+    return scheme, Data(docs[:4], docs[4:6], docs[6:], "fixture")
+
+
+def test_type_pair_prior_keeps_rules_that_beat_no_relation(data):
+    scheme, d = data
+    # in the mixed fixture every type pair is right at most half the time on validation
+    # (e.g. PER -> PER: Araghchi -> Assad is MEETS, Assad -> Araghchi is not): no rule survives
+    assert models.TypePairPrior(d.train, d.validation).rules == {}
+    only_control = [make_doc("c1", [1], scheme)], [make_doc("c2", [1, 1], scheme)]
+    prior = models.TypePairPrior(*only_control)
+    assert prior.rules == {("GROUP", "GPE"): "CONTROLS"}
+    (pred,) = [prior.predict(baselines.gold_entities_only(x)) for x in only_control[1]]
+    assert pred.relations == only_control[1][0].relations
+
+
+def test_sklearn_ner_learns_the_fixture(data):
+    scheme, d = data
+    model = models.SklearnNer(d.train, scheme.entity_names, C=10.0, seed=baselines.SEED)
+    pred = model.predict(d.test[0].doc_id, d.test[0].text)
+    assert [(e.text, e.label) for e in pred.entities] == [(e.text, e.label) for e in d.test[0].entities]
+
+
+def test_tags_to_entities_repairs_invalid_iob():
+    from frontline.text import parse
+    doc = parse("Iraqi militias moved")
+    assert models.tags_to_entities(list(doc), ["I-GROUP", "I-GROUP", "O"], doc.text) == [(0, 14, "GROUP")]
+    assert models.tags_to_entities(list(doc), ["B-NORP", "I-GROUP", "O"], doc.text) == [(0, 5, "NORP"), (6, 14, "GROUP")]
+
+
+def test_run_twice_gives_byte_identical_results(data, repo):
+    scheme, d = data
+    fast = {"training.max_steps": 30, "training.eval_frequency": 10}
+    first, _ = baselines.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
+    second, _ = baselines.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
+    assert results_json(first) == results_json(second)
+    assert set(first["entities"]) == {"lexicon", "sklearn-ner", "spacy-ner"}
+    assert set(first["relations"]["gold_entities"]) == {"type-pair-prior", "sklearn-relations"}
+    lo, hi = first["entities"]["lexicon"]["strict"]["f1_ci95"]
+    assert lo <= first["entities"]["lexicon"]["strict"]["f1"] <= hi
+
+
+def test_committed_table_matches_committed_results(repo):
+    results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
+    assert (repo.baselines / "RESULTS.md").read_text(encoding="utf-8") == results_markdown(results)
+    readme = (repo.root / "README.md").read_text(encoding="utf-8")
+    assert splice(readme, table(results)) == readme
+    card = (repo.corpus / "README.md").read_text(encoding="utf-8")
+    assert table(results) in card
+
+
+def test_committed_results_were_computed_on_the_committed_corpus(repo):
+    scheme = load_scheme(repo.scheme)
+    results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
+    import hashlib
+    digest = hashlib.sha256()
+    for path in sorted(repo.corpus.rglob("*.parquet")):
+        digest.update(path.relative_to(repo.corpus).as_posix().encode() + b"\0" + path.read_bytes())
+    assert results["run"]["dataset_sha256"] == digest.hexdigest()
+    assert results["run"]["seed"] == baselines.SEED and scheme.entity_names
+
+
+def test_splice_replaces_only_the_block():
+    text = "a\n<!-- results -->\nold\n<!-- /results -->\nb\n"
+    assert splice(text, "new") == "a\n<!-- results -->\nnew\n<!-- /results -->\nb\n"
+    with pytest.raises(ValueError):
+        splice("no markers", "x")
