@@ -28,7 +28,7 @@ SENTENCES = {
     "wikinews-2008-11-20-negotiations-for-hijacked-saudi-oil-tanker-begin": 34,
     "wikinews-2008-12-23-hamas-ends-truce-with-israel": 32,
     "wikinews-2009-01-18-israel-announces-ceasefire-in-gaza-strip-rocket-fire-into": 19,
-    "wikinews-2009-05-11-rights-group-in-afghanistan-investigating-claim-of-us-use": 22,
+    "wikinews-2009-05-11-rights-group-in-afghanistan-investigating-claim-of-us-use": 23,
     "wikinews-2009-06-14-civil-unrest-in-iranian-cities-after-ahmadinejad-declares": 27,
     "wikinews-2009-10-10-former-un-head-annan-warns-kenya-over-future-poll-violence": 23,
     "wikinews-2009-10-25-car-bombings-near-iraq-government-offices-kill-at-least-130": 26,

@@ -24,6 +24,15 @@ def test_word_tokens_offsets_match_text():
     assert all(text[s:e] == t for t, s, e in tokens)
 
 
+def test_dash_after_an_abbreviation_splits():
+    assert [t.text for t in parse("U.S.-supported and U.S.–Mexico border")] == [
+        "U.S.", "-", "supported", "and", "U.S.", "–", "Mexico", "border"]
+
+
+def test_abbreviation_at_the_end_of_a_sentence_keeps_its_dot():
+    assert [t.text for t in parse("made in the U.S.. Then")] == ["made", "in", "the", "U.S.", ".", "Then"]
+
+
 def test_parse_is_deterministic():
     text = "Rebels took Aleppo. Government forces fled to Hama."
     assert [t.text for t in parse(text)] == [t.text for t in parse(text)]

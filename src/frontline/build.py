@@ -26,6 +26,7 @@ from frontline.documents import Document
 from frontline.dataset import CONFIGS, SPLITS, assign_splits, corpus_rows, features
 from frontline.exports import gold_documents, read_valid_export
 from frontline.paths import Project
+from frontline.sample import double_annotation_sample
 from frontline.scheme import Scheme, load_scheme
 
 
@@ -147,7 +148,8 @@ def build(project: Project, output: Path | None = None) -> BuildReport:
         guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
         tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits, rows=rows,
         missing=missing, annotators=annotator_counts(tasks), model_versions=model_versions(tasks),
-        agreement=agreement_summary(project), baselines=baseline_table(project))
+        agreement=agreement_summary(project), baselines=baseline_table(project),
+        sample_size=len(double_annotation_sample([a.id for a in articles])))
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:

@@ -101,7 +101,7 @@ def annotator_table(annotators: Mapping[str, Counter[str]]) -> str:
 def render(*, header: str, scheme: Scheme, guidelines: str, tool_versions: str, articles: Sequence[Article],
            splits: Mapping[str, str], rows: Mapping[str, Mapping[str, list[dict[str, Any]]]],
            missing: Sequence[str], annotators: Mapping[str, Counter[str]], model_versions: Sequence[str],
-           agreement: str, baselines: str) -> str:
+           agreement: str, baselines: str, sample_size: int) -> str:
     """The whole card."""
     released = {d["id"] for docs in rows["documents"].values() for d in docs}
     licences = Counter(a.license for a in articles if a.id in released)
@@ -226,19 +226,30 @@ and hard-case decisions.
 
 **Who annotated.** All annotations in this release were made by AI assistant sessions
 (instances of a large language model working through this project's tools), not by human
-annotators. Each Label Studio annotator account stands for one role: `annotator-1` for the
-first annotation of an article, `annotator-2` for the blind second annotation of the
-agreement sample. No human annotator reviewed the labels.
+annotators, and no human reviewed the labels. Each Label Studio account stands for one role:
+
+- `annotator-1`: the first annotation of every article (six sessions, about nine articles
+  each; the seed article by the session that coordinated the project). For the articles
+  outside the agreement sample this annotation is the gold: it was revised by four further
+  sessions when guidelines 1.2 added hard cases H15-H20 (each change is marked
+  `# 1.2 revision` in its sheet; Label Studio keeps the history of the annotation).
+- `annotator-2`: the blind second annotation of the agreement sample (two sessions that
+  saw only the article texts and the guidelines).
+- `adjudicator`: for the agreement sample, one annotation per article that resolves every
+  disagreement between the two by the guidelines (three sessions; decision logs in
+  `annotation/adjudication/`); it is the gold of those articles.
 
 **How.** The annotator read each article against the guidelines and wrote its decisions as
-an annotation sheet (`annotation/sheets/`, the plain-text form described in
-`frontline.sheets`, which computes the offsets); `frontline annotate` saved each sheet into
-the project's Label Studio ({tool_versions}) as that account's annotation, and
-`frontline pull` exported the project (full JSON, every annotator's annotations) to
-`annotation/exports/`. The build validates that export (offsets, span text, labels,
-overlaps, relation ends in one sentence, article checksums) and takes the one annotation
-marked `ground_truth` of each task as gold. Lead times were not recorded for sheet-based
-annotations.
+an annotation sheet (`annotation/sheets/`, `annotation/sheets-blind/`,
+`annotation/sheets-adjudicated/`: the plain-text form described in `frontline.sheets`,
+which computes the offsets); `frontline annotate` saved each sheet into the project's
+Label Studio ({tool_versions}) as that account's annotation, and `frontline pull` exported
+the project (full JSON, every annotator's annotations) to `annotation/exports/`. The build
+validates that export (offsets, span text, labels, overlaps, relation ends in one sentence,
+article checksums) and takes the one annotation marked `ground_truth` of each task as gold.
+Lead times were not recorded for sheet-based annotations. The agreement sample is
+{sample_size} articles drawn at random with a fixed seed, the seed article included
+(`frontline.sample`).
 
 **Pre-annotation.** Model predictions in the export: {predictions}.
 

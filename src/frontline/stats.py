@@ -131,5 +131,8 @@ def gold_report(documents: Sequence[Document], splits: dict[str, str], scheme: S
     lines += ["", "## Lint: annotated in one place, not annotated elsewhere", "",
               f"{len(missing)} occurrence(s) of an annotated string that are not annotated and not "
               "inside an annotated span.", ""]
-    lines += [f"- {text!r} in {doc_id} at {offset}" for text, doc_id, offset in missing]
+    texts = {d.doc_id: d.text for d in documents}
+    lines += [f"- {text!r} in {doc_id} at {offset}: "
+              f"\"...{texts[doc_id][max(0, offset - 30):offset + len(text) + 30]}...\"".replace("\n", " ")
+              for text, doc_id, offset in missing]
     return "\n".join(lines) + "\n"

@@ -27,9 +27,14 @@ from spacy.tokens import Doc
 PIPELINE = ("sentencizer", "frontline_paragraphs")
 
 #: Extra infix rules, so that annotated mentions start and end on token boundaries:
-#: a hyphen after an abbreviation ("U.S.-supported" -> "U.S." "-" "supported"); spaCy
+#: a hyphen or dash after an abbreviation ("U.S.-supported" -> "U.S." "-" "supported",
+#: "U.S.–Mexico" -> "U.S." "–" "Mexico"); spaCy
 #: already splits a hyphen between letters ("Turkish-backed").
-INFIXES = (r"(?<=\.)-(?=[A-Za-z])",)
+INFIXES = (r"(?<=\.)[-–—](?=[A-Za-z])",)
+
+#: An abbreviation that ends a sentence keeps its own full stop: "made in the U.S.." is
+#: "U.S." then ".", not spaCy's default "U.S" "..".
+SENTENCE_FINAL = {"U.S..": ("U.S.", "."), "U.N..": ("U.N.", "."), "U.K..": ("U.K.", ".")}
 
 #: Title abbreviations spaCy's English tokenizer would split ("Lt." -> "Lt" "."), which
 #: would then end a sentence in "said Lt. Nate Christensen". Kept whole as special cases.
@@ -54,6 +59,8 @@ def nlp() -> Language:
     pipeline.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     for abbreviation in ABBREVIATIONS:
         pipeline.tokenizer.add_special_case(abbreviation, [{ORTH: abbreviation}])
+    for text, pieces in SENTENCE_FINAL.items():
+        pipeline.tokenizer.add_special_case(text, [{ORTH: piece} for piece in pieces])
     for name in PIPELINE:
         pipeline.add_pipe(name)
     return pipeline

@@ -1,0 +1,34 @@
+import dataclasses
+
+from fixtures import DOC
+
+from frontline.documents import Document, Entity
+from frontline.scheme import load_scheme
+from frontline.stats import gold_report, label_inconsistencies, unannotated_occurrences
+
+
+def test_same_string_with_two_labels_is_listed():
+    other = Document("b", "Iran said no.", (Entity(0, 4, "ORG", "Iran", "x"),), ())
+    assert label_inconsistencies([DOC, other]) == [("Iran", {"GPE": ["tiny"], "ORG": ["b"]})]
+
+
+def test_unannotated_occurrence_on_token_boundaries_only():
+    text = "Syria and Syrian troops; Aleppo."
+    other = Document("b", text, (Entity(25, 31, "GPE", "Aleppo", "a"),), ())
+    # 'Syria' at 0 is unannotated (a hit); 'Syrian' contains 'Syria' but not on a token boundary
+    assert unannotated_occurrences([DOC, other]) == [("Syria", "b", 0)]
+
+
+def test_string_inside_an_annotated_span_is_not_a_hit():
+    text = "Iraqi militias left."
+    inside = Document("b", text, (Entity(0, 14, "GROUP", "Iraqi militias", "a"),), ())
+    iraqi = dataclasses.replace(DOC, entities=(*DOC.entities, ))
+    nested = Document("c", "Iraqi officials.", (Entity(0, 5, "NORP", "Iraqi", "n"),), ())
+    assert unannotated_occurrences([iraqi, inside, nested]) == []
+
+
+def test_report_sections(repo):
+    report = gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme))
+    assert "| test | 1 | 5 | 3 |" in report
+    assert "| GROUP | GPE | 0 | 0 | 1 | 0 | 0 | 1 | 0 |" in report
+    assert "2 sentences; mean 2.50, max 3; sentences without mentions: 0." in report
