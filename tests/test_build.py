@@ -134,3 +134,20 @@ def test_card_loading_code_runs(project, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     exec(compile(code, "card", "exec"), {})
     assert "tiny [('Iran', 'GPE'), ('Iraqi militias', 'GROUP')" in capsys.readouterr().out
+
+
+def test_committed_corpus_holds_every_gold_span_and_relation(repo, tmp_path):
+    """Lossless: the released documents equal the gold of the committed export, exactly."""
+    from datasets import load_dataset
+
+    from frontline.build import load_gold
+    from frontline.dataset import document_from_row
+
+    gold = load_gold(repo)
+    rows = load_dataset(str(repo.corpus), "documents", cache_dir=str(tmp_path / "cache"))
+    names = gold.scheme.entity_names, gold.scheme.relation_names
+    released = sorted((document_from_row(r, *names) for split in rows.values() for r in split),
+                      key=lambda d: d.doc_id)
+    assert released == gold.documents
+    assert gold.missing == []
+    assert sum(len(d.relations) for d in released) == sum(len(d.relations) for d in gold.documents) > 800

@@ -73,3 +73,21 @@ def test_sentences_of_the_seed_article(repo, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 16
     assert lines[0].startswith("  0 [0:226] BEIRUT — Iraqi militias backed by Iran")
+
+
+def test_evaluate_scores_a_prediction_file(repo, tmp_path, capsys):
+    from frontline.baselines import load_data
+    from frontline.scheme import load_scheme
+
+    data = load_data(repo.corpus, load_scheme(repo.scheme), cache=tmp_path / "cache")
+    path = tmp_path / "pred.jsonl"
+    path.write_text("\n".join(json.dumps({
+        "id": d.doc_id, "entities": [{"start": e.start, "end": e.end, "label": e.label} for e in d.entities],
+        "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in d.relations]})
+        for d in data.test), encoding="utf-8")
+    assert main(["--root", str(repo.root), "evaluate", str(path)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["entities"]["strict"]["f1"] == 1.0 and scores["relations"]["strict"]["f1"] == 1.0
+    path.write_text(path.read_text().splitlines()[0] + "\n", encoding="utf-8")
+    assert main(["--root", str(repo.root), "evaluate", str(path)]) == 1
+    assert "no prediction for document" in capsys.readouterr().err

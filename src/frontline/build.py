@@ -68,7 +68,9 @@ def agreement_summary(project: Project) -> str:
     text = path.read_text(encoding="utf-8")
     match = re.search(r"<!-- summary -->\n(.*?)<!-- /summary -->", text, re.DOTALL)
     return (match[1].strip() if match else "See `annotation/agreement.md`.") + \
-        "\n\nThe full report, per article and per label, is `annotation/agreement.md`."
+        "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, " \
+        "and the seed article's sentences are worked examples in the guidelines. The full report, per " \
+        "article and per label, with its analysis, is `annotation/agreement.md`."
 
 
 def to_datasets(rows: dict[str, dict[str, list[dict[str, Any]]]], feats: dict) -> dict[str, dict[str, Dataset]]:

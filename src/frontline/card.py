@@ -247,7 +247,9 @@ Label Studio ({tool_versions}) as that account's annotation, and `frontline pull
 the project (full JSON, every annotator's annotations) to `annotation/exports/`. The build
 validates that export (offsets, span text, labels, overlaps, relation ends in one sentence,
 article checksums) and takes the one annotation marked `ground_truth` of each task as gold.
-Lead times were not recorded for sheet-based annotations. The agreement sample is
+Lead times were not recorded for sheet-based annotations. Finally another session reviewed
+every hit of the consistency lint of `frontline stats` (`annotation/lint/decisions.tsv`):
+three omissions were fixed and the rest explained in the guidelines. The agreement sample is
 {sample_size} articles drawn at random with a fixed seed, the seed article included
 (`frontline.sample`).
 

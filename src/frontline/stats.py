@@ -123,14 +123,15 @@ def gold_report(documents: Sequence[Document], splits: dict[str, str], scheme: S
     lines += [f"| {d.doc_id} | {splits[d.doc_id]} | {len(d.entities)} | {len(d.relations)} |" for d in documents]
     mixed = label_inconsistencies(documents)
     lines += ["", "## Lint: one string, several labels", "",
-              f"{len(mixed)} string(s). Each is explained in the guidelines (same words, different "
-              "referents: e.g. a country name as GPE, its army as part of a GROUP) or fixed.", ""]
+              f"{len(mixed)} string(s). Each was reviewed: the guidelines section \"Consistency lint\" "
+              "explains those that keep two labels (same words, different referents).", ""]
     lines += [f"- {text!r}: " + "; ".join(f"{lab} in {', '.join(ids)}" for lab, ids in by.items())
               for text, by in mixed]
     missing = unannotated_occurrences(documents)
     lines += ["", "## Lint: annotated in one place, not annotated elsewhere", "",
               f"{len(missing)} occurrence(s) of an annotated string that are not annotated and not "
-              "inside an annotated span.", ""]
+              "inside an annotated span. Every hit was reviewed (`annotation/lint/decisions.tsv`); the "
+              "guidelines section \"Consistency lint\" explains, by category, why these stay unannotated.", ""]
     texts = {d.doc_id: d.text for d in documents}
     lines += [f"- {text!r} in {doc_id} at {offset}: "
               f"\"...{texts[doc_id][max(0, offset - 30):offset + len(text) + 30]}...\"".replace("\n", " ")
