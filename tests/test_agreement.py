@@ -4,7 +4,7 @@ import pytest
 from fixtures import DOC
 
 from frontline.agreement import Counts, agreement, count, disagreements, partial_counts, report
-from frontline.documents import Entity, Relation
+from frontline.documents import Entity
 
 LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
 

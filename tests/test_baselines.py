@@ -1,5 +1,6 @@
 """Baselines end to end on a tiny fixture: deterministic results, and the committed table."""
 
+import hashlib
 import json
 import re
 
@@ -24,7 +25,7 @@ SENTENCES = [
 
 def make_doc(doc_id, order, scheme):
     marked = [SENTENCES[i % len(SENTENCES)] for i in order]
-    plain = " ".join(__import__("re").sub(r"\[\[(.+?)\]\][A-Z]+", r"\1", m) for m, _ in marked)
+    plain = " ".join(re.sub(r"\[\[(.+?)\]\][A-Z]+", r"\1", m) for m, _ in marked)
     sheet = Sheet(doc_id, {n: (n, m) for n, (m, _) in enumerate(marked)},
                   [(0, n, r) for n, (_, rels) in enumerate(marked) for r in rels])
     return sheet_document(sheet, plain, scheme)
@@ -87,7 +88,6 @@ def test_committed_table_matches_committed_results(repo):
 def test_committed_results_were_computed_on_the_committed_corpus(repo):
     scheme = load_scheme(repo.scheme)
     results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
-    import hashlib
     digest = hashlib.sha256()
     for path in sorted(repo.corpus.rglob("*.parquet")):
         digest.update(path.relative_to(repo.corpus).as_posix().encode() + b"\0" + path.read_bytes())

@@ -1,4 +1,4 @@
-import json
+import hashlib
 import os
 import re
 import shutil
@@ -23,7 +23,7 @@ def project(tmp_path, repo):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(repo.root / name, tmp_path / name)
     other = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "zz-unannotated", "text": "Nothing here.",
-                                 "sha256": __import__("hashlib").sha256(b"Nothing here.").hexdigest()})
+                                 "sha256": hashlib.sha256(b"Nothing here.").hexdigest()})
     add_articles(tmp_path / "seeds", [ARTICLE, other])
     project = Project(tmp_path)
     project.exports.mkdir(parents=True)

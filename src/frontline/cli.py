@@ -387,7 +387,7 @@ def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
 
 
 def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
-    from frontline import baselines, evaluation, metrics
+    from frontline import baselines, evaluation
 
     scheme = load_scheme(project.scheme)
     data = baselines.load_data(project.corpus, scheme)

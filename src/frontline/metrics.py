@@ -13,7 +13,6 @@ ignored. Direction counts report predictions that hold a gold relation reversed.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
