@@ -111,3 +111,11 @@ def test_wrong_shapes_do_not_crash(scheme):
     t = task([])
     t["annotations"][0]["result"] = "nope"
     assert problems([t], scheme) == ["doc tiny task 7 annotation 1: result must be a list, not str"]
+
+
+def test_relation_ids_of_the_wrong_type_are_reported(scheme):
+    r = result()
+    r[5]["from_id"] = ["e1"]
+    assert problems([task(r)], scheme) == [
+        "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids (strings), "
+        "not ['e1']/'e2'"]

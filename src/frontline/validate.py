@@ -125,6 +125,9 @@ def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
     for rel in relations:
         head, tail, labels = rel.get("from_id"), rel.get("to_id"), rel.get("labels")
         where = f"{head}->{tail}"
+        if not (isinstance(head, str) and isinstance(tail, str)):
+            problems.append((where, f"from_id/to_id must be region ids (strings), not {head!r}/{tail!r}"))
+            continue
         missing = [r for r in (head, tail) if r not in ids]
         if missing:
             problems.append((where, f"relation to missing region(s) {missing}"))

@@ -1,0 +1,66 @@
+"""Property-based: any mutation of a valid export ends in a list of problems, never a crash."""
+
+import copy
+import json
+
+from fixtures import ARTICLE, DOC, task
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from frontline.documents import to_result
+from frontline.exports import ExportError, gold_documents
+from frontline.scheme import Scheme, load_scheme
+from frontline.validate import export_problems
+
+from conftest import REPO
+
+SCHEME: Scheme = load_scheme(REPO / "annotation" / "scheme.toml")
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 200), st.text(max_size=8),
+                   st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+
+
+@st.composite
+def mutated_exports(draw):
+    tasks = [task(copy.deepcopy(to_result(DOC)))]
+    result = tasks[0]["annotations"][0]["result"]
+    kinds = draw(st.lists(st.sampled_from(["value", "item", "relation", "drop", "duplicate"]), min_size=1, max_size=4))
+    kinds += draw(st.lists(st.sampled_from(["task", "text"]), max_size=1))  # structure last
+    for kind in kinds:
+        if kind == "value" and result:
+            item = draw(st.sampled_from(result))
+            if isinstance(item.get("value"), dict):
+                item["value"][draw(st.sampled_from(["start", "end", "text", "labels"]))] = draw(VALUES)
+        elif kind == "item" and result:
+            item = draw(st.sampled_from(result))
+            item[draw(st.sampled_from(["id", "type", "from_name", "to_name", "value"]))] = draw(VALUES)
+        elif kind == "relation" and result:
+            item = draw(st.sampled_from(result))
+            item.update({"type": "relation", draw(st.sampled_from(["from_id", "to_id", "labels", "direction"])): draw(VALUES)})
+        elif kind == "drop" and result:
+            del result[draw(st.integers(0, len(result) - 1))]
+        elif kind == "duplicate" and result:
+            result.append(copy.deepcopy(draw(st.sampled_from(result))))
+        elif kind == "task":
+            tasks[0][draw(st.sampled_from(["data", "annotations", "predictions", "id"]))] = draw(VALUES)
+        elif kind == "text":
+            tasks[0]["data"]["text"] = draw(st.sampled_from(["", "\r\n", "\u200b" + ARTICLE.text, ARTICLE.text[:-1]]))
+    return tasks
+
+
+@settings(max_examples=2000, deadline=None)
+@given(mutated_exports())
+def test_mutated_exports_give_problems_not_crashes(tasks):
+    tasks = json.loads(json.dumps(tasks))  # only what JSON can carry
+    problems = export_problems(tasks, {"tiny": ARTICLE}, SCHEME)
+    assert all(str(p).startswith("doc ") for p in problems)
+    if not problems:  # a valid export must give its gold without error or loss
+        try:
+            documents, missing = gold_documents(tasks)
+        except ExportError as exc:  # more than one ground truth is reported, not dropped
+            assert "ground_truth annotations" in str(exc)
+            return
+        ann = [a for a in tasks[0]["annotations"] if a.get("ground_truth") and not a.get("was_cancelled")]
+        if ann:
+            (doc,) = documents
+            assert len(doc.entities) == sum(r.get("type") == "labels" for r in ann[0]["result"])
+            assert len(doc.relations) == sum(r.get("type") == "relation" for r in ann[0]["result"])
