@@ -100,3 +100,11 @@ def test_splice_replaces_only_the_block():
     assert splice(text, "new") == "a\n<!-- results -->\nnew\n<!-- /results -->\nb\n"
     with pytest.raises(ValueError):
         splice("no markers", "x")
+
+
+def test_table_does_not_depend_on_dict_order(repo):
+    results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
+    shuffled = json.loads(json.dumps(results))
+    shuffled["significance"] = dict(reversed(list(shuffled["significance"].items())))
+    shuffled["cross_validation"]["strict_f1"] = dict(reversed(list(shuffled["cross_validation"]["strict_f1"].items())))
+    assert table(shuffled) == table(results)

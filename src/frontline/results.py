@@ -24,13 +24,14 @@ def _ci(block: dict[str, Any]) -> str:
 
 
 def table(results: dict[str, Any]) -> str:
-    """The Markdown tables of the headline scores."""
+    """The Markdown tables of the headline scores (every dict is iterated in sorted order, so the
+    table is the same whether ``results`` comes from a run or from reading results.json)."""
     ents = results["entities"]
     lines = ["Entity recognition on `test` (strict = exact span and type; F1 with 95% bootstrap CI over "
              f"test documents, {results['bootstrap']['resamples']} resamples):", "",
              "| system | strict F1 [95% CI] | strict P | strict R | macro F1 | exact F1 | partial F1 | type F1 |",
              "|---|---|---|---|---|---|---|---|"]
-    for name, s in sorted(ents.items(), key=lambda kv: -kv[1]["strict"]["f1"]):
+    for name, s in sorted(ents.items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0])):
         lines.append(f"| {name} | {_ci(s['strict'])} | {s['strict']['precision']:.3f} | {s['strict']['recall']:.3f} | "
                      f"{s['strict']['macro_f1']:.3f} | {s['exact']['f1']:.3f} | {s['partial']['f1']:.3f} | "
                      f"{s['type']['f1']:.3f} |")
@@ -41,12 +42,12 @@ def table(results: dict[str, Any]) -> str:
               "| system | entities | strict F1 [95% CI] | strict P | strict R | macro F1 | boundaries F1 | reversed |",
               "|---|---|---|---|---|---|---|---|"]
     for setting, title in (("gold_entities", "gold"), ("end_to_end", e2e)):
-        for name, s in sorted(results["relations"][setting].items(), key=lambda kv: -kv[1]["strict"]["f1"]):
+        for name, s in sorted(results["relations"][setting].items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0])):
             lines.append(f"| {name} | {title} | {_ci(s['strict'])} | {s['strict']['precision']:.3f} | "
                          f"{s['strict']['recall']:.3f} | {s['strict']['macro_f1']:.3f} | "
                          f"{s['boundaries']['f1']:.3f} | {s['reversed_direction']} |")
     lines += ["", "Paired bootstrap p-values (one-sided: the better system does not beat the next one):", ""]
-    for group, rows in results["significance"].items():
+    for group, rows in sorted(results["significance"].items()):
         for row in rows:
             lines.append(f"- {group}: {row['against']} vs {row['system']}: p = {row['p_value']:.3f}")
     cv = results.get("cross_validation")
@@ -54,7 +55,7 @@ def table(results: dict[str, Any]) -> str:
         lines += ["", f"Document-level {cv['k']}-fold cross-validation over all released articles "
                   "(strict F1, C fixed to the tuned value; the spaCy pipeline is left out to keep the run "
                   "under 10 minutes on 2 cores):", "", "| system | mean | std | folds |", "|---|---|---|---|"]
-        for name, s in cv["strict_f1"].items():
+        for name, s in sorted(cv["strict_f1"].items()):
             lines.append(f"| {name} | {s['mean']:.3f} | {s['std']:.3f} | {', '.join(f'{x:.3f}' for x in s['folds'])} |")
     return "\n".join(lines)
 
