@@ -16,6 +16,7 @@ Agreement is computed as pairwise F1, treating one annotator as "gold" and the o
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -182,6 +183,12 @@ def disagreements(a: Document, b: Document) -> list[str]:
     return lines
 
 
+def summary_of(report_text: str) -> str | None:
+    """The summary paragraph of a report made by :func:`report` (None if it has none)."""
+    match = re.search(r"<!-- summary -->\n(.*?)\n<!-- /summary -->", report_text, re.DOTALL)
+    return match[1].strip() if match else None
+
+
 def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -237,6 +244,12 @@ def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: s
 FIRST, SECOND = "annotator-1@frontline.local", "annotator-2@frontline.local"
 
 
+def annotator_of(annotation: dict) -> str:
+    """The account of an exported annotation: its e-mail, or the user id as text."""
+    who = annotation.get("completed_by")
+    return str(who.get("email", who.get("id"))) if isinstance(who, dict) else str(who)
+
+
 def annotation_pairs(tasks: Sequence[dict], first: str = FIRST, second: str = SECOND
                      ) -> dict[str, tuple[Document, Document]]:
     """Per doc id, the (first, second) annotators' Documents, for tasks that have both."""
@@ -246,8 +259,7 @@ def annotation_pairs(tasks: Sequence[dict], first: str = FIRST, second: str = SE
     for task in tasks:
         by = {}
         for ann in task.get("annotations", []):
-            who = ann.get("completed_by")
-            email = who.get("email") if isinstance(who, dict) else None
+            email = annotator_of(ann)
             if email in (first, second) and not ann.get("was_cancelled"):
                 by[email] = from_result(task["data"]["doc_id"], task["data"]["text"], ann["result"])
         if first in by and second in by:

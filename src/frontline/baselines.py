@@ -47,10 +47,15 @@ def load_data(corpus: Path, scheme: Scheme, cache: Path | None = None) -> Data:
     splits = load_dataset(str(corpus), "documents", cache_dir=str(cache) if cache else None)
     docs = {name: [document_from_row(r, scheme.entity_names, scheme.relation_names) for r in rows]
             for name, rows in splits.items()}
+    return Data(docs.get("train", []), docs.get("validation", []), docs.get("test", []), dataset_checksum(corpus))
+
+
+def dataset_checksum(corpus: Path) -> str:
+    """SHA-256 over the names and bytes of the dataset's parquet files (not the card)."""
     digest = hashlib.sha256()
     for path in sorted(corpus.rglob("*.parquet")):
         digest.update(path.relative_to(corpus).as_posix().encode() + b"\0" + path.read_bytes())
-    return Data(docs.get("train", []), docs.get("validation", []), docs.get("test", []), digest.hexdigest())
+    return digest.hexdigest()
 
 
 def strip(doc: Document) -> tuple[str, str]:

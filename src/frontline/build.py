@@ -21,6 +21,7 @@ from typing import Any
 from datasets import Dataset, disable_progress_bars
 
 from frontline import card
+from frontline.agreement import annotator_of, summary_of
 from frontline.articles import Article, load_articles
 from frontline.documents import Document
 from frontline.dataset import CONFIGS, SPLITS, assign_splits, corpus_rows, features
@@ -42,9 +43,7 @@ def annotator_counts(tasks: list[dict[str, Any]]) -> dict[str, Counter[str]]:
     found: dict[str, Counter[str]] = {}
     for task in tasks:
         for ann in task.get("annotations", []):
-            who = ann.get("completed_by")
-            account = who.get("email", str(who)) if isinstance(who, dict) else str(who)
-            counter = found.setdefault(account, Counter())
+            counter = found.setdefault(annotator_of(ann), Counter())
             counter["all"] += 1
             counter["ground_truth"] += bool(ann.get("ground_truth"))
     return found
@@ -65,9 +64,7 @@ def agreement_summary(project: Project) -> str:
     path = project.annotation / "agreement.md"
     if not path.exists():
         return "Not measured yet for this release."
-    text = path.read_text(encoding="utf-8")
-    match = re.search(r"<!-- summary -->\n(.*?)<!-- /summary -->", text, re.DOTALL)
-    return (match[1].strip() if match else "See `annotation/agreement.md`.") + \
+    return (summary_of(path.read_text(encoding="utf-8")) or "See `annotation/agreement.md`.") + \
         "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, " \
         "and the seed article's sentences are worked examples in the guidelines. The full report, per " \
         "article and per label, with its analysis, is `annotation/agreement.md`."

@@ -313,8 +313,7 @@ def cmd_agreement(project: Project, args: argparse.Namespace) -> int:
     notes = notes_path.read_text(encoding="utf-8") if notes_path.exists() else ""
     text = agreement.report(per_doc, scheme.entity_names, notes)
     (project.annotation / "agreement.md").write_text(text, encoding="utf-8")
-    summary = text.split("<!-- summary -->\n")[1].split("\n<!--")[0] if per_doc else "no pairs yet"
-    print(summary)
+    print(agreement.summary_of(text) or "no article has two annotations yet")
     print(f"wrote {project.annotation / 'agreement.md'}")
     return 0
 
@@ -446,6 +445,12 @@ def _add(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
     return parser
 
 
+def _group(steps: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """A step with actions of its own (``frontline articles check``)."""
+    parser = steps.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+    return parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="frontline",
@@ -458,9 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     steps = parser.add_subparsers(title="steps", metavar="STEP", required=True)
 
-    articles = steps.add_parser("articles", help="check, add and count the articles in seeds/",
-                                description="Check, add and count the articles in seeds/.")
-    articles_steps = articles.add_subparsers(title="actions", metavar="ACTION", required=True)
+    articles_steps = _group(steps, "articles", "check, add and count the articles in seeds/")
     _add(articles_steps, "check", cmd_articles_check,
          "verify the manifest, every text's UTF-8 and sha256, ids and duplicates",
          "frontline articles check")
@@ -482,18 +485,14 @@ def build_parser() -> argparse.ArgumentParser:
                      "frontline sentences 000_2deeeecf94034bb2")
     sentences.add_argument("id", help="article id")
 
-    scheme = steps.add_parser("scheme", help="the annotation scheme and what derives from it",
-                              description="The annotation scheme and what derives from it.")
-    scheme_steps = scheme.add_subparsers(title="actions", metavar="ACTION", required=True)
+    scheme_steps = _group(steps, "scheme", "the annotation scheme and what derives from it")
     _add(scheme_steps, "config", cmd_scheme_config,
          "write annotation/label_config.xml from annotation/scheme.toml",
          "frontline scheme config --check").add_argument(
         "--check", action="store_true", help="fail if the committed config is out of date")
     _add(scheme_steps, "show", cmd_scheme_show, "print labels and IOB2 tags", "frontline scheme show")
 
-    studio_parser = steps.add_parser("studio", help="a local Label Studio server (SQLite, 127.0.0.1)",
-                                     description="A local Label Studio server (SQLite, 127.0.0.1).")
-    studio_steps = studio_parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    studio_steps = _group(steps, "studio", "a local Label Studio server (SQLite, 127.0.0.1)")
     _add(studio_steps, "start", cmd_studio_start,
          "start Label Studio, create the admin user and token, wait until it answers",
          "frontline studio start --port 8080").add_argument(
