@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 
-from frontline.agreement import Counts, count
+from frontline.agreement import Counts, count, entity_items, relation_items
 from frontline.documents import Document
 
 Span = tuple[int, int, str]  # start, end (exclusive), label
@@ -97,25 +97,11 @@ def entity_counts(true: Sequence[Span], pred: Sequence[Span], labels: Sequence[s
     return out
 
 
-def spans(doc: Document) -> list[Span]:
-    return [(e.start, e.end, e.label) for e in doc.entities]
-
-
-def relation_tuples(doc: Document, strict: bool) -> list[tuple]:
-    out = []
-    for r in doc.relations:
-        h, t = doc.entities[r.head], doc.entities[r.tail]
-        head = (h.start, h.end, h.label) if strict else (h.start, h.end)
-        tail = (t.start, t.end, t.label) if strict else (t.start, t.end)
-        out.append((head, tail, r.label))
-    return out
-
-
 def relation_counts(true: Document, pred: Document, labels: Sequence[str]) -> dict[str, dict[str, Counts]]:
     """``counts[setting][label or "overall"]`` for one document; settings strict, boundaries."""
     out: dict[str, dict[str, Counts]] = {}
     for setting in ("strict", "boundaries"):
-        t, p = relation_tuples(true, setting == "strict"), relation_tuples(pred, setting == "strict")
+        t, p = relation_items(true, labels=setting == "strict"), relation_items(pred, labels=setting == "strict")
         out[setting] = {"overall": count(t, p)}
         for label in labels:
             out[setting][label] = count([x for x in t if x[2] == label], [x for x in p if x[2] == label])
@@ -124,9 +110,9 @@ def relation_counts(true: Document, pred: Document, labels: Sequence[str]) -> di
 
 def direction_errors(true: Document, pred: Document) -> int:
     """Predicted relations that are a gold relation (same label, spans) turned around."""
-    gold = {(h[:2], t[:2], lab) for h, t, lab in relation_tuples(true, strict=False)}
+    gold = {(h[:2], t[:2], lab) for h, t, lab in relation_items(true, labels=False)}
     return sum((t[:2], h[:2], lab) in gold and (h[:2], t[:2], lab) not in gold
-               for h, t, lab in relation_tuples(pred, strict=False))
+               for h, t, lab in relation_items(pred, labels=False))
 
 
 @dataclass
@@ -140,7 +126,7 @@ class DocScores:
 
 def score_document(true: Document, pred: Document, entity_labels: Sequence[str],
                    relation_labels: Sequence[str]) -> DocScores:
-    return DocScores(entity_counts(spans(true), spans(pred), entity_labels),
+    return DocScores(entity_counts(entity_items(true), entity_items(pred), entity_labels),
                      relation_counts(true, pred, relation_labels), direction_errors(true, pred))
 
 
