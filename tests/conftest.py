@@ -12,6 +12,18 @@ from frontline.paths import Project
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True)
+def local_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Local state (server data, token file) goes to a throwaway XDG_STATE_HOME, never the real one.
+
+    It is outside the test's project root (``tmp_path``), as the real state is outside the checkout.
+    """
+    home = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    monkeypatch.delenv("FRONTLINE_STATE_DIR", raising=False)
+    return home
+
+
 @pytest.fixture(scope="session")
 def repo() -> Project:
     """The checkout the tests run in (read only)."""

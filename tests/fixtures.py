@@ -25,6 +25,14 @@ RELATIONS = (
 )
 DOC = Document("tiny", TEXT, ENTITIES, RELATIONS)
 
+SHEET = """doc: tiny
+S0: [[Iran]]GPE backs [[Iraqi militias]]GROUP in [[Syria]]GPE.
+R0: SUPPORTS Iran -> Iraqi militias
+S1: [[Rebels]]GROUP took [[Aleppo]]GPE.
+R1: CONTROLS Rebels -> Aleppo
+"""
+"""An annotation sheet of ARTICLE (five mentions, two relations; see frontline.sheets)."""
+
 
 def task(result: list, *, annotation_id: int = 1, ground_truth: bool = True, text: str = TEXT,
          doc_id: str = "tiny") -> dict:

@@ -11,7 +11,7 @@ from fixtures import ARTICLE, DOC, task
 from frontline.articles import add_articles
 from frontline.build import build
 from frontline.documents import to_result
-from frontline.exports import dumps
+from frontline.exports import ExportError, dumps
 from frontline.paths import Project
 from frontline.validate import ExportInvalid
 
@@ -151,3 +151,12 @@ def test_committed_corpus_holds_every_gold_span_and_relation(repo, tmp_path):
     assert released == gold.documents
     assert gold.missing == []
     assert sum(len(d.relations) for d in released) == sum(len(d.relations) for d in gold.documents) > 800
+
+
+def test_an_export_without_any_gold_releases_nothing_and_says_so(project):
+    build(project)
+    before = {p: p.read_bytes() for p in project.corpus.rglob("*") if p.is_file()}
+    project.gold_export.write_text(dumps([task(to_result(DOC), ground_truth=False)]), encoding="utf-8")
+    with pytest.raises(ExportError, match="no task has a ground_truth annotation: nothing to release"):
+        build(project)
+    assert {p: p.read_bytes() for p in project.corpus.rglob("*") if p.is_file()} == before

@@ -91,3 +91,11 @@ def test_evaluate_scores_a_prediction_file(repo, tmp_path, capsys):
     path.write_text(path.read_text().splitlines()[0] + "\n", encoding="utf-8")
     assert main(["--root", str(repo.root), "evaluate", str(path)]) == 1
     assert "no prediction for document" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_build_refuses_a_number_of_processes_below_one(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["build", "--num-proc", value])
+    assert exit_.value.code == 2
+    assert f"--num-proc: must be a whole number of at least 1, not {value!r}" in capsys.readouterr().err

@@ -3,19 +3,12 @@
 import json
 
 import pytest
-from fixtures import ARTICLE
+from fixtures import ARTICLE, SHEET
 
 from frontline import studio
 from frontline.articles import add_articles
 from frontline.cli import main
 from frontline.exports import gold_documents, read_export
-
-SHEET = """doc: tiny
-S0: [[Iran]]GPE backs [[Iraqi militias]]GROUP in [[Syria]]GPE.
-R0: SUPPORTS Iran -> Iraqi militias
-S1: [[Rebels]]GROUP took [[Aleppo]]GPE.
-R1: CONTROLS Rebels -> Aleppo
-"""
 
 
 @pytest.fixture()

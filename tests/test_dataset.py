@@ -1,7 +1,7 @@
 import pytest
 from fixtures import ARTICLE, DOC
 
-from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, corpus_rows,
+from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, corpus_rows, iob2_tags,
                                document_from_row, features)
 from frontline.documents import Document, Entity
 from frontline.sample import SEED_ARTICLE
@@ -60,3 +60,19 @@ def test_document_row_round_trip(repo):
     row = article_rows(ARTICLE, DOC).documents
     encoded = features(scheme)["documents"].encode_example(row)
     assert document_from_row(encoded, scheme.entity_names, scheme.relation_names) == DOC
+
+
+def test_iob2_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
+    """``iob2_tags`` replaces spaCy's offsets -> BILUO -> IOB for speed; on every released
+    article it must give exactly what spaCy gives."""
+    from spacy.training import biluo_to_iob, offsets_to_biluo_tags
+
+    from frontline.build import load_gold
+    from frontline.text import parse
+
+    gold = load_gold(repo)
+    for document in gold.documents:
+        doc = parse(document.text)
+        spans = [doc.char_span(e.start, e.end) for e in document.entities]
+        expected = biluo_to_iob(offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in document.entities]))
+        assert iob2_tags(len(doc), [(s.start, s.end) for s in spans], [e.label for e in document.entities]) == expected

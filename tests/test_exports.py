@@ -1,10 +1,12 @@
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from fixtures import ARTICLE, DOC, task
 
 from frontline.documents import to_result
-from frontline.exports import (ExportError, dumps, gold_documents, losses, read_export,
+from frontline.exports import (ExportError, dumps, gold_documents, iter_export, losses, read_export,
                                read_valid_export, write_export)
 from frontline.scheme import load_scheme
 from frontline.validate import ExportInvalid
@@ -69,3 +71,49 @@ def test_read_valid_export_refuses_invalid_files_whole(tmp_path, repo):
     with pytest.raises(ExportInvalid) as err:
         read_valid_export(path, [ARTICLE], load_scheme(repo.scheme))
     assert err.value.problems == [f"{path}: doc tiny task 7 annotation 1 region e1: unknown entity label 'X'"]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'[{"id": 1}, {"id": 2', "not a JSON export: task 2: Expecting ',' delimiter at character 20"),
+    (b'[{"id": "\xff"}]', "not a JSON export: not UTF-8 (invalid start byte near byte 9)"),
+    (b'[{"id": 1}] trailing', "not a JSON export: text after the list of tasks"),
+    (b'[{"id": 1} {"id": 2}]', "not a JSON export: after task 1, expected ',' or ']', found '{'"),
+    (b'[{"id": 1},]', "not a JSON export: task 2: Expecting value at character 11"),
+    (b'{"id": 1}', "an export is a JSON list of tasks, not '{'..."),
+    (b"", "an export is a JSON list of tasks, not empty file"),
+    (b'\xef\xbb\xbf[]', "not a JSON export: it starts with a byte order mark"),
+    (b"[" * 100_000, "not a JSON export: task 1 is nested too deeply"),
+])
+def test_streamed_export_errors_name_the_file(tmp_path, content, message):
+    path = tmp_path / "gold.json"
+    path.write_bytes(content)
+    with pytest.raises(ExportError) as err:
+        list(iter_export(path))
+    assert str(err.value) == f"{path}: {message}"
+
+
+def test_streamed_export_gives_the_tasks_as_json_does(tmp_path):
+    path = tmp_path / "gold.json"
+    tasks = [task(to_result(DOC)), {**task([]), "id": 8, "lead_time": 12.5}]
+    path.write_text(dumps(tasks), encoding="utf-8")
+    assert list(iter_export(path)) == json.loads(path.read_text(encoding="utf-8"))
+    with pytest.raises(ExportError, match="no such export"):
+        list(iter_export(tmp_path / "missing.json"))
+
+
+@given(st.lists(st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=6),
+                          st.dictionaries(st.text(max_size=3), st.lists(st.integers(), max_size=3), max_size=3)),
+                max_size=6),
+       st.integers(1, 7), st.sampled_from(["", " ", "\n  "]))
+@settings(max_examples=300, deadline=None)
+def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory, items, chunk, space):
+    """Values split across chunks (numbers, multi-byte characters) decode as ``json`` does."""
+    import frontline.exports as exports
+
+    path = tmp_path_factory.mktemp("chunks") / "export.json"
+    path.write_text(space + json.dumps(items, ensure_ascii=False).replace(", ", "," + space) + space, encoding="utf-8")
+    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk
+    try:
+        assert list(iter_export(path)) == items
+    finally:
+        exports.CHUNK_CHARS = before

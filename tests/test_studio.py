@@ -1,3 +1,4 @@
+import hashlib
 import json
 import os
 import socket
@@ -7,6 +8,37 @@ import pytest
 
 from frontline import studio
 from frontline.cli import main
+from frontline.paths import ENV_STATE_DIR, Project, state_dir
+
+
+def test_state_lives_outside_the_checkout_one_folder_per_checkout(tmp_path, monkeypatch):
+    root = tmp_path / "work" / "main"
+    other = tmp_path / "elsewhere" / "main"
+    root.mkdir(parents=True)
+    other.mkdir(parents=True)
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
+    xdg = {"XDG_STATE_HOME": str(tmp_path / "xdg")}
+    assert state_dir(root, xdg) == tmp_path / "xdg" / "frontline" / f"main-{digest}"
+    assert state_dir(other, xdg).name.startswith("main-") and state_dir(other, xdg) != state_dir(root, xdg)
+    (tmp_path / "link").symlink_to(root)
+    assert state_dir(tmp_path / "link", xdg) == state_dir(root, xdg)
+    assert state_dir(root, {**xdg, ENV_STATE_DIR: str(tmp_path / "mine")}) == tmp_path / "mine"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    home_state = tmp_path / "home" / ".local" / "state" / "frontline" / f"main-{digest}"
+    assert state_dir(root, {}) == home_state
+    assert state_dir(root, {"XDG_STATE_HOME": "relative/is/ignored"}) == home_state
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert Project(root).state == state_dir(root, xdg)
+    monkeypatch.setenv(ENV_STATE_DIR, str(tmp_path / "mine"))
+    assert Project(root).state == tmp_path / "mine"
+
+
+def test_start_refuses_while_an_older_state_sits_in_the_checkout(empty_project, capsys):
+    (empty_project.root / ".frontline" / "studio").mkdir(parents=True)
+    assert main(["--root", str(empty_project.root), "studio", "start", "--port", str(studio.free_port())]) == 1
+    err = capsys.readouterr().err
+    assert f"{empty_project.root / '.frontline'}, inside the checkout" in err and str(empty_project.state) in err
+    assert not empty_project.state.exists()
 
 
 def test_credentials_are_generated_owner_only_and_reused(tmp_path):
@@ -68,7 +100,7 @@ def test_second_start_is_refused_while_one_runs(studio_server):
 
 
 @pytest.mark.studio
-def test_cli_start_status_stop(empty_project, capsys, monkeypatch):
+def test_cli_start_status_stop(empty_project, local_state_home, capsys, monkeypatch):
     for var in (studio.ENV_TOKEN, studio.ENV_USERNAME, studio.ENV_PASSWORD, studio.ENV_URL):
         monkeypatch.delenv(var, raising=False)
     root = ["--root", str(empty_project.root)]
@@ -86,3 +118,7 @@ def test_cli_start_status_stop(empty_project, capsys, monkeypatch):
     assert studio.port_is_free(port) and not studio.is_up(f"http://127.0.0.1:{port}")
     assert main([*root, "studio", "status"]) == 1
     assert token not in (empty_project.state / "studio.log").read_text(errors="replace")
+    assert f"data in {empty_project.state / 'studio'}" in out
+    assert empty_project.state.is_relative_to(local_state_home) and (empty_project.state / "credentials.json").exists()
+    assert stat.S_IMODE(empty_project.state.stat().st_mode) == 0o700
+    assert [p for p in empty_project.root.rglob("*") if p.is_file() and token.encode() in p.read_bytes()] == []

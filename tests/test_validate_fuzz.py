@@ -7,14 +7,17 @@ from fixtures import ARTICLE, DOC, task
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from frontline.dataset import AlignmentError, article_rows
 from frontline.documents import to_result
 from frontline.exports import ExportError, gold_documents
 from frontline.scheme import Scheme, load_scheme
+from frontline.text import parse
 from frontline.validate import export_problems
 
 from conftest import REPO
 
 SCHEME: Scheme = load_scheme(REPO / "annotation" / "scheme.toml")
+TOKENS = [(t.idx, t.idx + len(t)) for t in parse(ARTICLE.text)]
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 200), st.text(max_size=8),
                    st.lists(st.text(max_size=5), max_size=3), st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
 
@@ -23,7 +26,8 @@ VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 200), st.text(max_s
 def mutated_exports(draw):
     tasks = [task(copy.deepcopy(to_result(DOC)))]
     result = tasks[0]["annotations"][0]["result"]
-    kinds = draw(st.lists(st.sampled_from(["value", "item", "relation", "drop", "duplicate"]), min_size=1, max_size=4))
+    kinds = draw(st.lists(st.sampled_from(["value", "item", "relation", "drop", "duplicate", "span", "annotation"]),
+                          min_size=1, max_size=4))
     kinds += draw(st.lists(st.sampled_from(["task", "text"]), max_size=1))  # structure last
     for kind in kinds:
         if kind == "value" and result:
@@ -36,6 +40,23 @@ def mutated_exports(draw):
         elif kind == "relation" and result:
             item = draw(st.sampled_from(result))
             item.update({"type": "relation", draw(st.sampled_from(["from_id", "to_id", "labels", "direction"])): draw(VALUES)})
+        elif kind == "span" and result:  # new offsets and the text to match: maybe across sentences or spaces
+            item = draw(st.sampled_from(result))
+            if isinstance(item.get("value"), dict):
+                start = draw(st.sampled_from([s for s, _ in TOKENS] + [e for _, e in TOKENS[:-1]]))
+                end = draw(st.sampled_from([e for _, e in TOKENS if start < e <= start + 25] + [start + 1]))
+                item["value"].update(start=start, end=end, text=ARTICLE.text[start:end])
+                others = [r for r in result if r is not item and isinstance(r, dict) and isinstance(r.get("value"), dict)
+                          and type(r["value"].get("start")) is int and type(r["value"].get("end")) is int
+                          and r["value"]["start"] < end and start < r["value"]["end"]]
+                if draw(st.booleans()):  # make room: drop the mentions it overlaps, and their relations
+                    gone = [o.get("id") for o in others]
+                    result[:] = [r for r in result if not any(r is o for o in others) and not (
+                        isinstance(r, dict) and r.get("type") == "relation"
+                        and (r.get("from_id") in gone or r.get("to_id") in gone))]
+        elif kind == "annotation":
+            annotation = tasks[0]["annotations"][0]
+            annotation[draw(st.sampled_from(["ground_truth", "was_cancelled", "id", "result"]))] = draw(VALUES)
         elif kind == "drop" and result:
             del result[draw(st.integers(0, len(result) - 1))]
         elif kind == "duplicate" and result:
@@ -64,3 +85,11 @@ def test_mutated_exports_give_problems_not_crashes(tasks):
             (doc,) = documents
             assert len(doc.entities) == sum(r.get("type") == "labels" for r in ann[0]["result"])
             assert len(doc.relations) == sum(r.get("type") == "relation" for r in ann[0]["result"])
+            try:  # and the dataset rows keep every mention and relation, or say which does not align
+                rows = article_rows(ARTICLE, doc)
+            except AlignmentError as exc:
+                assert all(p.startswith("doc tiny entity ") for p in exc.problems)
+                return
+            assert len(rows.documents["entities"]) == len(doc.entities)
+            assert sum(len(r["entities"]) for r in rows.relations) == len(doc.entities)
+            assert sum(len(r["relations"]) for r in rows.relations) == len(doc.relations)

@@ -7,14 +7,35 @@ Layout::
 
 Texts are never edited: every annotation is a character offset into them, and each
 manifest entry carries the SHA-256 of the text's UTF-8 bytes.
+
+What a text may hold (checked when an article is added and whenever the articles are
+loaded; anything else is refused with the article, the character and its offset named,
+never repaired silently, since a repaired text would move every offset after the repair):
+
+* strict UTF-8 (no lone surrogates), at most :data:`MAX_TEXT_CHARS` characters, and at
+  least one character that is neither whitespace nor invisible formatting;
+* line breaks as LF or CRLF; a lone CR (old Mac line ends) is refused: Label Studio shows
+  it as a space and the sentence splitter does not break there;
+* no control characters but TAB, LF and CR (no NUL, no C1 controls, which are mostly
+  mis-decoded Windows-1252);
+* no byte order mark (U+FEFF) at the start: it is an encoding signature, not text;
+* anything else, as published: zero-width characters, right-to-left text and bidi
+  controls, combining marks, characters outside the BMP (emoji). Offsets count Unicode
+  code points (Python string indices); Label Studio's browser code counts UTF-16 code
+  units, which differ after a character outside the BMP, and validation says so when an
+  export's offsets look like that (see :mod:`frontline.validate`).
+
+Metadata values are single-line strings: no control characters at all.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import json
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -23,7 +44,17 @@ from frontline.files import atomic_write
 
 MANIFEST = "manifest.json"
 TEXTS = "texts"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")  # used with fullmatch: no trailing newline
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+#: The longest text accepted, in characters: spaCy's ``max_length`` (see :mod:`frontline.text`),
+#: a hundred times the longest article of the corpus.
+MAX_TEXT_CHARS = 1_000_000
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but TAB, LF, CR
+_META_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_LONE_CR = re.compile("\r(?!\n)")
 
 
 class ArticleError(ValueError):
@@ -60,8 +91,37 @@ METADATA_FIELDS = tuple(f.name for f in fields(Article) if f.name != "text")
 
 
 def sha256_text(text: str) -> str:
-    """SHA-256 (hex) of the UTF-8 bytes of ``text``."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of the UTF-8 bytes of ``text``.
+
+    A lone surrogate (only a JSON escape can bring one in) is hashed as its surrogate bytes
+    instead of raising; :func:`article_problems` refuses such a text.
+    """
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _char(text: str, match: re.Match[str]) -> str:
+    count = len(match.re.findall(text))
+    more = f" (and {count - 1} more)" if count > 1 else ""
+    return f"U+{ord(match.group()):04X} at offset {match.start()}{more}"
+
+
+def text_problems(text: str) -> list[str]:
+    """What is wrong with an article text on its own (see the module docstring)."""
+    problems = []
+    if (found := _SURROGATE.search(text)) is not None:
+        problems.append(f"text is not valid Unicode: lone surrogate {_char(text, found)}")
+    if len(text) > MAX_TEXT_CHARS:
+        problems.append(f"text has {len(text)} characters, more than the limit of {MAX_TEXT_CHARS}")
+    if text.startswith("\ufeff"):
+        problems.append("text starts with a byte order mark (U+FEFF): save it as UTF-8 without BOM")
+    if (found := _TEXT_CONTROL.search(text)) is not None:
+        problems.append(f"text has a control character {_char(text, found)}")
+    if (found := _LONE_CR.search(text)) is not None:
+        problems.append(f"text has a lone carriage return (CR without LF) at offset {found.start()}: "
+                        "use LF or CRLF line ends")
+    if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
+        problems.append("text is empty" + (" (only whitespace and invisible characters)" if text else ""))
+    return problems
 
 
 def make_article(text: str, **metadata: str) -> Article:
@@ -79,19 +139,24 @@ def article_problems(article: Article) -> list[str]:
     """Everything wrong with one article on its own (no cross-article checks)."""
     name = f"article {article.id!r}"
     problems = []
-    if not _ID.match(article.id):
+    if not _ID.fullmatch(article.id):
         problems.append(f"{name}: id must match {_ID.pattern}")
+    for field in METADATA_FIELDS:
+        value = getattr(article, field)
+        if (found := _SURROGATE.search(value) or _META_CONTROL.search(value)) is not None:
+            problems.append(f"{name}: {field} has a control character or lone surrogate {_char(value, found)}")
     for required in ("title", "date", "license"):
         if not getattr(article, required).strip():
             problems.append(f"{name}: {required} is empty")
     if not (article.url or article.source):
         problems.append(f"{name}: needs a url or a source")
     try:
+        if not _DATE.fullmatch(article.date):
+            raise ValueError
         dt.date.fromisoformat(article.date)
     except ValueError:
         problems.append(f"{name}: date {article.date!r} is not YYYY-MM-DD")
-    if not article.text.strip():
-        problems.append(f"{name}: text is empty")
+    problems += [f"{name}: {p}" for p in text_problems(article.text)]
     actual = sha256_text(article.text)
     if article.sha256 != actual:
         problems.append(f"{name}: sha256 mismatch: manifest says {article.sha256}, text has {actual}")
@@ -102,12 +167,17 @@ def collection_problems(articles: Iterable[Article]) -> list[str]:
     """Problems of each article plus duplicate ids and duplicate texts."""
     problems: list[str] = []
     seen_ids: dict[str, int] = {}
+    seen_folded: dict[str, str] = {}
     seen_texts: dict[str, str] = {}
     for article in articles:
         problems += article_problems(article)
         seen_ids[article.id] = seen_ids.get(article.id, 0) + 1
         if seen_ids[article.id] == 2:
             problems.append(f"article {article.id!r}: duplicate id")
+        folded = seen_folded.setdefault(article.id.lower(), article.id)
+        if folded != article.id:
+            problems.append(f"article {article.id!r}: id differs only in case from article {folded!r} "
+                            "(their text files would be one file on a case-insensitive file system)")
         other = seen_texts.setdefault(article.sha256, article.id)
         if other != article.id:
             problems.append(f"article {article.id!r}: same text as article {other!r}")
@@ -120,6 +190,8 @@ def _read_text(path: Path, article_id: str) -> tuple[str | None, str | None]:
         data = path.read_bytes()
     except FileNotFoundError:
         return None, f"article {article_id!r}: text file {path} is missing"
+    except OSError as exc:
+        return None, f"article {article_id!r}: cannot read {path}: {exc.strerror or exc}"
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
@@ -201,27 +273,58 @@ def add_articles(seeds: Path, new: Sequence[Article]) -> list[Article]:
     return sorted([*existing, *new], key=lambda a: a.id)
 
 
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise ValueError(f"key(s) {twice} given twice")
+    return dict(pairs)
+
+
 def read_jsonl(path: Path) -> list[Article]:
     """Articles from a JSONL file: one object per line with ``text`` and metadata fields.
 
-    Fields outside the manifest's are ignored, except that ``source_corpus``,
-    ``source_repo``, ``source_commit`` and ``source_path`` are joined into ``source``.
+    Metadata values must be strings. Fields outside the manifest's are ignored, except that
+    ``source_corpus``, ``source_repo``, ``source_commit`` and ``source_path`` are joined
+    into ``source``. Blank lines and a UTF-8 byte order mark at the start of the file are
+    skipped. Every problem of every line is raised together, each naming ``FILE:LINE``.
     """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
     articles, problems = [], []
-    for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+    for number, line in enumerate(data.splitlines(), start=1):
         where = f"{path}:{number}"
+        if not line.strip():
+            continue
         try:
-            record = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            record = json.loads(line.decode("utf-8"), object_pairs_hook=_unique_keys)
+        except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
             problems.append(f"{where}: not a JSON line in UTF-8: {exc}")
+            continue
+        except RecursionError:
+            problems.append(f"{where}: not a JSON line in UTF-8: nested too deeply")
             continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             problems.append(f"{where}: expected an object with a string 'text'")
             continue
-        metadata = {k: str(record[k]) for k in METADATA_FIELDS if k in record}
+        wrong = {k: type(record[k]).__name__ for k in METADATA_FIELDS
+                 if k in record and not isinstance(record[k], str)}
+        if wrong:
+            problems.append(f"{where}: metadata must be strings: " +
+                            ", ".join(f"{k!r} is {kind}" for k, kind in wrong.items()))
+            continue
+        metadata = {k: record[k] for k in METADATA_FIELDS if k in record}
         if not metadata.get("source"):
             metadata["source"] = _source_of(record)
-        articles.append(make_article(record["text"], **metadata))
+        article = make_article(record["text"], **metadata)
+        found = article_problems(article)
+        problems += [f"{where}: {p}" for p in found]
+        if not found:
+            articles.append(article)
     if problems:
         raise ArticleError(problems)
     return articles
@@ -240,4 +343,8 @@ def read_plain(path: Path, **metadata: str) -> Article:
     if problem:
         raise ArticleError([problem])
     metadata.setdefault("id", path.stem)
-    return make_article(text, **metadata)
+    article = make_article(text, **metadata)
+    problems = article_problems(article)
+    if problems:
+        raise ArticleError([f"{path}: {p}" for p in problems])
+    return article

@@ -1,10 +1,12 @@
 """``frontline build``: the committed gold export -> the released dataset in ``corpus/``.
 
-The export is validated first (invalid input stops the build with the full list), the one
-``ground_truth`` annotation of each task is the gold, articles without gold are reported
-and left out, and the dataset is written to a temporary folder that replaces ``corpus/``
-only when everything succeeded: a failed build leaves the previous release intact.
-Rebuilding from the same inputs gives byte-identical files.
+The export is read one task at a time (never whole in memory) and validated as it is
+read; the one ``ground_truth`` annotation of each task is the gold, and its rows are
+streamed to Arrow files in a staging folder. Articles without gold are reported and left
+out. Any problem (invalid export, more than one gold annotation, a mention off token
+boundaries) stops the build with the full list once the whole export has been read, and
+the staging folder is thrown away: ``corpus/`` is replaced only when everything
+succeeded. Rebuilding from the same inputs gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -14,21 +16,25 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from datasets import Dataset, disable_progress_bars
+from datasets import Dataset
+from tqdm import tqdm
 
 from frontline import card
 from frontline.agreement import annotator_of, summary_of
 from frontline.articles import Article, load_articles
+from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, assign_splits, features
 from frontline.documents import Document
-from frontline.dataset import CONFIGS, SPLITS, assign_splits, corpus_rows, features
-from frontline.exports import gold_documents, read_valid_export
+from frontline.exports import ExportError, gold_documents, iter_export, read_valid_export
 from frontline.paths import Project
 from frontline.sample import double_annotation_sample
 from frontline.scheme import Scheme, load_scheme
+from frontline.streams import ArrowSink, ordered_map, relax_gc, relaxed_gc
+from frontline.validate import ExportInvalid, Problem, duplicate_task_problems, task_problems
 
 
 @dataclass(frozen=True)
@@ -38,19 +44,23 @@ class BuildReport:
     counts: dict[str, dict[str, int]]
 
 
-def annotator_counts(tasks: list[dict[str, Any]]) -> dict[str, Counter[str]]:
-    """Annotations (and ground-truth ones) per annotator account in an export."""
-    found: dict[str, Counter[str]] = {}
-    for task in tasks:
-        for ann in task.get("annotations", []):
-            counter = found.setdefault(annotator_of(ann), Counter())
-            counter["all"] += 1
-            counter["ground_truth"] += bool(ann.get("ground_truth"))
-    return found
+def _items(task: Any, key: str) -> list[dict[str, Any]]:
+    """The objects in a task's ``annotations`` or ``predictions`` list; anything malformed is
+    left to validation, which reports it."""
+    items = task.get(key) if isinstance(task, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
-def model_versions(tasks: list[dict[str, Any]]) -> list[str]:
-    return sorted({str(p.get("model_version")) for t in tasks for p in t.get("predictions", [])})
+def count_annotators(task: Any, found: dict[str, Counter[str]]) -> None:
+    """Add a task's annotations (and ground-truth ones) per annotator account to ``found``."""
+    for ann in _items(task, "annotations"):
+        counter = found.setdefault(annotator_of(ann), Counter())
+        counter["all"] += 1
+        counter["ground_truth"] += ann.get("ground_truth") is True
+
+
+def task_model_versions(task: Any) -> set[str]:
+    return {str(p.get("model_version")) for p in _items(task, "predictions")}
 
 
 def pinned_tool_versions(root: Path) -> str:
@@ -68,15 +78,6 @@ def agreement_summary(project: Project) -> str:
         "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, " \
         "and the seed article's sentences are worked examples in the guidelines. The full report, per " \
         "article and per label, with its analysis, is `annotation/agreement.md`."
-
-
-def to_datasets(rows: dict[str, dict[str, list[dict[str, Any]]]], feats: dict) -> dict[str, dict[str, Dataset]]:
-    """One typed Dataset per config and non-empty split (datasets cannot load an empty split)."""
-    disable_progress_bars()
-    return {config: {split: Dataset.from_dict({name: [r[name] for r in rows[config][split]]
-                                               for name in feats[config]}, features=feats[config])
-                     for split in SPLITS if rows[config][split]}
-            for config in CONFIGS}
 
 
 def baseline_table(project: Project) -> str:
@@ -131,29 +132,132 @@ def load_gold(project: Project) -> Gold:
     return Gold(scheme, articles, tasks, documents, sorted({*missing, *without_task}), splits)
 
 
-def build(project: Project, output: Path | None = None) -> BuildReport:
-    """Build the dataset from ``annotation/exports/frontline-gold.json`` into ``output``."""
+@dataclass
+class Scan:
+    """What streaming the export found besides the rows."""
+
+    counts: card.RowCounts
+    annotators: dict[str, Counter[str]]
+    model_versions: set[str]
+    missing: set[str]  # article ids without gold
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one task gives: its problems, or its gold's rows and the counts the card needs
+    (both None without gold)."""
+
+    problems: list[Problem]
+    gold_problem: str = ""  # not exactly one gold annotation
+    alignment: list[str] = field(default_factory=list)
+    rows: Rows | None = None
+    counts: card.ArticleCounts | None = None
+
+
+_CONTEXT: dict[str, Any] = {}
+
+
+def _set_context(articles: dict[str, Article], scheme: Scheme, worker: bool = True) -> None:
+    """What :func:`task_outcome` reads, set once per worker process (whose collector is
+    relaxed as the build's own is, see :func:`~frontline.streams.relax_gc`)."""
+    _CONTEXT.update(articles=articles, scheme=scheme)
+    if worker:
+        relax_gc()
+
+
+def task_outcome(task: Any) -> Outcome:
+    """Validate one task and make the rows of its gold annotation."""
+    articles, scheme = _CONTEXT["articles"], _CONTEXT["scheme"]
+    problems = task_problems(task, articles, scheme)
+    if problems:
+        return Outcome(problems)
+    try:
+        documents, _ = gold_documents([task])
+    except ExportError as exc:
+        return Outcome([], gold_problem=str(exc))
+    if not documents:
+        return Outcome([])
+    try:
+        rows = article_rows(articles[documents[0].doc_id], documents[0])
+    except AlignmentError as exc:
+        return Outcome([], alignment=exc.problems)
+    return Outcome([], rows=rows, counts=card.ArticleCounts.of(rows))
+
+
+def _noted(tasks: Iterator[Any], scan: Scan) -> Iterator[Any]:
+    """``tasks``, noting on the way what needs them all in order: annotator and model
+    counts, and a second task of one article."""
+    seen: dict[str, object] = {}
+    for task in tasks:
+        count_annotators(task, scan.annotators)
+        scan.model_versions |= task_model_versions(task)
+        scan.problems += duplicate_task_problems(task, seen)
+        yield task
+
+
+def scan_export(path: Path, articles: dict[str, Article], scheme: Scheme, splits: dict[str, str],
+                sink: ArrowSink, *, num_proc: int = 1, progress: bool = False) -> Scan:
+    """Validate the export task by task and send the rows of each gold document to ``sink``
+    in export order; ``num_proc`` worker processes validate and make the rows.
+
+    Every problem of the whole export is collected; then the first kind found is raised:
+    :class:`ExportInvalid`, :class:`ExportError` (not exactly one gold annotation) or
+    :class:`AlignmentError`.
+    """
+    scan = Scan(card.RowCounts(), {}, set(), set(articles), [])
+    gold_problems, alignment = [], []
+    outcomes = ordered_map(task_outcome, _noted(iter_export(path), scan), num_proc=num_proc,
+                           initializer=_set_context, initargs=(articles, scheme, num_proc > 1))
+    for outcome in tqdm(outcomes, total=len(articles), unit="task", desc="build", disable=not progress):
+        scan.problems += outcome.problems
+        gold_problems += [outcome.gold_problem] if outcome.gold_problem else []
+        alignment += outcome.alignment
+        if outcome.rows is not None and outcome.counts is not None:
+            doc_id = outcome.counts.doc_id
+            sink.add(splits[doc_id], outcome.rows)
+            scan.counts.add(splits[doc_id], outcome.counts)
+            scan.missing.discard(doc_id)
+    if scan.problems:
+        raise ExportInvalid(str(path), scan.problems)
+    if gold_problems:
+        raise ExportError("\n".join(gold_problems))
+    if alignment:
+        raise AlignmentError(alignment)
+    return scan
+
+
+def build(project: Project, output: Path | None = None, *, num_proc: int = 1,
+          progress: bool = False) -> BuildReport:
+    """Build the dataset from ``annotation/exports/frontline-gold.json`` into ``output``;
+    ``num_proc`` processes validate the tasks and make the rows (the output is the same)."""
     output = output or project.corpus
-    gold = load_gold(project)
-    scheme, articles, tasks, missing, splits = gold.scheme, gold.articles, gold.tasks, gold.missing, gold.splits
-    rows = corpus_rows(articles, gold.documents, splits)
+    scheme = load_scheme(project.scheme)
+    articles = load_articles(project.seeds)
+    splits = assign_splits([a.id for a in articles])
     feats = features(scheme)
-    tables = to_datasets(rows, feats)
-    counts = {c: {s: len(t) for s, t in tables[c].items()} for c in CONFIGS}
-    sizes = {c: {s: t.data.nbytes for s, t in tables[c].items()} for c in CONFIGS}
-    files = {c: {s: f"{c}/{s}.parquet" for s in tables[c]} for c in CONFIGS}
-    text = card.render(
-        header=card.yaml_header(feats, counts, sizes, files), scheme=scheme,
-        guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
-        tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits, rows=rows,
-        missing=missing, annotators=annotator_counts(tasks), model_versions=model_versions(tasks),
-        agreement=agreement_summary(project), baselines=baseline_table(project),
-        sample_size=len(double_annotation_sample([a.id for a in articles])))
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:
-        write_corpus(staging, tables, text)
-        replace_folder(staging, output)
+        sink = ArrowSink(staging / "arrow", feats, scheme)
+        with relaxed_gc():
+            scan = scan_export(project.gold_export, {a.id: a for a in articles}, scheme, splits, sink,
+                               num_proc=num_proc, progress=progress)
+        if not scan.counts.released:
+            raise ExportError(f"{project.gold_export}: no task has a ground_truth annotation: nothing to release")
+        tables = sink.datasets()
+        counts = {c: {s: len(t) for s, t in tables[c].items()} for c in CONFIGS}
+        sizes = {c: {s: t.data.nbytes for s, t in tables[c].items()} for c in CONFIGS}
+        files = {c: {s: f"{c}/{s}.parquet" for s in tables[c]} for c in CONFIGS}
+        text = card.render(
+            header=card.yaml_header(feats, counts, sizes, files), scheme=scheme,
+            guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
+            tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits,
+            rows=scan.counts, missing=sorted(scan.missing), annotators=scan.annotators,
+            model_versions=sorted(scan.model_versions), agreement=agreement_summary(project),
+            baselines=baseline_table(project), sample_size=len(double_annotation_sample([a.id for a in articles])))
+        write_corpus(staging / "corpus", tables, text)
+        replace_folder(staging / "corpus", output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(sorted(d.doc_id for d in gold.documents), missing, counts)
+    return BuildReport(sorted(scan.counts.released), sorted(scan.missing), counts)

@@ -12,6 +12,7 @@ import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,11 +23,11 @@ from frontline import agreement, exporters, exports, labelstudio, stats, studio
 from frontline.articles import ArticleError, Article, add_articles, load_articles, read_jsonl, read_plain
 from frontline.build import build, load_gold
 from frontline.dataset import AlignmentError
-from frontline.documents import to_result
+from frontline.documents import Document, to_result
 from frontline.files import atomic_write
 from frontline.labelconfig import label_config
 from frontline.lexicon import Lexicon
-from frontline.paths import Project, ProjectNotFound, find_project
+from frontline.paths import ENV_STATE_DIR, Project, ProjectNotFound, find_project
 from frontline.scheme import SchemeError, load_scheme
 from frontline.sheets import SheetError, read_sheet, sheet_document
 from frontline.stats import count_article, summary_table
@@ -118,7 +119,20 @@ def cmd_scheme_show(project: Project, args: argparse.Namespace) -> int:
 
 # --- Label Studio ---------------------------------------------------------------------
 
+def _legacy_state_note(project: Project) -> str:
+    """A hint when an older version left the server's state inside the checkout ('' if not)."""
+    old = project.legacy_state
+    if not ((old / "credentials.json").exists() or (old / "studio").is_dir()):
+        return ""
+    return (f"the Label Studio state of an older frontline is in {old}, inside the checkout; it now "
+            f"lives in {project.state}: stop that server, then move {old}'s credentials.json, "
+            f"studio.json, studio.log and studio/ there")
+
+
 def cmd_studio_start(project: Project, args: argparse.Namespace) -> int:
+    note = _legacy_state_note(project)
+    if note and not (project.state / "studio").exists():
+        raise CommandError(note)
     server = studio.start(project.state, port=args.port)
     creds = studio.credentials(project.state)
     print(f"Label Studio is up at {server.url} (pid {server.pid}, data in {project.state / 'studio'})")
@@ -153,15 +167,28 @@ def cmd_tasks(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(project: Project, args: argparse.Namespace):
-    url = args.url or os.environ.get(studio.ENV_URL) or f"http://127.0.0.1:{studio.DEFAULT_PORT}"
+def _server_url(args: argparse.Namespace) -> str:
+    """The server the command talks to: --url, else $FRONTLINE_LS_URL, else the default port."""
+    return args.url or os.environ.get(studio.ENV_URL) or f"http://127.0.0.1:{studio.DEFAULT_PORT}"
+
+
+def _client(project: Project, args: argparse.Namespace) -> labelstudio.LabelStudio:
+    url = _server_url(args)
     if not studio.is_up(url):
         raise CommandError(f"no Label Studio answers at {url}: start one with `frontline studio start` "
                            f"or pass --url / set {studio.ENV_URL}")
     try:
         return labelstudio.connect(url, studio.api_token(project.state))
     except studio.StudioError as exc:
-        raise CommandError(str(exc)) from None
+        note = _legacy_state_note(project)
+        raise CommandError(f"{exc}" + (f" ({note})" if note else "")) from None
+
+
+def _on_server(args: argparse.Namespace, step: str, carry_on: str) -> AbstractContextManager[None]:
+    """Make a lost connection or an error answer during ``frontline STEP`` a one-line error."""
+    return labelstudio.server_errors(
+        _server_url(args), f"start the server and run `frontline {step}` again: {carry_on}",
+        token_hint=f"check ${studio.ENV_TOKEN}, or unset it to use the local server's token")
 
 
 def _predictor(project: Project, name: str | None, scheme) -> labelstudio.Predict | None:
@@ -186,9 +213,10 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
     predict = _predictor(project, args.predictions, scheme)
-    report = labelstudio.push(_client(project, args), articles, scheme, title=args.project,
-                              predict=predict, batch_size=args.batch_size, force=args.force,
-                              progress=not args.quiet)
+    with _on_server(args, "push", "it resumes, importing only the articles that have no task yet"):
+        report = labelstudio.push(_client(project, args), articles, scheme, title=args.project,
+                                  predict=predict, batch_size=args.batch_size, force=args.force,
+                                  progress=not args.quiet)
     print(f"project {args.project!r} (id {report.project_id}): "
           f"{'created' if report.created else 'found'}, config "
           f"{'updated' if report.config_updated else 'unchanged'}, {len(report.imported)} task(s) imported")
@@ -200,7 +228,8 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
 def cmd_pull(project: Project, args: argparse.Namespace) -> int:
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
-    tasks = labelstudio.pull(_client(project, args), args.project)
+    with _on_server(args, "pull", "nothing was written"):
+        tasks = labelstudio.pull(_client(project, args), args.project)
     problems = export_problems(tasks, {a.id: a for a in articles}, scheme)
     if problems:
         raise ExportInvalid(f"project {args.project!r}", problems)
@@ -250,7 +279,14 @@ def cmd_annotate(project: Project, args: argparse.Namespace) -> int:
         for path, doc in documents:
             print(f"{path}: {len(doc.entities)} mention(s), {len(doc.relations)} relation(s), OK")
         return 0
-    ls = _client(project, args)
+    with _on_server(args, "annotate", "the sheets already saved are left unchanged"):
+        save_sheets(_client(project, args), documents, args)
+    return 0
+
+
+def save_sheets(ls: labelstudio.LabelStudio, documents: Sequence[tuple[str, Document]],
+                args: argparse.Namespace) -> None:
+    """Save each checked sheet's document as the annotator's annotation, one line per sheet."""
     found = labelstudio.find_project(ls, args.project)
     if found is None:
         raise CommandError(f"no project titled {args.project!r}: run `frontline push` first")
@@ -262,14 +298,13 @@ def cmd_annotate(project: Project, args: argparse.Namespace) -> int:
         print(f"doc {doc.doc_id} task {task_id}: annotation {saved.annotation_id} by {args.annotator} "
               f"{saved.action} ({len(doc.entities)} mentions, {len(doc.relations)} relations"
               f"{', ground truth' if args.ground_truth else ''}){note}")
-    return 0
 
 
 # --- the dataset ----------------------------------------------------------------------
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else project.corpus
-    report = build(project, output)
+    report = build(project, output, num_proc=args.num_proc, progress=not args.quiet)
     for doc_id in report.missing:
         print(f"not released (no gold yet): {doc_id}", file=sys.stderr)
     summary = ", ".join(f"{config} {sum(n.values())} rows" for config, n in report.counts.items())
@@ -427,7 +462,7 @@ def read_prediction_file(path: Path, gold: dict) -> dict:
 
 def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
     """Every step of the release, in order."""
-    args.check, args.json, args.output = True, False, None
+    args.check, args.json, args.output, args.num_proc = True, False, None, 1
     # the card shows the baseline table: build again once the baselines have run (the parquet
     # files, and so the dataset checksum the baselines record, do not change)
     for step in (cmd_articles_check, cmd_scheme_config, cmd_articles_stats, cmd_build, cmd_baselines, cmd_build):
@@ -436,6 +471,13 @@ def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
 
 
 # --- parser ---------------------------------------------------------------------------
+
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
 
 def _add(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str,
          example: str) -> argparse.ArgumentParser:
@@ -494,7 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     studio_steps = _group(steps, "studio", "a local Label Studio server (SQLite, 127.0.0.1)")
     _add(studio_steps, "start", cmd_studio_start,
-         "start Label Studio, create the admin user and token, wait until it answers",
+         "start Label Studio, create the admin user and token, wait until it answers; its data "
+         f"and token live outside the checkout (${ENV_STATE_DIR}, else "
+         "${XDG_STATE_HOME:-~/.local/state}/frontline/CHECKOUT-HASH)",
          "frontline studio start --port 8080").add_argument(
         "--port", type=int, default=studio.DEFAULT_PORT, help="port on 127.0.0.1 (default %(default)s)")
     _add(studio_steps, "stop", cmd_studio_stop, "stop the server `studio start` started",
@@ -509,7 +553,9 @@ def build_parser() -> argparse.ArgumentParser:
     def server_options(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
                             f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from "
-                            f"${studio.ENV_TOKEN} or the local server's credentials file")
+                            f"${studio.ENV_TOKEN} or the local server's credentials file "
+                            f"(in the state folder outside the checkout: ${ENV_STATE_DIR} or "
+                            "~/.local/state/frontline/)")
         parser.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
                             help="project title (default %(default)r)")
         parser.add_argument("--force", action="store_true",
@@ -549,6 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "validate the gold export and write the Hugging Face dataset to corpus/",
                          "frontline build")
     build_parser_.add_argument("-o", "--output", help="output folder (default corpus/)")
+    build_parser_.add_argument("--num-proc", type=_positive, default=1, metavar="N",
+                               help="worker processes that validate tasks and make rows (default 1; "
+                                    "the output is the same)")
     export = _add(steps, "export", cmd_export, "write the gold as spaCy DocBin, brat standoff or CoNLL IOB",
                   "frontline export --format brat -o exports/brat")
     export.add_argument("--format", required=True, choices=exporters.FORMATS)

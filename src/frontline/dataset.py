@@ -15,19 +15,20 @@ end on token boundaries is an error (:class:`AlignmentError`), never dropped.
 from __future__ import annotations
 
 import random
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from datasets import ClassLabel, Features, List, Value
+from spacy.attrs import IDX, IS_SPACE, LENGTH
 from spacy.tokens import Doc
-from spacy.training import biluo_to_iob, offsets_to_biluo_tags
 
 from frontline.articles import Article
 from frontline.documents import Document, Entity, Relation
 from frontline.sample import SEED_ARTICLE
 from frontline.scheme import Scheme
-from frontline.text import parse, sentence_spans
+from frontline.text import shared_parse, shared_sentences
 
 CONFIGS = ("documents", "ner", "relations")
 SPLITS = ("train", "validation", "test")
@@ -110,42 +111,82 @@ def _token_span(doc: Doc, start: int, end: int, where: str, problems: list[str])
     return span.start, span.end
 
 
+def iob2_tags(n_tokens: int, spans: Sequence[tuple[int, int]], labels: Sequence[str]) -> list[str]:
+    """IOB2 tags of ``n_tokens`` tokens from non-overlapping token spans (end exclusive).
+
+    What ``biluo_to_iob(offsets_to_biluo_tags(...))`` gives for aligned mentions, without
+    re-deriving the alignment that :func:`_token_span` has already checked.
+
+    >>> iob2_tags(4, [(1, 3)], ["GPE"])
+    ['O', 'B-GPE', 'I-GPE', 'O']
+    """
+    tags = ["O"] * n_tokens
+    for (start, end), label in zip(spans, labels):
+        tags[start:end] = [f"B-{label}"] + [f"I-{label}"] * (end - start - 1)
+    return tags
+
+
+def _by_sentence(sentences: Sequence[tuple[int, int]], gold: Document) -> tuple[list[list[int]], list[list[Relation]]]:
+    """The entities (indices) and the relations inside each sentence, in document order."""
+    starts = [start for start, _ in sentences]
+    where: list[int | None] = []
+    for e in gold.entities:
+        s = bisect_right(starts, e.start) - 1
+        where.append(s if s >= 0 and e.end <= sentences[s][1] else None)
+    entities: list[list[int]] = [[] for _ in sentences]
+    relations: list[list[Relation]] = [[] for _ in sentences]
+    for i, s in enumerate(where):
+        if s is not None:
+            entities[s].append(i)
+    for r in gold.relations:
+        if where[r.head] is not None and where[r.head] == where[r.tail]:
+            relations[where[r.head]].append(r)
+    return entities, relations
+
+
 def article_rows(article: Article, gold: Document) -> Rows:
     """All rows of one article; :class:`AlignmentError` if a mention does not align."""
-    doc = parse(article.text)
-    sentences = sentence_spans(doc)
+    doc = shared_parse(article.text)
+    sentences = shared_sentences(article.text)
     problems: list[str] = []
     token_spans = [_token_span(doc, e.start, e.end, f"doc {article.id} entity {e.id} ({e.label})", problems)
                    for e in gold.entities]
     if problems:
         raise AlignmentError(problems)
-    tags = biluo_to_iob(offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in gold.entities]))
+    spans = [span for span in token_spans if span is not None]
+    tags = iob2_tags(len(doc), spans, [e.label for e in gold.entities])
+    # the non-space tokens: doc index, start, end (read from arrays, not Token objects)
+    words = [(i, idx, idx + length) for i, (idx, length, space) in
+             enumerate(doc.to_array([IDX, LENGTH, IS_SPACE]).tolist()) if not space]
+    starts = [start for _, start, _ in words]
+    rank = {i: k for k, (i, _, _) in enumerate(words)}
+    text = article.text
     document = {
         "id": article.id, "title": article.title, "date": article.date, "url": article.url,
-        "license": article.license, "attribution": article.attribution, "text": article.text,
+        "license": article.license, "attribution": article.attribution, "text": text,
         "sentences": [{"start": s, "end": e} for s, e in sentences],
         "entities": [{"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": e.text}
                      for e in gold.entities],
         "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in gold.relations],
     }
+    inside, relations = _by_sentence(sentences, gold)
     ner, rel = [], []
     for sent_id, (s_start, s_end) in enumerate(sentences):
-        tokens = [t for t in doc.char_span(s_start, s_end) if not t.is_space]
-        positions = {t.i: k for k, t in enumerate(tokens)}
+        lo, hi = bisect_left(starts, s_start), bisect_left(starts, s_end)
+        sentence = words[lo:hi]
         row_id = f"{article.id}-{sent_id:03d}"
-        words = [t.text for t in tokens]
-        ner.append({"id": row_id, "doc_id": article.id, "sent_id": sent_id, "tokens": words,
-                    "ner_tags": [tags[t.i] for t in tokens],
-                    "token_starts": [t.idx for t in tokens],
-                    "token_ends": [t.idx + len(t.text) for t in tokens]})
-        inside = [i for i, e in enumerate(gold.entities) if s_start <= e.start and e.end <= s_end]
-        local = {i: k for k, i in enumerate(inside)}
+        tokens = [text[start:end] for _, start, end in sentence]
+        ner.append({"id": row_id, "doc_id": article.id, "sent_id": sent_id, "tokens": tokens,
+                    "ner_tags": [tags[i] for i, _, _ in sentence],
+                    "token_starts": [start for _, start, _ in sentence],
+                    "token_ends": [end for _, _, end in sentence]})
+        local = {i: k for k, i in enumerate(inside[sent_id])}
         rel.append({
-            "id": row_id, "doc_id": article.id, "sent_id": sent_id, "tokens": words,
-            "entities": [{"start": positions[token_spans[i][0]], "end": positions[token_spans[i][1] - 1] + 1,
-                          "type": gold.entities[i].label} for i in inside],
+            "id": row_id, "doc_id": article.id, "sent_id": sent_id, "tokens": tokens,
+            "entities": [{"start": rank[spans[i][0]] - lo, "end": rank[spans[i][1] - 1] - lo + 1,
+                          "type": gold.entities[i].label} for i in inside[sent_id]],
             "relations": [{"head": local[r.head], "tail": local[r.tail], "type": r.label}
-                          for r in gold.relations if r.head in local and r.tail in local],
+                          for r in relations[sent_id]],
         })
     return Rows(document, ner, rel)
 

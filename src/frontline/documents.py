@@ -69,9 +69,9 @@ def from_result(doc_id: str, text: str, result: Sequence[dict[str, Any]]) -> Doc
     so ``head`` is always the actor the relation starts from.
     """
     regions = [r for r in result if r.get("type") == "labels"]
-    entities = sorted(
-        Entity(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"], r["id"])
-        for r in regions)
+    entities = sorted(  # the dataclass order, with a key: comparing dataclasses is slow
+        (Entity(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"], r["id"])
+         for r in regions), key=lambda e: (e.start, e.end, e.label, e.text, e.id))
     index = {e.id: i for i, e in enumerate(entities)}
     relations = []
     for r in result:
@@ -80,4 +80,5 @@ def from_result(doc_id: str, text: str, result: Sequence[dict[str, Any]]) -> Doc
             if r.get("direction") == "left":
                 head, tail = tail, head
             relations.append(Relation(head, tail, r["labels"][0]))
-    return Document(doc_id, text, tuple(entities), tuple(sorted(relations)))
+    return Document(doc_id, text, tuple(entities),
+                    tuple(sorted(relations, key=lambda r: (r.head, r.tail, r.label))))

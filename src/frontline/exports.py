@@ -8,11 +8,13 @@ field that changes with the clock (``created_ago``) removed.
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from frontline.articles import Article
 from frontline.files import atomic_write
@@ -63,9 +65,114 @@ def read_export(path: Path) -> list[dict[str, Any]]:
         raise ExportError(f"{path}: no such export") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ExportError(f"{path}: not a JSON export: {exc}") from None
+    except RecursionError:
+        raise ExportError(f"{path}: not a JSON export: nested too deeply") from None
     if not isinstance(tasks, list):
         raise ExportError(f"{path}: an export is a JSON list of tasks, not {type(tasks).__name__}")
     return tasks
+
+
+#: Characters read from an export at a time while streaming it.
+CHUNK_CHARS = 1 << 20
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+_AFTER_VALUE = frozenset(" \t\n\r,]")  # what may follow a whole task (not "": unread)
+
+
+class _Text:
+    """The text of a UTF-8 file read in chunks, with a cursor ``pos`` into ``text``; what the
+    cursor has passed is dropped as more is read."""
+
+    def __init__(self, handle: BinaryIO, path: Path):
+        self.handle, self.path, self.utf8 = handle, path, codecs.getincrementaldecoder("utf-8")()
+        self.text, self.pos, self.dropped, self.bytes_read, self.eof = "", 0, 0, 0, False
+
+    def more(self, size: int | None = None) -> bool:
+        """Read up to ``size`` (default :data:`CHUNK_CHARS`) more bytes; False when the file
+        had already ended."""
+        if self.eof:
+            return False
+        data = self.handle.read(size or CHUNK_CHARS)
+        self.eof = not data
+        try:
+            decoded = self.utf8.decode(data, final=self.eof)
+        except UnicodeDecodeError as exc:
+            raise ExportError(f"{self.path}: not a JSON export: not UTF-8 ({exc.reason} near byte "
+                              f"{self.bytes_read + exc.start})") from None
+        self.bytes_read += len(data)
+        self.dropped += self.pos
+        self.text = self.text[self.pos:] + decoded
+        self.pos = 0
+        return True
+
+    def next_char(self) -> str:
+        """Move past whitespace; the next character, "" at the end of the file."""
+        while True:
+            self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.text) or not self.more():
+                return self.text[self.pos:self.pos + 1]
+
+    def value(self, path: Path, number: int) -> Any:
+        """Decode the JSON value at the cursor (task ``number``, from 1), reading more as needed:
+        twice as much each time, so a long value costs linear time."""
+        size = CHUNK_CHARS
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.pos)
+                if self.eof or self.text[end:end + 1] in _AFTER_VALUE:  # "1" may be "1.5" unread
+                    self.pos = end
+                    return value
+            except json.JSONDecodeError as exc:
+                if self.eof:
+                    raise ExportError(f"{path}: not a JSON export: task {number}: {exc.msg} at character "
+                                      f"{self.dropped + exc.pos}") from None
+            except RecursionError:
+                raise ExportError(f"{path}: not a JSON export: task {number} is nested too deeply") from None
+            self.more(size)
+            size *= 2
+
+
+def iter_export(path: Path) -> Iterator[Any]:
+    """The tasks of an export file one at a time, never the whole file in memory.
+
+    Each task is decoded by the standard ``json`` decoder from a window of the file. Raises
+    :class:`ExportError` naming the file, as :func:`read_export` does, when the file is
+    missing, is not UTF-8 JSON, or is not a list; items that are not task objects are
+    yielded as they are, for validation to report.
+    """
+    try:
+        with path.open("rb") as handle:
+            yield from _tasks(_Text(handle, path), path)
+    except FileNotFoundError:
+        raise ExportError(f"{path}: no such export") from None
+    except IsADirectoryError:
+        raise ExportError(f"{path}: is a folder, not an export") from None
+
+
+def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
+    first = stream.next_char()
+    if first == "\ufeff":
+        raise ExportError(f"{path}: not a JSON export: it starts with a byte order mark")
+    if first != "[":
+        raise ExportError(f"{path}: an export is a JSON list of tasks, not "
+                          f"{'empty file' if not first else repr(first) + '...'}")
+    stream.pos += 1
+    number = 0
+    if stream.next_char() != "]":
+        while True:
+            number += 1
+            yield stream.value(path, number)
+            found = stream.next_char()
+            if found == "]":
+                break
+            if found != ",":
+                raise ExportError(f"{path}: not a JSON export: after task {number}, expected ',' or ']', found "
+                                  f"{repr(found) if found else 'the end of the file'}")
+            stream.pos += 1
+            stream.next_char()
+    stream.pos += 1
+    if stream.next_char():
+        raise ExportError(f"{path}: not a JSON export: text after the list of tasks")
 
 
 def read_valid_export(path: Path, articles: Sequence[Article], scheme: Scheme) -> list[dict[str, Any]]:

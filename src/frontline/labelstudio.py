@@ -5,6 +5,8 @@
   in batches, optionally with model predictions. Re-running it is a no-op; a push that
   was interrupted resumes where it stopped, because tasks are matched by ``doc_id``.
 * :func:`pull` takes a full JSON export snapshot (predictions included in full).
+* :func:`server_errors` turns a lost connection or an error answer into a :class:`SyncError`
+  that names the server and says what to do (never the token).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import json
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from label_studio_sdk import LabelStudio
+from label_studio_sdk.core.api_error import ApiError
 from tqdm import tqdm
 
 from frontline.articles import Article
@@ -39,7 +44,43 @@ Predict = Callable[[Article], tuple[str, list[dict[str, Any]]]]
 
 
 def connect(url: str, token: str) -> LabelStudio:
+    """An SDK client of the server at ``url`` (no retries: :func:`push` resumes instead)."""
     return LabelStudio(base_url=url, api_key=token, timeout=900, max_retries=0)
+
+
+def _detail(body: Any, limit: int = 200) -> str:
+    """The server's explanation from an error body, on one short line."""
+    if isinstance(body, dict) and body.get("detail"):
+        body = body["detail"]
+    text = " ".join(str(body or "").split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _failure(exc: httpx.HTTPError | ApiError, url: str, hint: str, token_hint: str) -> str:
+    """One line saying what went wrong with the server at ``url`` and what to do."""
+    if isinstance(exc, httpx.HTTPError):
+        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return f"lost the connection to Label Studio at {url} ({what}); {hint}"
+    answer = f"HTTP {exc.status_code}" + (f": {_detail(exc.body)}" if _detail(exc.body) else "")
+    if exc.status_code in (401, 403):
+        return f"Label Studio at {url} refused the API token ({answer}); {token_hint}"
+    if exc.status_code is not None and exc.status_code >= 500:
+        return f"Label Studio at {url} failed ({answer}); {hint}"
+    return f"Label Studio at {url} refused the request ({answer})"
+
+
+@contextmanager
+def server_errors(url: str, hint: str, token_hint: str = "check the API token") -> Iterator[None]:
+    """Turn a lost connection or an error answer of the server at ``url`` into a :class:`SyncError`.
+
+    ``hint`` says how to carry on after a lost connection or a server failure (HTTP 5xx),
+    ``token_hint`` after a refused token (HTTP 401, 403). The message is one line and never
+    holds the token (the SDK's exceptions do not either; the request they refer to does).
+    """
+    try:
+        yield
+    except (httpx.HTTPError, ApiError) as exc:
+        raise SyncError(_failure(exc, url, hint, token_hint)) from exc
 
 
 def find_project(ls: LabelStudio, title: str) -> Any | None:

@@ -71,12 +71,12 @@ def results_markdown(results: dict[str, Any]) -> str:
         "", BEGIN, table(results), END, ""])
 
 
-def splice(text: str, block: str) -> str:
-    """Replace the generated block between the markers in ``text``."""
-    if BEGIN not in text or END not in text:
-        raise ValueError(f"no {BEGIN} ... {END} block to replace")
-    head, rest = text.split(BEGIN, 1)
-    return head + BEGIN + "\n" + block + "\n" + END + rest.split(END, 1)[1]
+def splice(text: str, block: str, begin: str = BEGIN, end: str = END) -> str:
+    """Replace the generated block between the markers ``begin`` and ``end`` in ``text``."""
+    if begin not in text or end not in text:
+        raise ValueError(f"no {begin} ... {end} block to replace")
+    head, rest = text.split(begin, 1)
+    return head + begin + "\n" + block + "\n" + end + rest.split(end, 1)[1]
 
 
 def frequent_errors(gold: Sequence[Document], pred: Sequence[Document], top: int = 15) -> tuple[list, list]:

@@ -1,15 +1,19 @@
 """A local Label Studio server: start, stop, credentials.
 
-The server runs on Label Studio's embedded SQLite database with its data dir under the
-git-ignored ``.frontline/studio/``, listens on 127.0.0.1 only, with telemetry and version
-checks off. Credentials come from the environment:
+The server runs on Label Studio's embedded SQLite database with its data dir in
+``<state>/studio/``, where ``<state>`` is the checkout's local state folder, outside the
+checkout (:func:`frontline.paths.state_dir`: ``$FRONTLINE_STATE_DIR``, else
+``~/.local/state/frontline/<checkout>-<hash>``), because that database holds the token. It
+listens on 127.0.0.1 only, with telemetry and version checks off. Credentials come from the
+environment:
 
 * ``FRONTLINE_LS_TOKEN``: the API token (40 hex characters),
 * ``FRONTLINE_LS_USERNAME`` / ``FRONTLINE_LS_PASSWORD``: the admin login,
 * ``FRONTLINE_LS_URL``: the server the other commands talk to.
 
 When the token or login are not in the environment, ``start`` generates them into
-``.frontline/credentials.json`` (mode 0600). The token is never printed or logged.
+``<state>/credentials.json`` (mode 0600, in a folder of mode 0700). The token is never
+printed or logged.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ def credentials(state: Path, env: Mapping[str, str] = os.environ) -> Credentials
     values = {key: env.get(var) or stored.get(key) or generated[key]
               for key, var in (("username", ENV_USERNAME), ("password", ENV_PASSWORD), ("token", ENV_TOKEN))}
     if not all(env.get(v) for v in (ENV_USERNAME, ENV_PASSWORD, ENV_TOKEN)) and values != stored:
-        state.mkdir(parents=True, exist_ok=True)
+        state.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump({k: values[k] for k in ("username", "password", "token")}, handle, indent=2)
@@ -172,6 +176,7 @@ def start(state: Path, port: int = DEFAULT_PORT, timeout: float = 300.0,
                           "`frontline studio stop` stops it")
     if not port_is_free(port):
         raise StudioError(f"port {port} on 127.0.0.1 is taken: choose another with --port")
+    state.mkdir(mode=0o700, parents=True, exist_ok=True)
     creds = credentials(state, env)
     data_dir = state / "studio"
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.symbols import ORTH
 from spacy.util import compile_infix_regex
@@ -44,10 +45,17 @@ ABBREVIATIONS = ("Lt.", "Col.", "Sgt.", "Maj.", "Capt.", "Brig.", "Cpl.", "Pvt."
 
 @Language.component("frontline_paragraphs")
 def _paragraph_breaks(doc: Doc) -> Doc:
-    """Start a sentence after every whitespace token that holds a line break."""
-    for token in doc[:-1]:
-        if token.is_space and "\n" in token.text:
-            doc[token.i + 1].is_sent_start = True
+    """Start a sentence after every whitespace token that holds a line break.
+
+    The starts are set through one array: setting ``Token.is_sent_start`` token by token
+    checks the whole doc each time, quadratic in the line breaks (minutes for a long text).
+    """
+    space = doc.to_array(IS_SPACE)[:-1]
+    breaks = [i + 1 for i in space.nonzero()[0].tolist() if "\n" in doc[i].text]
+    if breaks:
+        starts = doc.to_array([SENT_START])
+        starts[breaks] = 1
+        doc.from_array([SENT_START], starts)
     return doc
 
 
@@ -71,17 +79,35 @@ def parse(text: str) -> Doc:
     return nlp()(text)
 
 
+@lru_cache(maxsize=4)
+def shared_parse(text: str) -> Doc:
+    """:func:`parse`, remembered for the last few texts: validation and the dataset rows
+    of one article share one parse. The Doc is shared, so callers must not modify it."""
+    return parse(text)
+
+
+@lru_cache(maxsize=4)
+def shared_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    """:func:`sentence_spans` of :func:`shared_parse`, remembered likewise."""
+    return tuple(sentence_spans(shared_parse(text)))
+
+
 def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
     """Character spans of the sentences of ``doc``, whitespace-only tokens stripped.
 
     >>> sentence_spans(parse("Troops left Basra.\\nRebels held it."))
     [(0, 18), (19, 34)]
     """
+    space = doc.to_array(IS_SPACE).tolist()
     spans = []
     for sent in doc.sents:
-        words = [t for t in sent if not t.is_space]
-        if words:
-            spans.append((words[0].idx, words[-1].idx + len(words[-1].text)))
+        first, last = sent.start, sent.end
+        while first < last and space[first]:
+            first += 1
+        while last > first and space[last - 1]:
+            last -= 1
+        if first < last:
+            spans.append((doc[first].idx, doc[last - 1].idx + len(doc[last - 1])))
     return spans
 
 

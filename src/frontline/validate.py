@@ -3,6 +3,13 @@
 Every problem names the doc id, task id, annotation (or prediction) id and region id
 and says what is wrong. Nothing downstream (build, agreement, gold) reads an export that
 has problems: it is refused whole, so nothing is dropped silently.
+
+A mention must lie inside one sentence and must not start or end with whitespace (the
+sentence-level configs of the dataset could not hold it otherwise); a relation joins two
+mentions of one sentence (guidelines R1); region ids are strings; ``ground_truth`` and
+``was_cancelled`` are booleans. Offsets count code points; where an export's offsets read
+the right text only when counted in UTF-16 code units (as JavaScript does, after an emoji),
+the problem says so.
 """
 
 from __future__ import annotations
@@ -10,12 +17,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from frontline.articles import Article, sha256_text
 from frontline.labelconfig import FROM_NAME, TO_NAME
 from frontline.scheme import Scheme
-from frontline.text import parse, sentence_spans
+from frontline.text import shared_sentences
 
 
 @dataclass(frozen=True)
@@ -41,8 +49,9 @@ class ExportInvalid(ValueError):
         super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(self.problems))
 
 
+@lru_cache(maxsize=4)
 def _sentence_index(text: str) -> tuple[list[int], list[int]]:
-    spans = sentence_spans(parse(text))
+    spans = shared_sentences(text)
     return [s for s, _ in spans], [e for _, e in spans]
 
 
@@ -50,6 +59,22 @@ def _sentence_of(starts: list[int], ends: list[int], start: int, end: int) -> in
     """Index of the sentence that contains ``[start, end)``, or None if none does."""
     i = bisect_right(starts, start) - 1
     return i if i >= 0 and end <= ends[i] else None
+
+
+def _utf16_hint(text: str, start: int, end: int, value_text: Any) -> str:
+    """A hint when ``[start:end]`` reads ``value_text`` if counted in UTF-16 code units.
+
+    Label Studio's browser code counts offsets in UTF-16 code units (JavaScript string
+    indices); ours count code points. They differ after any character outside the BMP.
+    """
+    if not isinstance(value_text, str) or not any(ord(c) > 0xFFFF for c in text[:end]):
+        return ""
+    units = text.encode("utf-16-le", "surrogatepass")
+    if units[2 * start:2 * end].decode("utf-16-le", "replace") != value_text:
+        return ""
+    return ("; these offsets count UTF-16 code units (as JavaScript does), not code points: "
+            f"the text has {sum(ord(c) > 0xFFFF for c in text[:start])} character(s) outside "
+            "the BMP (such as emoji) before the mention")
 
 
 def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list[str]:
@@ -64,9 +89,13 @@ def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list
         return [f"start/end must be integers, not {start!r}/{end!r}"]
     problems = []
     if not 0 <= start < end <= len(text):
-        problems.append(f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty")
+        problems.append(f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty"
+                        + (_utf16_hint(text, start, end, value.get("text")) if 0 <= start < end else ""))
     elif value.get("text") != text[start:end]:
-        problems.append(f"value.text {value.get('text')!r} != text[{start}:{end}] {text[start:end]!r}")
+        problems.append(f"value.text {value.get('text')!r} != text[{start}:{end}] {text[start:end]!r}"
+                        + _utf16_hint(text, start, end, value.get("text")))
+    elif text[start:end] != text[start:end].strip():
+        problems.append(f"mention {text[start:end]!r} starts or ends with whitespace")
     if not isinstance(labels, list) or len(labels) != 1:
         problems.append(f"a span needs exactly one label, has {labels!r}")
     elif labels[0] not in scheme.entity_names:
@@ -81,6 +110,7 @@ def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, s
     problems: list[tuple[str, str]] = []
     ids: set[str] = set()  # every region id seen
     regions: dict[str, tuple[int, int]] = {}  # the regions whose offsets are usable
+    spaced: set[str] = set()  # the regions that start or end with whitespace (reported already)
     relations = []
     for number, item in enumerate(result):
         if not isinstance(item, Mapping):
@@ -90,19 +120,40 @@ def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, s
             found = _region_problems(item, text, scheme)
             if not rid:
                 found.append("region has no id")
-            elif rid in regions:
+            elif not isinstance(item["id"], str):
+                found.append(f"region id must be a string, not {item['id']!r}")
+            elif rid in ids:
                 found.append("duplicate region id")
             problems += [(rid, m) for m in found]
             if rid and rid not in ids:
                 ids.add(rid)
                 if not any(m.startswith(("offsets", "start/end", "from_name", "value is")) for m in found):
                     regions[rid] = (item["value"]["start"], item["value"]["end"])
+                    if any(m.startswith("mention") for m in found):
+                        spaced.add(rid)
         elif item.get("type") == "relation":
             relations.append(item)
         else:
             problems.append((str(item.get("id", "")), f"unknown result type {item.get('type')!r}"))
     problems += _overlap_problems(regions)
+    problems += _sentence_problems({r: span for r, span in regions.items() if r not in spaced}, text)
     problems += _relation_problems(relations, ids, regions, text, scheme)
+    return problems
+
+
+def _sentence_problems(regions: Mapping[str, tuple[int, int]], text: str) -> list[tuple[str, str]]:
+    """A mention lies inside one sentence: the dataset's sentence-level configs hold it there."""
+    if not regions:
+        return []
+    starts, ends = _sentence_index(text)
+    problems = []
+    for rid, (start, end) in regions.items():
+        if _sentence_of(starts, ends, start, end) is None:
+            i = bisect_right(starts, start) - 1
+            where = (f"crosses the end of sentence {i} at offset {ends[i]}" if i >= 0 and start < ends[i]
+                     else "starts between two sentences")
+            problems.append((rid, f"mention [{start}:{end}] {text[start:end]!r} is not inside one "
+                                  f"sentence: it {where}"))
     return problems
 
 
@@ -140,15 +191,19 @@ def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
             problems.append((where, f"a relation needs exactly one label, has {labels!r}"))
         elif labels[0] not in scheme.relation_names:
             problems.append((where, f"unknown relation label {labels[0]!r}"))
-        elif (head, tail, labels[0]) in seen:
-            problems.append((where, f"duplicate relation {labels[0]}"))
         else:
-            seen.add((head, tail, labels[0]))
+            # the relation as read (documents.from_result): a left-drawn one is turned around
+            key = (tail, head, labels[0]) if rel.get("direction") == "left" else (head, tail, labels[0])
+            if key in seen:
+                problems.append((where, f"duplicate relation {labels[0]} {key[0]}->{key[1]}"))
+            seen.add(key)
         if head not in regions or tail not in regions:
             continue  # the region's own problem is reported already
         s_head = _sentence_of(starts, ends, *regions[head])
         s_tail = _sentence_of(starts, ends, *regions[tail])
-        if s_head is None or s_head != s_tail:
+        if s_head is None or s_tail is None:
+            continue  # a mention across sentences is reported as the region's problem
+        if s_head != s_tail:
             problems.append((where, f"relation ends lie in different sentences ({s_head} and {s_tail})"))
     return problems
 
@@ -183,22 +238,30 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
                 problems.append(at("task", "", f"an item of {kind} is not an object"))
                 continue
             where = f"{kind[:-1]} {item.get('id', '?')}"
+            problems += [at(where, "", f"{flag} must be true or false, not {item[flag]!r}")
+                         for flag in ("ground_truth", "was_cancelled")
+                         if flag in item and not isinstance(item[flag], bool)]
             problems += [at(where, rid, msg) for rid, msg in result_problems(item.get("result"), text, scheme)]
     return problems
+
+
+def duplicate_task_problems(task: Any, seen: dict[str, object]) -> list[Problem]:
+    """A second task of one article, for tasks read in order; ``seen`` (doc id -> first
+    task id) carries over between calls."""
+    if not (isinstance(task, Mapping) and isinstance(task.get("data"), Mapping)):
+        return []
+    doc_id = str(task["data"].get("doc_id"))
+    if doc_id in seen:
+        return [Problem(doc_id, task.get("id", "?"), "task", "",
+                        f"second task for this article (first: task {seen[doc_id]})")]
+    seen[doc_id] = task.get("id", "?")
+    return []
 
 
 def export_problems(tasks: Any, articles: Mapping[str, Article], scheme: Scheme) -> list[Problem]:
     """Problems of a whole export (a list of tasks), including duplicate tasks of one article."""
     if not isinstance(tasks, list):
         return [Problem("?", "?", "task", "", "an export must be a JSON list of tasks")]
-    problems = []
     seen: dict[str, object] = {}
-    for task in tasks:
-        problems += task_problems(task, articles, scheme)
-        if isinstance(task, Mapping) and isinstance(task.get("data"), Mapping):
-            doc_id = str(task["data"].get("doc_id"))
-            if doc_id in seen:
-                problems.append(Problem(doc_id, task.get("id", "?"), "task", "",
-                                        f"second task for this article (first: task {seen[doc_id]})"))
-            seen.setdefault(doc_id, task.get("id", "?"))
-    return problems
+    return [problem for task in tasks
+            for problem in (*task_problems(task, articles, scheme), *duplicate_task_problems(task, seen))]

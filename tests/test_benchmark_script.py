@@ -1,0 +1,27 @@
+"""The benchmark script runs end to end on a small scale and writes its report block."""
+
+import json
+import subprocess
+import sys
+
+from conftest import REPO
+
+
+def test_benchmark_measures_steps_and_floors_and_splices_its_report(tmp_path):
+    report = tmp_path / "BENCHMARK.md"
+    report.write_text("# Notes kept\n\n<!-- benchmark -->\nold\n<!-- /benchmark -->\n\nAnalysis kept.\n")
+    done = subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark.py"), "--sizes", "20", "40",
+                           "--steps", "tasks", "build", "load", "--repeats", "2", "--output", str(report)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    text = report.read_text()
+    assert text.startswith("# Notes kept\n\n<!-- benchmark -->\n") and text.endswith("Analysis kept.\n")
+    assert "old" not in text
+    results = json.loads(report.with_suffix(".json").read_text())
+    for size in ("20", "40"):
+        found = results["sizes"][size]
+        assert {"tasks", "tasks-floor", "build", "build-floor", "load-first", "load-cached", "load-floor"} <= set(found)
+        assert found["build"]["extra"]["documents"] == {"train": int(size) - 17, "validation": 8, "test": 9}
+        assert all(m["seconds"] > 0 and m["peak_mb"] > 0 and m["runs"] == 2 for m in found.values() if isinstance(m, dict))
+        assert f"| {size} | build | {found['build']['seconds']:.2f} | {found['build-floor']['seconds']:.2f} |" in text
+    assert "| build | " in text.split("### Growth")[1]

@@ -1,0 +1,40 @@
+"""The scaled copy of the project that the benchmark runs on."""
+
+from frontline.articles import load_articles
+from frontline.build import build
+from frontline.exports import gold_documents, read_valid_export
+from frontline.scale import replica_id, replicate
+from frontline.scheme import load_scheme
+
+
+def test_replicate_copies_articles_and_gold_under_new_ids(repo, tmp_path):
+    real = load_articles(repo.seeds)
+    n = len(real) + 3
+    scaled = replicate(repo, tmp_path / "scaled", n)
+    articles = load_articles(scaled.seeds)  # checks ids, texts and checksums
+    assert len(articles) == n
+    first = sorted(real, key=lambda a: a.id)[:3]
+    copies = {a.id: a for a in articles}
+    for article in first:
+        copy = copies[replica_id(article.id, 1)]
+        assert copy.text == f"{article.text}\n\nReplica 1." and copy.title == article.title
+    tasks = read_valid_export(scaled.gold_export, articles, load_scheme(scaled.scheme))
+    assert [t["data"]["doc_id"] for t in tasks] == sorted(t["data"]["doc_id"] for t in tasks)
+    assert len({t["id"] for t in tasks}) == len(tasks)
+    assert len({a["id"] for t in tasks for a in t["annotations"]}) == sum(len(t["annotations"]) for t in tasks)
+    docs, _ = gold_documents(tasks)
+    real_docs, _ = gold_documents(read_valid_export(repo.gold_export, real, load_scheme(repo.scheme)))
+    by_id = {d.doc_id: d for d in docs}
+    for original in real_docs:
+        if original.doc_id in {a.id for a in first}:
+            copy = by_id[replica_id(original.doc_id, 1)]
+            assert (copy.entities, copy.relations) == (original.entities, original.relations)
+
+
+def test_a_scaled_build_in_two_processes_equals_one_process(repo, tmp_path):
+    scaled = replicate(repo, tmp_path / "scaled", 70)
+    one = build(scaled, tmp_path / "one", num_proc=1)
+    two = build(scaled, tmp_path / "two", num_proc=2)
+    assert one == two and len(one.released) == len(load_articles(scaled.seeds)) - len(one.missing)
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert files and all((tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes() for f in files)
