@@ -1,7 +1,8 @@
-"""Streaming pieces of the build: rows to Arrow files, and an order-keeping process pool.
+"""Streaming pieces of the build: rows to Arrow files, an order-keeping process pool, and
+a garbage-collector setting for making millions of small objects.
 
-Both keep memory bounded whatever the size of the export: rows go to disk in record
-batches, and at most a few chunks of tasks are in flight in the pool at any time.
+The first two keep memory bounded whatever the size of the export: rows go to disk in
+record batches, and at most a few chunks of tasks are in flight in the pool at any time.
 """
 
 from __future__ import annotations
