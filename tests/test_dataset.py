@@ -1,7 +1,7 @@
 import pytest
 from fixtures import ARTICLE, DOC
 
-from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, corpus_rows, iob2_tags,
+from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, iob2_tags,
                                document_from_row, features)
 from frontline.documents import Document, Entity
 from frontline.sample import SEED_ARTICLE
@@ -50,7 +50,7 @@ def test_rows_of_the_fixture_article():
 def test_a_mention_inside_a_token_is_an_error_naming_it():
     bad = Document("tiny", DOC.text, (Entity(0, 3, "GPE", "Ira", "e9"),), ())
     with pytest.raises(AlignmentError) as err:
-        corpus_rows([ARTICLE], [bad], {"tiny": "test"})
+        article_rows(ARTICLE, bad)
     assert err.value.problems == ["doc tiny entity e9 (GPE): [0:3] 'Ira' does not start and end on "
                                   "token boundaries (tokens there: ['Iran'])"]
 

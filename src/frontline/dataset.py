@@ -191,28 +191,6 @@ def article_rows(article: Article, gold: Document) -> Rows:
     return Rows(document, ner, rel)
 
 
-def corpus_rows(articles: Sequence[Article], gold: Sequence[Document],
-                splits: Mapping[str, str]) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """``rows[config][split]`` for every article that has gold; alignment problems of all
-    articles are collected and raised together."""
-    by_id = {a.id: a for a in articles}
-    rows: dict[str, dict[str, list[dict[str, Any]]]] = {c: {s: [] for s in SPLITS} for c in CONFIGS}
-    problems: list[str] = []
-    for doc in sorted(gold, key=lambda d: d.doc_id):
-        try:
-            found = article_rows(by_id[doc.doc_id], doc)
-        except AlignmentError as exc:
-            problems += exc.problems
-            continue
-        split = splits[doc.doc_id]
-        rows["documents"][split].append(found.documents)
-        rows["ner"][split] += found.ner
-        rows["relations"][split] += found.relations
-    if problems:
-        raise AlignmentError(problems)
-    return rows
-
-
 def document_from_row(row: Mapping[str, Any], entity_names: Sequence[str],
                       relation_names: Sequence[str]) -> Document:
     """A ``documents`` row (labels as ClassLabel ids, as ``datasets`` returns them) -> Document."""
