@@ -40,10 +40,11 @@ BEGIN, END = "<!-- benchmark -->", "<!-- /benchmark -->"
 STEPS = ("tasks", "build", "load", "predict", "push")
 MODELS = ("lexicon", "sklearn-ner", "spacy-ner", "sklearn-relations")
 PUSH_BATCH = 20
-#: tasks, build and load (and their floors) run REPEATS times at every size and the fastest
-#: run is kept: at a second or less the machine's noise is as large as the step. The same
-#: count at every size keeps the growth from 1,000 to 10,000 a like-for-like ratio. push
-#: changes the server and prediction is long: measured once.
+#: tasks, build and load (and their floors) run REPEATS times at every size, in rounds that
+#: run a step and its floor one after the other, and the fastest run is kept: at a second
+#: or less the machine's noise is as large as the step. The same count at every size keeps
+#: the growth from 1,000 to 10,000 a like-for-like ratio. push changes the server and
+#: prediction is long: measured once.
 REPEATS = 3
 GOALS = {"tasks": "<= 1.3x floor", "build": "<= 1.5x floor", "push": ">= 0.8x raw throughput"}
 
@@ -222,22 +223,40 @@ def measure(args: argparse.Namespace) -> None:
 
 # --- the parent: set up, run each measurement in a child, report ----------------------------
 
-def run_child(args: argparse.Namespace, name: str, size: int, env: dict[str, str], num_proc: int = 1,
+def _run_once(args: argparse.Namespace, name: str, size: int, env: dict[str, str], num_proc: int = 1,
               **extra: str) -> dict[str, Any]:
     command = [sys.executable, __file__, "--measure", name, "--size", str(size), "--workdir", str(args.workdir),
                "--num-proc", str(num_proc), *(x for k, v in extra.items() for x in (f"--{k}", v))]
-    runs: list[dict[str, Any]] = []
-    repeats = 1 if name.startswith(("push", "predict")) else args.repeats  # a second push has nothing to import
-    while len(runs) < repeats:
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-        if done.returncode:
-            raise SystemExit(f"benchmark step {name} at {size} failed:\n{done.stderr[-3000:]}")
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise SystemExit(f"benchmark step {name} at {size} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _best(key: str, size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
     result = {**min(runs, key=lambda r: r["seconds"]), "runs": len(runs),
               "peak_mb": max(r["peak_mb"] for r in runs)}
-    print(f"  {name:<22} n={size:<6} {result['seconds']:>9.2f} s  peak {result['peak_mb']:>7.1f} MB"
+    print(f"  {key:<22} n={size:<6} {result['seconds']:>9.2f} s  peak {result['peak_mb']:>7.1f} MB"
           f"  (best of {len(runs)})", flush=True)
     return result
+
+
+def run_child(args: argparse.Namespace, name: str, size: int, env: dict[str, str], **extra: str) -> dict[str, Any]:
+    """One measurement, once (push changes the server; prediction is long)."""
+    return _best(name if "model" not in extra else f"{name}-{extra['model']}", size,
+                 [_run_once(args, name, size, env, **extra)])
+
+
+def run_rounds(args: argparse.Namespace, specs: dict[str, tuple[str, int]], size: int,
+               env: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each measurement of ``specs`` (key -> (measurement, processes)) ``args.repeats``
+    times, in rounds that run each once, the fastest run of each kept: a slow spell of
+    the machine then falls on a step and its floor alike."""
+    runs: dict[str, list[dict[str, Any]]] = {key: [] for key in specs}
+    for _ in range(args.repeats):
+        for key, (name, num_proc) in specs.items():
+            runs[key].append(_run_once(args, name, size, env, num_proc))
+    return {key: _best(key, size, found) for key, found in runs.items()}
 
 
 def train_models(args: argparse.Namespace, env: dict[str, str]) -> None:
@@ -288,19 +307,22 @@ def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[s
         if step not in steps:
             continue
         if step == "load":
-            for name in ("load-floor", "load-first", "load-cached"):
-                found[name] = run_child(args, name, size, env)
+            found |= run_rounds(args, {name: (name, 1) for name in ("load-floor", "load-first", "load-cached")},
+                                size, env)
         elif step == "predict":
             if size > args.predict_max:
                 continue
             found["predict-floor"] = run_child(args, "predict-floor", size, env)
             for model in MODELS:
                 found[f"predict-{model}"] = run_child(args, "predict", size, env, model=model)
-        else:  # the floor first: a push floor runs on the emptier database
-            found[f"{step}-floor"] = run_child(args, f"{step}-floor", size, env)
-            found[step] = run_child(args, step, size, env)
+        elif step == "push":  # the floor first: it runs on the emptier database
+            found["push-floor"] = run_child(args, "push-floor", size, env)
+            found["push"] = run_child(args, "push", size, env)
+        else:
+            specs = {f"{step}-floor": (f"{step}-floor", 1), step: (step, 1)}
             if step == "build" and args.num_proc > 1:
-                found[f"build-np{args.num_proc}"] = run_child(args, "build", size, env, num_proc=args.num_proc)
+                specs[f"build-np{args.num_proc}"] = ("build", args.num_proc)
+            found |= run_rounds(args, specs, size, env)
     return found
 
 
@@ -390,7 +412,8 @@ def report(results: dict[str, Any]) -> str:
         f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs, {meta['memory_gb']} GB), Python "
         f"{meta['python']}, " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
         f"Command: `{meta['command']}`. Each measurement is a fresh process; wall time excludes imports; "
-        f"tasks, build and load (and their floors) are run {meta['repeats']} times and the fastest kept, push and "
+        f"tasks, build and load (and their floors) are run in {meta['repeats']} rounds (a floor, then its step, "
+        "alternating) and the fastest run of each kept, push and "
         "prediction once; peak MB is the largest "
         "resident set of the process or of any of its worker processes.",
         "", "### Steps against their floors", "", step_table(results), "", memory_line(results),

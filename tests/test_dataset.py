@@ -1,9 +1,9 @@
 import pytest
-from fixtures import ARTICLE, DOC
+from fixtures import ARTICLE, DOC, ENTITIES as ENTITIES_OF_DOC
 
-from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, iob2_tags,
-                               document_from_row, features)
-from frontline.documents import Document, Entity
+from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, document_from_row,
+                               encoding, features, iob2_ids)
+from frontline.documents import Document, Entity, Relation
 from frontline.sample import SEED_ARTICLE
 from frontline.scheme import load_scheme
 
@@ -27,52 +27,119 @@ def test_features_are_derived_from_the_scheme(repo):
     assert feats["ner"]["ner_tags"].feature.names == scheme.iob2_tags()
 
 
-def test_rows_of_the_fixture_article():
-    rows = article_rows(ARTICLE, DOC)
-    assert rows.documents["sentences"] == [{"start": 0, "end": 35}, {"start": 36, "end": 55}]
-    assert rows.documents["entities"][1] == {"id": "e2", "start": 11, "end": 25, "label": "GROUP",
-                                             "text": "Iraqi militias"}
-    first, second = rows.ner
+def _decoded(rows, scheme):
+    """The rows of each config as Python dicts, label ids read back as names."""
+    feats = features(scheme)
+    out = {}
+    for config in ("documents", "ner", "relations"):
+        batch = rows.batch(config, scheme)
+        assert batch.schema.equals(feats[config].arrow_schema, check_metadata=True)
+        out[config] = batch.to_pylist()
+    tags = scheme.iob2_tags()
+    for row in out["ner"]:
+        row["ner_tags"] = [tags[t] for t in row["ner_tags"]]
+    for row in out["documents"]:
+        row["entities"] = [{**e, "label": scheme.entity_names[e["label"]]} for e in row["entities"]]
+        row["relations"] = [{**r, "label": scheme.relation_names[r["label"]]} for r in row["relations"]]
+    return out
+
+
+def test_rows_of_the_fixture_article(repo):
+    rows = article_rows(ARTICLE, DOC, load_scheme(repo.scheme))
+    assert (rows.doc_id, rows.sentences, rows.tokens) == ("tiny", 2, 11)
+    out = _decoded(rows, load_scheme(repo.scheme))
+    (document,) = out["documents"]
+    assert document["sentences"] == [{"start": 0, "end": 35}, {"start": 36, "end": 55}]
+    assert document["entities"][1] == {"id": "e2", "start": 11, "end": 25, "label": "GROUP",
+                                       "text": "Iraqi militias"}
+    assert document["relations"] == [{"head": 0, "tail": 1, "label": "SUPPORTS"},
+                                     {"head": 1, "tail": 2, "label": "LOCATED_IN"},
+                                     {"head": 3, "tail": 4, "label": "CONTROLS"}]
+    assert document["text"] == ARTICLE.text and document["title"] == "Tiny"
+    first, second = out["ner"]
     assert first["tokens"] == ["Iran", "backs", "Iraqi", "militias", "in", "Syria", "."]
     assert first["ner_tags"] == ["B-GPE", "O", "B-GROUP", "I-GROUP", "O", "B-GPE", "O"]
     assert first["token_starts"][2:4] == [11, 17] and first["token_ends"][2:4] == [16, 25]
-    assert second["id"] == "tiny-001" and second["sent_id"] == 1
-    assert rows.relations[0]["entities"] == [{"start": 0, "end": 1, "type": "GPE"},
-                                             {"start": 2, "end": 4, "type": "GROUP"},
-                                             {"start": 5, "end": 6, "type": "GPE"}]
-    assert rows.relations[0]["relations"] == [{"head": 0, "tail": 1, "type": "SUPPORTS"},
-                                              {"head": 1, "tail": 2, "type": "LOCATED_IN"}]
-    assert rows.relations[1]["entities"] == [{"start": 0, "end": 1, "type": "GROUP"},
-                                             {"start": 2, "end": 3, "type": "GPE"}]
-    assert rows.relations[1]["relations"] == [{"head": 0, "tail": 1, "type": "CONTROLS"}]
+    assert second["id"] == "tiny-001" and second["sent_id"] == 1 and second["doc_id"] == "tiny"
+    assert second["tokens"] == ["Rebels", "took", "Aleppo", "."]
+    relations = out["relations"]
+    assert [r["tokens"] for r in relations] == [first["tokens"], second["tokens"]]
+    assert relations[0]["entities"] == [{"start": 0, "end": 1, "type": "GPE"},
+                                        {"start": 2, "end": 4, "type": "GROUP"},
+                                        {"start": 5, "end": 6, "type": "GPE"}]
+    assert relations[0]["relations"] == [{"head": 0, "tail": 1, "type": "SUPPORTS"},
+                                         {"head": 1, "tail": 2, "type": "LOCATED_IN"}]
+    assert relations[1]["entities"] == [{"start": 0, "end": 1, "type": "GROUP"},
+                                        {"start": 2, "end": 3, "type": "GPE"}]
+    assert relations[1]["relations"] == [{"head": 0, "tail": 1, "type": "CONTROLS"}]
 
 
-def test_a_mention_inside_a_token_is_an_error_naming_it():
+def test_rows_of_a_text_with_multibyte_characters_and_a_crlf(repo):
+    """Token texts are cut from the UTF-8 bytes: offsets must be turned into byte offsets."""
+    text = "Türkiye’s army shelled Kobanî.\r\nThe YPG 🙂 held."
+    article = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "mb", "text": text})
+    doc = Document("mb", text, (Entity(0, 7, "GPE", "Türkiye", "a"), Entity(23, 29, "GPE", "Kobanî", "b"),
+                                Entity(36, 39, "GROUP", "YPG", "c")), ())
+    out = _decoded(article_rows(article, doc, load_scheme(repo.scheme)), load_scheme(repo.scheme))
+    first, second = out["ner"]
+    assert first["tokens"] == ["Türkiye", "’s", "army", "shelled", "Kobanî", "."]
+    assert [text[s:e] for s, e in zip(first["token_starts"], first["token_ends"])] == first["tokens"]
+    assert second["tokens"] == ["The", "YPG", "🙂", "held", "."]
+    assert second["ner_tags"] == ["O", "B-GROUP", "O", "O", "O"]
+
+
+def test_an_article_without_mentions_has_empty_entity_and_relation_lists(repo):
+    out = _decoded(article_rows(ARTICLE, Document("tiny", DOC.text, (), ()), load_scheme(repo.scheme)),
+                   load_scheme(repo.scheme))
+    assert [r["entities"] for r in out["relations"]] == [[], []]
+    assert all(set(r["ner_tags"]) == {"O"} for r in out["ner"])
+    assert out["documents"][0]["entities"] == [] and out["documents"][0]["relations"] == []
+
+
+def test_a_mention_inside_a_token_is_an_error_naming_it(repo):
     bad = Document("tiny", DOC.text, (Entity(0, 3, "GPE", "Ira", "e9"),), ())
     with pytest.raises(AlignmentError) as err:
-        article_rows(ARTICLE, bad)
+        article_rows(ARTICLE, bad, load_scheme(repo.scheme))
     assert err.value.problems == ["doc tiny entity e9 (GPE): [0:3] 'Ira' does not start and end on "
                                   "token boundaries (tokens there: ['Iran'])"]
 
 
+def test_a_mention_or_relation_across_sentences_is_an_error_not_a_loss(repo):
+    """Validation refuses both first; the rows never drop them silently either."""
+    across = Document("tiny", DOC.text, (Entity(29, 42, "GPE", "Syria. Rebels", "x"),), ())
+    with pytest.raises(AlignmentError, match=r"entity x \(GPE\): \[29:42\] is not inside one sentence"):
+        article_rows(ARTICLE, across, load_scheme(repo.scheme))
+    linked = Document("tiny", DOC.text, ENTITIES_OF_DOC, (Relation(0, 3, "ATTACKS"),))
+    with pytest.raises(AlignmentError, match=r"relation ATTACKS e1->e4: its ends lie in different sentences"):
+        article_rows(ARTICLE, linked, load_scheme(repo.scheme))
+
+
 def test_document_row_round_trip(repo):
     scheme = load_scheme(repo.scheme)
-    row = article_rows(ARTICLE, DOC).documents
-    encoded = features(scheme)["documents"].encode_example(row)
-    assert document_from_row(encoded, scheme.entity_names, scheme.relation_names) == DOC
+    (row,) = article_rows(ARTICLE, DOC, scheme).batch("documents", scheme).to_pylist()
+    assert document_from_row(row, scheme.entity_names, scheme.relation_names) == DOC
 
 
-def test_iob2_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
-    """``iob2_tags`` replaces spaCy's offsets -> BILUO -> IOB for speed; on every released
-    article it must give exactly what spaCy gives."""
+def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
+    """``iob2_ids`` and the vectorised token spans replace spaCy's ``char_span`` and
+    offsets -> BILUO -> IOB for speed; on every released article the rows must hold
+    exactly what spaCy gives, for every word."""
     from spacy.training import biluo_to_iob, offsets_to_biluo_tags
 
     from frontline.build import load_gold
     from frontline.text import parse
 
     gold = load_gold(repo)
+    names = gold.scheme.iob2_tags()
+    articles = {a.id: a for a in gold.articles}
     for document in gold.documents:
         doc = parse(document.text)
-        spans = [doc.char_span(e.start, e.end) for e in document.entities]
         expected = biluo_to_iob(offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in document.entities]))
-        assert iob2_tags(len(doc), [(s.start, s.end) for s in spans], [e.label for e in document.entities]) == expected
+        spans = [doc.char_span(e.start, e.end) for e in document.entities]
+        ids = iob2_ids(len(doc), [(s.start, s.end) for s in spans], [e.label for e in document.entities],
+                       encoding(gold.scheme).tag)
+        assert [names[i] for i in ids] == expected
+        rows = article_rows(articles[document.doc_id], document, gold.scheme).batch("ner", gold.scheme)
+        words = [t.i for t in doc if not t.is_space]
+        assert [names[i] for tags in rows.column("ner_tags").to_pylist() for i in tags] == [expected[i] for i in words]
+        assert [t for tokens in rows.column("tokens").to_pylist() for t in tokens] == [doc[i].text for i in words]

@@ -86,10 +86,12 @@ def test_mutated_exports_give_problems_not_crashes(tasks):
             assert len(doc.entities) == sum(r.get("type") == "labels" for r in ann[0]["result"])
             assert len(doc.relations) == sum(r.get("type") == "relation" for r in ann[0]["result"])
             try:  # and the dataset rows keep every mention and relation, or say which does not align
-                rows = article_rows(ARTICLE, doc)
+                rows = article_rows(ARTICLE, doc, SCHEME)
             except AlignmentError as exc:
                 assert all(p.startswith("doc tiny entity ") for p in exc.problems)
                 return
-            assert len(rows.documents["entities"]) == len(doc.entities)
-            assert sum(len(r["entities"]) for r in rows.relations) == len(doc.entities)
-            assert sum(len(r["relations"]) for r in rows.relations) == len(doc.relations)
+            (document,) = rows.batch("documents", SCHEME).to_pylist()
+            sentences = rows.batch("relations", SCHEME).to_pylist()
+            assert len(document["entities"]) == len(doc.entities)
+            assert sum(len(r["entities"]) for r in sentences) == len(doc.entities)
+            assert sum(len(r["relations"]) for r in sentences) == len(doc.relations)

@@ -12,11 +12,13 @@ succeeded. Rebuilding from the same inputs gives byte-identical files.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,13 +29,13 @@ from tqdm import tqdm
 from frontline import card
 from frontline.agreement import annotator_of, summary_of
 from frontline.articles import Article, load_articles
-from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, assign_splits, features
+from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, assign_splits, encoding, features
 from frontline.documents import Document
 from frontline.exports import ExportError, gold_documents, iter_export, read_valid_export
 from frontline.paths import Project
 from frontline.sample import double_annotation_sample
 from frontline.scheme import Scheme, load_scheme
-from frontline.streams import ArrowSink, ordered_map, relax_gc, relaxed_gc
+from frontline.streams import ArrowSink, join, relax_gc, relaxed_gc
 from frontline.validate import ExportInvalid, Problem, duplicate_task_problems, task_problems
 
 
@@ -134,13 +136,24 @@ def load_gold(project: Project) -> Gold:
 
 @dataclass
 class Scan:
-    """What streaming the export found besides the rows."""
+    """What reading the export found besides the rows (of one worker's share, or all)."""
 
-    counts: card.RowCounts
-    annotators: dict[str, Counter[str]]
-    model_versions: set[str]
-    missing: set[str]  # article ids without gold
-    problems: list[Problem]
+    counts: card.RowCounts = field(default_factory=card.RowCounts)
+    annotators: dict[str, Counter[str]] = field(default_factory=dict)
+    model_versions: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    gold_problems: list[str] = field(default_factory=list)  # not exactly one gold annotation
+    alignment: list[str] = field(default_factory=list)
+
+    def update(self, other: Scan) -> None:
+        """Add ``other``, the scan of the tasks after this one's."""
+        self.counts.update(other.counts)
+        for account, counter in other.annotators.items():
+            self.annotators.setdefault(account, Counter()).update(counter)
+        self.model_versions |= other.model_versions
+        self.problems += other.problems
+        self.gold_problems += other.gold_problems
+        self.alignment += other.alignment
 
 
 @dataclass(frozen=True)
@@ -155,20 +168,8 @@ class Outcome:
     counts: card.ArticleCounts | None = None
 
 
-_CONTEXT: dict[str, Any] = {}
-
-
-def _set_context(articles: dict[str, Article], scheme: Scheme, worker: bool = True) -> None:
-    """What :func:`task_outcome` reads, set once per worker process (whose collector is
-    relaxed as the build's own is, see :func:`~frontline.streams.relax_gc`)."""
-    _CONTEXT.update(articles=articles, scheme=scheme)
-    if worker:
-        relax_gc()
-
-
-def task_outcome(task: Any) -> Outcome:
+def task_outcome(task: Any, articles: Mapping[str, Article], scheme: Scheme) -> Outcome:
     """Validate one task and make the rows of its gold annotation."""
-    articles, scheme = _CONTEXT["articles"], _CONTEXT["scheme"]
     problems = task_problems(task, articles, scheme)
     if problems:
         return Outcome(problems)
@@ -179,52 +180,134 @@ def task_outcome(task: Any) -> Outcome:
     if not documents:
         return Outcome([])
     try:
-        rows = article_rows(articles[documents[0].doc_id], documents[0])
+        rows = article_rows(articles[documents[0].doc_id], documents[0], scheme)
     except AlignmentError as exc:
         return Outcome([], alignment=exc.problems)
-    return Outcome([], rows=rows, counts=card.ArticleCounts.of(rows))
+    return Outcome([], rows=rows, counts=card.ArticleCounts.of(documents[0], rows))
 
 
-def _noted(tasks: Iterator[Any], scan: Scan) -> Iterator[Any]:
-    """``tasks``, noting on the way what needs them all in order: annotator and model
-    counts, and a second task of one article."""
-    seen: dict[str, object] = {}
-    for task in tasks:
+#: Tasks whose rows make one record batch: batches break at the same tasks however many
+#: workers share the export, so the output does not depend on ``num_proc``.
+BLOCK = 64
+
+
+def share_of(index: int, shares: int, expected: int, block: int = BLOCK) -> int:
+    """The worker that takes task ``index`` of an export of about ``expected`` tasks.
+
+    Worker ``k`` takes the ``k``-th of ``shares`` runs of consecutive blocks of ``block``
+    tasks (the last worker also any tasks beyond ``expected``), so that the workers' rows
+    joined in order are in export order, and every worker's batches are whole blocks.
+
+    >>> [share_of(i, 2, 10, block=2) for i in range(12)]
+    [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]
+    """
+    blocks = max(-(-expected // block), 1)
+    return min(index // block * shares // blocks, shares - 1)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One worker's part of :func:`scan_export`."""
+
+    path: Path
+    articles: dict[str, Article]
+    scheme: Scheme
+    splits: dict[str, str]
+    index: int  # this worker's share
+    shares: int
+    folder: Path  # where this worker's ArrowSink writes
+
+
+def scan_share(share: Share, tick: Callable[[], None]) -> Scan:
+    """Read the whole export, and validate the tasks of ``share`` and write their gold's
+    rows to its own :class:`~frontline.streams.ArrowSink`; ``tick`` after each task.
+
+    Every worker decodes every task (a task's end is only known by decoding it), and
+    notes each article's first task, so that a second task of one article is reported by
+    whichever worker takes it.
+    """
+    scan, seen = Scan(), {}
+    sink = ArrowSink(share.folder, encoding(share.scheme).schemas)
+    for index, task in enumerate(iter_export(share.path)):
+        if index % BLOCK == 0:
+            sink.flush()
+        duplicate = duplicate_task_problems(task, seen)
+        if share_of(index, share.shares, len(share.articles)) != share.index:
+            continue
         count_annotators(task, scan.annotators)
         scan.model_versions |= task_model_versions(task)
-        scan.problems += duplicate_task_problems(task, seen)
-        yield task
+        outcome = task_outcome(task, share.articles, share.scheme)
+        scan.problems += duplicate + outcome.problems
+        scan.gold_problems += [outcome.gold_problem] if outcome.gold_problem else []
+        scan.alignment += outcome.alignment
+        if outcome.rows is not None and outcome.counts is not None:
+            split = share.splits[outcome.counts.doc_id]
+            sink.add(split, outcome.rows)
+            scan.counts.add(split, outcome.counts)
+        tick()
+    sink.close()
+    return scan
+
+
+_WORKER: dict[str, Any] = {}  # a worker process's shares and shared task counter
+
+
+def _worker_started(shares: list[Share], counter: Any) -> None:
+    """Set up a worker process: the shares (inherited through the fork, not pickled: they
+    hold every article), the shared task counter, and the collector relaxed as the build's
+    own is (see :func:`~frontline.streams.relax_gc`)."""
+    _WORKER.update(shares=shares, counter=counter)
+    relax_gc()
+
+
+def _tick() -> None:
+    with _WORKER["counter"].get_lock():
+        _WORKER["counter"].value += 1
+
+
+def _scan_in_worker(index: int) -> Scan:
+    return scan_share(_WORKER["shares"][index], _tick)
+
+
+def _scan_shares(shares: list[Share], bar: tqdm) -> list[Scan]:
+    """:func:`scan_share` of each share: here if there is one, else each in a worker process
+    (forked, so the articles are not copied), the bar following their ticks."""
+    if len(shares) == 1:
+        return [scan_share(shares[0], lambda: bar.update())]
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    counter = context.Value("q", 0)
+    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_worker_started,
+                             initargs=(shares, counter)) as pool:
+        futures = [pool.submit(_scan_in_worker, k) for k in range(len(shares))]
+        while wait(futures, timeout=0.2).not_done:
+            bar.update(counter.value - bar.n)
+        bar.update(counter.value - bar.n)
+        return [future.result() for future in futures]
 
 
 def scan_export(path: Path, articles: dict[str, Article], scheme: Scheme, splits: dict[str, str],
-                sink: ArrowSink, *, num_proc: int = 1, progress: bool = False) -> Scan:
-    """Validate the export task by task and send the rows of each gold document to ``sink``
-    in export order; ``num_proc`` worker processes validate and make the rows.
+                folder: Path, *, num_proc: int = 1, progress: bool = False) -> tuple[Scan, list[Path]]:
+    """Validate the export task by task and write the rows of each gold document to Arrow
+    files under ``folder``; ``num_proc`` workers each take a run of consecutive tasks.
 
-    Every problem of the whole export is collected; then the first kind found is raised:
-    :class:`ExportInvalid`, :class:`ExportError` (not exactly one gold annotation) or
-    :class:`AlignmentError`.
+    Returns the scan and the workers' folders, whose files joined in that order hold the
+    rows in export order (:func:`~frontline.streams.join`). Every problem of the whole
+    export is collected; then the first kind found is raised: :class:`ExportInvalid`,
+    :class:`ExportError` (not exactly one gold annotation) or :class:`AlignmentError`.
     """
-    scan = Scan(card.RowCounts(), {}, set(), set(articles), [])
-    gold_problems, alignment = [], []
-    outcomes = ordered_map(task_outcome, _noted(iter_export(path), scan), num_proc=num_proc,
-                           initializer=_set_context, initargs=(articles, scheme, num_proc > 1))
-    for outcome in tqdm(outcomes, total=len(articles), unit="task", desc="build", disable=not progress):
-        scan.problems += outcome.problems
-        gold_problems += [outcome.gold_problem] if outcome.gold_problem else []
-        alignment += outcome.alignment
-        if outcome.rows is not None and outcome.counts is not None:
-            doc_id = outcome.counts.doc_id
-            sink.add(splits[doc_id], outcome.rows)
-            scan.counts.add(splits[doc_id], outcome.counts)
-            scan.missing.discard(doc_id)
+    shares = [Share(path, articles, scheme, splits, k, num_proc, folder / f"share-{k}") for k in range(num_proc)]
+    with tqdm(total=len(articles), unit="task", desc="build", disable=not progress) as bar:
+        scans = _scan_shares(shares, bar)
+    scan = Scan()
+    for part in scans:
+        scan.update(part)
     if scan.problems:
         raise ExportInvalid(str(path), scan.problems)
-    if gold_problems:
-        raise ExportError("\n".join(gold_problems))
-    if alignment:
-        raise AlignmentError(alignment)
-    return scan
+    if scan.gold_problems:
+        raise ExportError("\n".join(scan.gold_problems))
+    if scan.alignment:
+        raise AlignmentError(scan.alignment)
+    return scan, [share.folder for share in shares]
 
 
 def build(project: Project, output: Path | None = None, *, num_proc: int = 1,
@@ -239,13 +322,13 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1,
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
     try:
-        sink = ArrowSink(staging / "arrow", feats, scheme)
         with relaxed_gc():
-            scan = scan_export(project.gold_export, {a.id: a for a in articles}, scheme, splits, sink,
-                               num_proc=num_proc, progress=progress)
+            scan, folders = scan_export(project.gold_export, {a.id: a for a in articles}, scheme, splits,
+                                        staging / "arrow", num_proc=num_proc, progress=progress)
         if not scan.counts.released:
             raise ExportError(f"{project.gold_export}: no task has a ground_truth annotation: nothing to release")
-        tables = sink.datasets()
+        tables = join(folders)
+        missing = sorted({a.id for a in articles} - scan.counts.released)
         counts = {c: {s: len(t) for s, t in tables[c].items()} for c in CONFIGS}
         sizes = {c: {s: t.data.nbytes for s, t in tables[c].items()} for c in CONFIGS}
         files = {c: {s: f"{c}/{s}.parquet" for s in tables[c]} for c in CONFIGS}
@@ -253,11 +336,11 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1,
             header=card.yaml_header(feats, counts, sizes, files), scheme=scheme,
             guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
             tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits,
-            rows=scan.counts, missing=sorted(scan.missing), annotators=scan.annotators,
+            rows=scan.counts, missing=missing, annotators=scan.annotators,
             model_versions=sorted(scan.model_versions), agreement=agreement_summary(project),
             baselines=baseline_table(project), sample_size=len(double_annotation_sample([a.id for a in articles])))
         write_corpus(staging / "corpus", tables, text)
         replace_folder(staging / "corpus", output)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildReport(sorted(scan.counts.released), sorted(scan.missing), counts)
+    return BuildReport(sorted(scan.counts.released), missing, counts)

@@ -19,6 +19,7 @@ from datasets import Features
 
 from frontline.articles import Article
 from frontline.dataset import N_TEST, N_VALIDATION, SPLIT_SEED, SPLITS, Rows
+from frontline.documents import Document
 from frontline.scheme import Scheme
 
 DEFAULT_CONFIG = "documents"
@@ -78,12 +79,11 @@ class ArticleCounts:
     relation_labels: Counter[str]
 
     @classmethod
-    def of(cls, rows: Rows) -> ArticleCounts:
-        doc = rows.documents
-        totals = Counter({"articles": 1, "sentences": len(rows.ner), "mentions": len(doc["entities"]),
-                          "tokens": sum(len(r["tokens"]) for r in rows.ner), "relations": len(doc["relations"])})
-        return cls(doc["id"], totals, Counter(e["label"] for e in doc["entities"]),
-                   Counter(r["label"] for r in doc["relations"]))
+    def of(cls, gold: Document, rows: Rows) -> ArticleCounts:
+        totals = Counter({"articles": 1, "sentences": rows.sentences, "mentions": len(gold.entities),
+                          "tokens": rows.tokens, "relations": len(gold.relations)})
+        return cls(gold.doc_id, totals, Counter(e.label for e in gold.entities),
+                   Counter(r.label for r in gold.relations))
 
 
 @dataclass
@@ -100,6 +100,14 @@ class RowCounts:
         self.totals[split].update(article.totals)
         self.entity_labels[split].update(article.entity_labels)
         self.relation_labels[split].update(article.relation_labels)
+
+    def update(self, other: RowCounts) -> None:
+        """Add the counts of ``other`` (another worker's articles)."""
+        self.released |= other.released
+        for split in SPLITS:
+            self.totals[split].update(other.totals[split])
+            self.entity_labels[split].update(other.entity_labels[split])
+            self.relation_labels[split].update(other.relation_labels[split])
 
 
 def split_table(counts: RowCounts) -> str:

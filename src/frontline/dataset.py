@@ -15,16 +15,19 @@ end on token boundaries is an error (:class:`AlignmentError`), never dropped.
 from __future__ import annotations
 
 import random
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
+import pyarrow as pa
 from datasets import ClassLabel, Features, List, Value
 from spacy.attrs import IDX, IS_SPACE, LENGTH
 from spacy.tokens import Doc
 
 from frontline.articles import Article
+from frontline.columns import Column, Lists, Structs, record_batch, substrings
 from frontline.documents import Document, Entity, Relation
 from frontline.sample import SEED_ARTICLE
 from frontline.scheme import Scheme
@@ -93,102 +96,172 @@ def features(scheme: Scheme) -> dict[str, Features]:
 
 @dataclass(frozen=True)
 class Rows:
-    """The rows of one article in each config."""
+    """The rows of one article in each config, as column pieces (:mod:`frontline.columns`)
+    shaped after the config's schema, ClassLabel columns holding label ids as ``datasets``
+    stores them; :meth:`batch` makes them a record batch."""
 
-    documents: dict[str, Any]
-    ner: list[dict[str, Any]]
-    relations: list[dict[str, Any]]
+    doc_id: str
+    sentences: int
+    tokens: int  # words: tokens that are not whitespace
+    documents: dict[str, Column]
+    ner: dict[str, Column]
+    relations: dict[str, Column]
+
+    def of(self, config: str) -> dict[str, Column]:
+        return getattr(self, config)
+
+    def batch(self, config: str, scheme: Scheme) -> pa.RecordBatch:
+        return record_batch([self.of(config)], encoding(scheme).schemas[config])
 
 
-def _token_span(doc: Doc, start: int, end: int, where: str, problems: list[str]) -> tuple[int, int] | None:
-    span = doc.char_span(start, end)
-    if span is None:
-        wide = doc.char_span(start, end, alignment_mode="expand")
-        tokens = [t.text for t in wide] if wide is not None else []
-        problems.append(f"{where}: [{start}:{end}] {doc.text[start:end]!r} does not start and end on "
-                        f"token boundaries (tokens there: {tokens})")
-        return None
-    return span.start, span.end
+@dataclass(frozen=True)
+class Encoding:
+    """Each config's Arrow schema, and the ids of the labels in its ClassLabel columns."""
+
+    schemas: dict[str, pa.Schema]
+    entity: dict[str, int]
+    relation: dict[str, int]
+    tag: dict[str, int]  # IOB2 tag -> id
 
 
-def iob2_tags(n_tokens: int, spans: Sequence[tuple[int, int]], labels: Sequence[str]) -> list[str]:
-    """IOB2 tags of ``n_tokens`` tokens from non-overlapping token spans (end exclusive).
+@lru_cache(maxsize=4)
+def encoding(scheme: Scheme) -> Encoding:
+    """The :class:`Encoding` of ``scheme``'s :func:`features`."""
+    feats = features(scheme)
+    return Encoding({config: feats[config].arrow_schema for config in CONFIGS},
+                    {n: i for i, n in enumerate(scheme.entity_names)},
+                    {n: i for i, n in enumerate(scheme.relation_names)},
+                    {n: i for i, n in enumerate(scheme.iob2_tags())})
+
+
+def _token_spans(attrs: np.ndarray, doc: Doc, article_id: str, entities: Sequence[Entity]) -> tuple[np.ndarray, np.ndarray]:
+    """The first and the last token of each entity, from the ``(IDX, LENGTH, ...)`` rows of
+    ``doc``'s tokens: what ``doc.char_span(start, end)`` gives (a token must start at
+    ``start`` and one end at ``end``), for all entities at once. :class:`AlignmentError`
+    names every mention that does not start and end on token boundaries.
+    """
+    token_starts, token_ends = attrs[:, 0], attrs[:, 0] + attrs[:, 1]
+    starts = np.fromiter((e.start for e in entities), dtype=np.int64, count=len(entities))
+    ends = np.fromiter((e.end for e in entities), dtype=np.int64, count=len(entities))
+    first, last = np.searchsorted(token_starts, starts), np.searchsorted(token_ends, ends)
+    found = (first < len(token_starts)) & (last < len(token_starts))
+    aligned = found & (token_starts[np.where(found, first, 0)] == starts) & (token_ends[np.where(found, last, 0)] == ends) \
+        if len(token_starts) else found
+    if not aligned.all():
+        raise AlignmentError([_misaligned(doc, f"doc {article_id} entity {e.id} ({e.label})", e.start, e.end)
+                              for e, ok in zip(entities, aligned.tolist()) if not ok])
+    return first, last
+
+
+def _misaligned(doc: Doc, where: str, start: int, end: int) -> str:
+    wide = doc.char_span(start, end, alignment_mode="expand")
+    tokens = [t.text for t in wide] if wide is not None else []
+    return (f"{where}: [{start}:{end}] {doc.text[start:end]!r} does not start and end on "
+            f"token boundaries (tokens there: {tokens})")
+
+
+def iob2_ids(n_tokens: int, spans: Sequence[tuple[int, int]], labels: Sequence[str],
+             tag: Mapping[str, int]) -> np.ndarray:
+    """IOB2 tag ids of ``n_tokens`` tokens from non-overlapping token spans ``(first, end)``
+    (end exclusive), ``tag`` mapping each IOB2 tag to its id (:attr:`Encoding.tag`).
 
     What ``biluo_to_iob(offsets_to_biluo_tags(...))`` gives for aligned mentions, without
-    re-deriving the alignment that :func:`_token_span` has already checked.
+    re-deriving the alignment that :func:`_token_spans` has already checked.
 
-    >>> iob2_tags(4, [(1, 3)], ["GPE"])
-    ['O', 'B-GPE', 'I-GPE', 'O']
+    >>> iob2_ids(4, [(1, 3)], ["GPE"], {"O": 0, "B-GPE": 1, "I-GPE": 2}).tolist()
+    [0, 1, 2, 0]
     """
-    tags = ["O"] * n_tokens
+    ids = np.full(n_tokens, tag["O"], dtype=np.int64)
     for (start, end), label in zip(spans, labels):
-        tags[start:end] = [f"B-{label}"] + [f"I-{label}"] * (end - start - 1)
-    return tags
+        ids[start] = tag[f"B-{label}"]
+        ids[start + 1:end] = tag[f"I-{label}"]
+    return ids
 
 
-def _by_sentence(sentences: Sequence[tuple[int, int]], gold: Document) -> tuple[list[list[int]], list[list[Relation]]]:
-    """The entities (indices) and the relations inside each sentence, in document order."""
-    starts = [start for start, _ in sentences]
-    where: list[int | None] = []
-    for e in gold.entities:
-        s = bisect_right(starts, e.start) - 1
-        where.append(s if s >= 0 and e.end <= sentences[s][1] else None)
-    entities: list[list[int]] = [[] for _ in sentences]
-    relations: list[list[Relation]] = [[] for _ in sentences]
-    for i, s in enumerate(where):
-        if s is not None:
-            entities[s].append(i)
-    for r in gold.relations:
-        if where[r.head] is not None and where[r.head] == where[r.tail]:
-            relations[where[r.head]].append(r)
-    return entities, relations
-
-
-def article_rows(article: Article, gold: Document) -> Rows:
-    """All rows of one article; :class:`AlignmentError` if a mention does not align."""
-    doc = shared_parse(article.text)
-    sentences = shared_sentences(article.text)
-    problems: list[str] = []
-    token_spans = [_token_span(doc, e.start, e.end, f"doc {article.id} entity {e.id} ({e.label})", problems)
-                   for e in gold.entities]
+def _sentences_of(sentences: Sequence[tuple[int, int]], article_id: str, entities: Sequence[Entity],
+                  relations: Sequence[Relation]) -> np.ndarray:
+    """The sentence of each entity; :class:`AlignmentError` for an entity that is not inside
+    one sentence, or a relation whose ends lie in two (validation refuses both before)."""
+    starts = np.array([s for s, _ in sentences], dtype=np.int64)
+    ends = np.array([e for _, e in sentences], dtype=np.int64)
+    where = np.searchsorted(starts, np.array([e.start for e in entities], dtype=np.int64), side="right") - 1
+    inside = where >= 0
+    if len(ends):
+        inside &= ends[np.maximum(where, 0)] >= np.array([e.end for e in entities], dtype=np.int64)
+    problems = [f"doc {article_id} entity {e.id} ({e.label}): [{e.start}:{e.end}] is not inside one sentence"
+                for e, ok in zip(entities, inside.tolist()) if not ok]
+    problems += [f"doc {article_id} relation {r.label} {entities[r.head].id}->{entities[r.tail].id}: "
+                 "its ends lie in different sentences" for r in relations if where[r.head] != where[r.tail]]
     if problems:
         raise AlignmentError(problems)
-    spans = [span for span in token_spans if span is not None]
-    tags = iob2_tags(len(doc), spans, [e.label for e in gold.entities])
-    # the non-space tokens: doc index, start, end (read from arrays, not Token objects)
-    words = [(i, idx, idx + length) for i, (idx, length, space) in
-             enumerate(doc.to_array([IDX, LENGTH, IS_SPACE]).tolist()) if not space]
-    starts = [start for _, start, _ in words]
-    rank = {i: k for k, (i, _, _) in enumerate(words)}
-    text = article.text
-    document = {
-        "id": article.id, "title": article.title, "date": article.date, "url": article.url,
-        "license": article.license, "attribution": article.attribution, "text": text,
-        "sentences": [{"start": s, "end": e} for s, e in sentences],
-        "entities": [{"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": e.text}
-                     for e in gold.entities],
-        "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in gold.relations],
+    return where
+
+
+def _words(attrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """From the ``(IDX, LENGTH, IS_SPACE)`` rows of a doc's tokens: which tokens are not
+    whitespace (the words), the words' start and end offsets, and each token's index among
+    the words."""
+    word = attrs[:, 2] == 0
+    starts = attrs[word, 0]
+    return word, starts, starts + attrs[word, 1], np.cumsum(word) - 1
+
+
+def _document_row(article: Article, gold: Document, sentences: Sequence[tuple[int, int]],
+                  enc: Encoding) -> dict[str, Column]:
+    entities, relations = gold.entities, gold.relations
+    return {
+        **{key: [getattr(article, key)] for key in ("id", "title", "date", "url", "license", "attribution", "text")},
+        "sentences": Lists([len(sentences)], Structs({"start": [s for s, _ in sentences],
+                                                      "end": [e for _, e in sentences]})),
+        "entities": Lists([len(entities)], Structs({
+            "id": [e.id for e in entities], "start": [e.start for e in entities], "end": [e.end for e in entities],
+            "label": [enc.entity[e.label] for e in entities], "text": [e.text for e in entities]})),
+        "relations": Lists([len(relations)], Structs({
+            "head": [r.head for r in relations], "tail": [r.tail for r in relations],
+            "label": [enc.relation[r.label] for r in relations]})),
     }
-    inside, relations = _by_sentence(sentences, gold)
-    ner, rel = [], []
-    for sent_id, (s_start, s_end) in enumerate(sentences):
-        lo, hi = bisect_left(starts, s_start), bisect_left(starts, s_end)
-        sentence = words[lo:hi]
-        row_id = f"{article.id}-{sent_id:03d}"
-        tokens = [text[start:end] for _, start, end in sentence]
-        ner.append({"id": row_id, "doc_id": article.id, "sent_id": sent_id, "tokens": tokens,
-                    "ner_tags": [tags[i] for i, _, _ in sentence],
-                    "token_starts": [start for _, start, _ in sentence],
-                    "token_ends": [end for _, _, end in sentence]})
-        local = {i: k for k, i in enumerate(inside[sent_id])}
-        rel.append({
-            "id": row_id, "doc_id": article.id, "sent_id": sent_id, "tokens": tokens,
-            "entities": [{"start": rank[spans[i][0]] - lo, "end": rank[spans[i][1] - 1] - lo + 1,
-                          "type": gold.entities[i].label} for i in inside[sent_id]],
-            "relations": [{"head": local[r.head], "tail": local[r.tail], "type": r.label}
-                          for r in relations[sent_id]],
-        })
-    return Rows(document, ner, rel)
+
+
+def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
+    """All rows of one article; :class:`AlignmentError` if a mention does not align.
+
+    Made a column at a time from the token arrays of the shared parse, with no Python
+    object per token. The words (non-space tokens) of a sentence are a run of the
+    article's words (:func:`~frontline.text.sentence_spans` strips only whitespace
+    tokens), so the sentences' word counts cut every per-token column into rows; the
+    entities and relations are grouped by sentence the same way, in document order.
+    """
+    enc = encoding(scheme)
+    doc, sentences, text = shared_parse(article.text), shared_sentences(article.text), article.text
+    attrs = doc.to_array([IDX, LENGTH, IS_SPACE]).astype(np.int64).reshape(-1, 3)
+    first_token, last_token = _token_spans(attrs, doc, article.id, gold.entities)
+    sentence = _sentences_of(sentences, article.id, gold.entities, gold.relations)
+    word, starts, ends, rank = _words(attrs)
+    n = len(sentences)
+    first = np.searchsorted(starts, np.fromiter((s for s, _ in sentences), dtype=np.int64, count=n))
+    words = np.diff(np.append(first, len(starts)))  # per sentence
+    order = np.argsort(sentence, kind="stable")  # the entities by sentence
+    mentions = np.bincount(sentence, minlength=n)  # per sentence
+    local = np.empty(len(order), dtype=np.int64)  # entity -> its index in its sentence
+    local[order] = np.arange(len(order)) - np.repeat(np.cumsum(mentions) - mentions, mentions)
+    local_of, sentence_of = local.tolist(), sentence.tolist()
+    relations = sorted(gold.relations, key=lambda r: sentence_of[r.head])
+    base = first[sentence[order]]  # the first word of each entity's sentence
+    common = {"id": [f"{article.id}-{k:03d}" for k in range(n)], "doc_id": [article.id] * n,
+              "sent_id": np.arange(n), "tokens": Lists(words, substrings(text, starts, ends))}
+    tags = iob2_ids(len(attrs), zip(first_token.tolist(), (last_token + 1).tolist()),
+                    [e.label for e in gold.entities], enc.tag)
+    ner = {**common, "ner_tags": Lists(words, tags[word]), "token_starts": Lists(words, starts),
+           "token_ends": Lists(words, ends)}
+    rel = {**common,
+           "entities": Lists(mentions, Structs({
+               "start": rank[first_token[order]] - base, "end": rank[last_token[order]] - base + 1,
+               "type": [gold.entities[i].label for i in order.tolist()]})),
+           "relations": Lists(np.bincount(np.array([sentence_of[r.head] for r in relations], dtype=np.int64),
+                                          minlength=n), Structs({
+               "head": [local_of[r.head] for r in relations], "tail": [local_of[r.tail] for r in relations],
+               "type": [r.label for r in relations]}))}
+    return Rows(article.id, n, len(starts), _document_row(article, gold, sentences, enc), ner, rel)
 
 
 def document_from_row(row: Mapping[str, Any], entity_names: Sequence[str],

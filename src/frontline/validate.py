@@ -77,12 +77,31 @@ def _utf16_hint(text: str, start: int, end: int, value_text: Any) -> str:
             "the BMP (such as emoji) before the mention")
 
 
+def _is_object(value: Any) -> bool:
+    """Is ``value`` a JSON object (a dict, as decoded; any Mapping when made in code)?"""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _region_is_valid(item: dict[str, Any], text: str, labels: frozenset[str]) -> bool:
+    """The common case, checked fast: a region :func:`_region_problems` finds nothing wrong
+    with (it decides every other case)."""
+    value = item.get("value")
+    if type(value) is not dict or item.get("from_name") != FROM_NAME or item.get("to_name") != TO_NAME:
+        return False
+    start, end, names = value.get("start"), value.get("end"), value.get("labels")
+    if not (type(start) is int and type(end) is int and 0 <= start < end <= len(text)
+            and type(names) is list and len(names) == 1 and type(names[0]) is str and names[0] in labels):
+        return False
+    mention = text[start:end]
+    return value.get("text") == mention and not mention[0].isspace() and not mention[-1].isspace()
+
+
 def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list[str]:
     if item.get("from_name") != FROM_NAME or item.get("to_name") != TO_NAME:
         return [f"from_name/to_name must be {FROM_NAME!r}/{TO_NAME!r}, "
                 f"not {item.get('from_name')!r}/{item.get('to_name')!r}"]
     value = item.get("value")
-    if not isinstance(value, Mapping):
+    if not _is_object(value):
         return ["value is missing"]
     start, end, labels = value.get("start"), value.get("end"), value.get("labels")
     if not (type(start) is int and type(end) is int):
@@ -112,16 +131,22 @@ def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, s
     regions: dict[str, tuple[int, int]] = {}  # the regions whose offsets are usable
     spaced: set[str] = set()  # the regions that start or end with whitespace (reported already)
     relations = []
+    labels = frozenset(scheme.entity_names)
     for number, item in enumerate(result):
-        if not isinstance(item, Mapping):
+        if not _is_object(item):
             problems.append(("", f"result item {number} is not an object"))
         elif item.get("type") == "labels":
-            rid = str(item.get("id", ""))
+            raw_id = item.get("id", "")
+            rid = str(raw_id)
+            if type(raw_id) is str and raw_id and raw_id not in ids and _region_is_valid(item, text, labels):
+                ids.add(rid)
+                regions[rid] = (item["value"]["start"], item["value"]["end"])
+                continue
             found = _region_problems(item, text, scheme)
             if not rid:
                 found.append("region has no id")
-            elif not isinstance(item["id"], str):
-                found.append(f"region id must be a string, not {item['id']!r}")
+            elif not isinstance(raw_id, str):
+                found.append(f"region id must be a string, not {raw_id!r}")
             elif rid in ids:
                 found.append("duplicate region id")
             problems += [(rid, m) for m in found]
