@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from fixtures import ARTICLE, DOC, ENTITIES as ENTITIES_OF_DOC
 
@@ -136,7 +137,8 @@ def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
         doc = parse(document.text)
         expected = biluo_to_iob(offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in document.entities]))
         spans = [doc.char_span(e.start, e.end) for e in document.entities]
-        ids = iob2_ids(len(doc), [(s.start, s.end) for s in spans], [e.label for e in document.entities],
+        ids = iob2_ids(len(doc), np.array([s.start for s in spans], dtype=np.int64),
+                       np.array([s.end for s in spans], dtype=np.int64), [e.label for e in document.entities],
                        encoding(gold.scheme).tag)
         assert [names[i] for i in ids] == expected
         rows = article_rows(articles[document.doc_id], document, gold.scheme).batch("ner", gold.scheme)

@@ -160,21 +160,26 @@ def _misaligned(doc: Doc, where: str, start: int, end: int) -> str:
             f"token boundaries (tokens there: {tokens})")
 
 
-def iob2_ids(n_tokens: int, spans: Sequence[tuple[int, int]], labels: Sequence[str],
+def iob2_ids(n_tokens: int, first: np.ndarray, end: np.ndarray, labels: Sequence[str],
              tag: Mapping[str, int]) -> np.ndarray:
-    """IOB2 tag ids of ``n_tokens`` tokens from non-overlapping token spans ``(first, end)``
-    (end exclusive), ``tag`` mapping each IOB2 tag to its id (:attr:`Encoding.tag`).
+    """IOB2 tag ids of ``n_tokens`` tokens from non-overlapping token spans
+    ``[first[i], end[i])``, ``tag`` mapping each IOB2 tag to its id (:attr:`Encoding.tag`).
 
     What ``biluo_to_iob(offsets_to_biluo_tags(...))`` gives for aligned mentions, without
-    re-deriving the alignment that :func:`_token_spans` has already checked.
+    re-deriving the alignment that :func:`_token_spans` has already checked. The inside
+    tags are laid down as a running sum (each span adds its I id at its first token and
+    takes it away after its last), then each span's first token gets its B id.
 
-    >>> iob2_ids(4, [(1, 3)], ["GPE"], {"O": 0, "B-GPE": 1, "I-GPE": 2}).tolist()
-    [0, 1, 2, 0]
+    >>> tags = {"O": 0, "B-GPE": 1, "I-GPE": 2, "B-ORG": 3, "I-ORG": 4}
+    >>> iob2_ids(6, np.array([1, 3]), np.array([3, 4]), ["GPE", "ORG"], tags).tolist()
+    [0, 1, 2, 3, 0, 0]
     """
-    ids = np.full(n_tokens, tag["O"], dtype=np.int64)
-    for (start, end), label in zip(spans, labels):
-        ids[start] = tag[f"B-{label}"]
-        ids[start + 1:end] = tag[f"I-{label}"]
+    inside = np.array([tag[f"I-{label}"] - tag["O"] for label in labels], dtype=np.int64)
+    steps = np.zeros(n_tokens + 1, dtype=np.int64)
+    steps[first] += inside  # the first tokens are all different, and so are the ends
+    steps[end] -= inside
+    ids = np.cumsum(steps[:-1]) + tag["O"]
+    ids[first] = [tag[f"B-{label}"] for label in labels]
     return ids
 
 
@@ -249,8 +254,7 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
     base = first[sentence[order]]  # the first word of each entity's sentence
     common = {"id": [f"{article.id}-{k:03d}" for k in range(n)], "doc_id": [article.id] * n,
               "sent_id": np.arange(n), "tokens": Lists(words, substrings(text, starts, ends))}
-    tags = iob2_ids(len(attrs), zip(first_token.tolist(), (last_token + 1).tolist()),
-                    [e.label for e in gold.entities], enc.tag)
+    tags = iob2_ids(len(attrs), first_token, last_token + 1, [e.label for e in gold.entities], enc.tag)
     ner = {**common, "ner_tags": Lists(words, tags[word]), "token_starts": Lists(words, starts),
            "token_ends": Lists(words, ends)}
     rel = {**common,
