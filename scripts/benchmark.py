@@ -286,6 +286,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, d
     from frontline import studio
 
     state = Path(args.workdir) / "studio"
+    shutil.rmtree(state, ignore_errors=True)  # a kept --workdir holds a server made with another token
     secrets = {studio.ENV_TOKEN: os.urandom(20).hex(), studio.ENV_USERNAME: "bench@frontline.local",
                studio.ENV_PASSWORD: os.urandom(12).hex()}
     server_env = {k: v for k, v in env.items() if not k.startswith("FRONTLINE_LS_")} | secrets

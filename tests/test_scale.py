@@ -1,10 +1,13 @@
 """The scaled copy of the project that the benchmark runs on."""
 
+import json
+
 from frontline.articles import load_articles
-from frontline.build import build
-from frontline.exports import gold_documents, read_valid_export
+from frontline.build import build, runs
+from frontline.exports import ExportError, gold_documents, read_valid_export
 from frontline.scale import replica_id, replicate
 from frontline.scheme import load_scheme
+from frontline.validate import ExportInvalid
 
 
 def test_replicate_copies_articles_and_gold_under_new_ids(repo, tmp_path):
@@ -38,3 +41,29 @@ def test_a_scaled_build_in_two_processes_equals_one_process(repo, tmp_path):
     assert one == two and len(one.released) == len(load_articles(scaled.seeds)) - len(one.missing)
     files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
     assert files and all((tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes() for f in files)
+
+
+def _problems_of(project, num_proc, tmp_path):
+    try:
+        build(project, tmp_path / f"out-{num_proc}", num_proc=num_proc)
+    except (ExportInvalid, ExportError) as exc:
+        return type(exc), str(exc)
+    raise AssertionError("the build did not refuse a broken export")
+
+
+def test_two_processes_report_every_problem_of_both_runs_in_export_order(repo, tmp_path):
+    scaled = replicate(repo, tmp_path / "scaled", 140)  # three blocks of 64 tasks: two runs
+    tasks = json.loads(scaled.gold_export.read_text(encoding="utf-8"))
+    assert runs(2, len(tasks)) == [0, 2, 3]
+    for index in (3, 130):  # one in each worker's run
+        region = next(r for r in tasks[index]["annotations"][0]["result"] if r["type"] == "labels")
+        region["value"]["text"] += "x"
+    scaled.gold_export.write_text(json.dumps(tasks), encoding="utf-8")
+    one, two = _problems_of(scaled, 1, tmp_path), _problems_of(scaled, 2, tmp_path)
+    assert one == two and one[0] is ExportInvalid and one[1].splitlines()[0].endswith(": 2 problem(s)")
+    first, second = (f"doc {tasks[i]['data']['doc_id']} task {tasks[i]['id']} " for i in (3, 130))
+    assert first in one[1] and second in one[1] and one[1].index(first) < one[1].index(second)
+    scaled.gold_export.write_text(json.dumps(tasks)[:-5000], encoding="utf-8")  # cut inside the last run
+    one, two = _problems_of(scaled, 1, tmp_path), _problems_of(scaled, 2, tmp_path)
+    assert one == two and one[0] is ExportError and f"not a JSON export: task {len(tasks)}: " in one[1]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no staging left

@@ -3,12 +3,13 @@
 The export is read one task at a time (never whole in memory) and validated as it is
 read; the one ``ground_truth`` annotation of each task is the gold, and its rows are
 streamed to Arrow files in a staging folder, one record batch per block of
-:data:`BLOCK` tasks. With ``num_proc`` workers, each reads the whole export and takes a
-run of consecutive blocks, writing its own files; joined in order they are the same
-files one process writes. Articles without gold are reported and left out. Any problem (invalid export, more than one gold annotation, a mention off token
-boundaries) stops the build with the full list once the whole export has been read, and
-the staging folder is thrown away: ``corpus/`` is replaced only when everything
-succeeded. Rebuilding from the same inputs gives byte-identical files.
+:data:`BLOCK` tasks. With ``num_proc`` workers, each takes a run of consecutive blocks
+(:func:`runs`) and writes its own files; joined in order, they hold what one process
+writes. Articles without gold are reported and left out. Any problem (invalid export,
+more than one gold annotation, a mention off token boundaries) stops the build with the
+full list once the whole export has been read, and the staging folder is thrown away:
+``corpus/`` is replaced only when everything succeeded. Rebuilding from the same inputs
+gives byte-identical files, whatever ``num_proc``.
 """
 
 from __future__ import annotations

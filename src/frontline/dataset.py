@@ -134,7 +134,8 @@ def encoding(scheme: Scheme) -> Encoding:
                     {n: i for i, n in enumerate(scheme.iob2_tags())})
 
 
-def _token_spans(attrs: np.ndarray, doc: Doc, article_id: str, entities: Sequence[Entity]) -> tuple[np.ndarray, np.ndarray]:
+def _token_spans(attrs: np.ndarray, doc: Doc, article_id: str,
+                 entities: Sequence[Entity]) -> tuple[np.ndarray, np.ndarray]:
     """The first and the last token of each entity, from the ``(IDX, LENGTH, ...)`` rows of
     ``doc``'s tokens: what ``doc.char_span(start, end)`` gives (a token must start at
     ``start`` and one end at ``end``), for all entities at once. :class:`AlignmentError`
@@ -145,8 +146,11 @@ def _token_spans(attrs: np.ndarray, doc: Doc, article_id: str, entities: Sequenc
     ends = np.fromiter((e.end for e in entities), dtype=np.int64, count=len(entities))
     first, last = np.searchsorted(token_starts, starts), np.searchsorted(token_ends, ends)
     found = (first < len(token_starts)) & (last < len(token_starts))
-    aligned = found & (token_starts[np.where(found, first, 0)] == starts) & (token_ends[np.where(found, last, 0)] == ends) \
-        if len(token_starts) else found
+    if len(token_starts):
+        aligned = (found & (token_starts[np.where(found, first, 0)] == starts)
+                   & (token_ends[np.where(found, last, 0)] == ends))
+    else:
+        aligned = found
     if not aligned.all():
         raise AlignmentError([_misaligned(doc, f"doc {article_id} entity {e.id} ({e.label})", e.start, e.end)
                               for e, ok in zip(entities, aligned.tolist()) if not ok])
