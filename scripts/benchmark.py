@@ -422,13 +422,25 @@ def report(results: dict[str, Any]) -> str:
         "", "### Growth", "", growth_table(results), ""])
 
 
+def _without_workdir(argv: list[str]) -> list[str]:
+    """The command line without ``--workdir`` (a local scratch path that says nothing of the run)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip or arg.startswith("--workdir="):
+            skip = False
+            continue
+        skip = arg == "--workdir"
+        out += [] if skip else [arg]
+    return out
+
+
 def metadata(args: argparse.Namespace) -> dict[str, Any]:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     return {"date": dt.date.today().isoformat(), "machine": cpu, "cpus": os.cpu_count(), "memory_gb": round(memory),
             "python": platform.python_version(), "num_proc": args.num_proc, "repeats": args.repeats,
-            "command": "python scripts/benchmark.py " + " ".join(sys.argv[1:]),
+            "command": "python scripts/benchmark.py " + " ".join(_without_workdir(sys.argv[1:])),
             "versions": {p: version(p) for p in ("spacy", "datasets", "pyarrow", "label-studio", "label-studio-sdk")}}
 
 

@@ -11,12 +11,16 @@ def test_benchmark_measures_steps_and_floors_and_splices_its_report(tmp_path):
     report = tmp_path / "BENCHMARK.md"
     report.write_text("# Notes kept\n\n<!-- benchmark -->\nold\n<!-- /benchmark -->\n\nAnalysis kept.\n")
     done = subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark.py"), "--sizes", "20", "40",
-                           "--steps", "tasks", "build", "load", "--repeats", "2", "--output", str(report)],
+                           "--steps", "tasks", "build", "load", "--repeats", "2", "--output", str(report),
+                           "--workdir", str(tmp_path / "work")],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     text = report.read_text()
     assert text.startswith("# Notes kept\n\n<!-- benchmark -->\n") and text.endswith("Analysis kept.\n")
     assert "old" not in text
+    # the command as run, but the scratch folder (a local path) left out
+    assert ("Command: `python scripts/benchmark.py --sizes 20 40 --steps tasks build load --repeats 2 "
+            f"--output {report}`") in text
     results = json.loads(report.with_suffix(".json").read_text())
     for size in ("20", "40"):
         found = results["sizes"][size]
