@@ -47,3 +47,8 @@ def test_record_batch_follows_the_schema_and_refuses_a_mismatch():
 def test_strings_pieces_keep_their_lengths():
     piece = Strings(np.array([1, 2]), np.frombuffer(b"abc", dtype=np.uint8))
     assert join([piece], pa.string()).to_pylist() == ["a", "bc"]
+
+
+def test_a_value_too_large_for_its_column_is_an_error_not_a_wrapped_number():
+    with pytest.raises(OverflowError, match="does not fit in int32"):
+        join([np.array([1, 2**31])], pa.int32())

@@ -92,7 +92,11 @@ def join(parts: Sequence[Column], kind: pa.DataType) -> pa.Array:
         data = np.concatenate([p.data for p in parts])
         return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
     if parts and all(isinstance(p, np.ndarray) for p in parts):
-        return pa.array(np.concatenate(parts).astype(kind.to_pandas_dtype(), copy=False))
+        values = np.concatenate(parts)
+        cast = values.astype(kind.to_pandas_dtype(), copy=False)  # NumPy's cast: Arrow's costs more
+        if not np.array_equal(cast, values):
+            raise OverflowError(f"a value does not fit in {kind}")
+        return pa.array(cast)
     values: list[Any] = []
     for part in parts:
         values += part.tolist() if isinstance(part, np.ndarray) else _python(part)

@@ -18,6 +18,7 @@ from datasets import Dataset, concatenate_datasets, disable_progress_bars
 from frontline.columns import Column, record_batch
 from frontline.dataset import CONFIGS, SPLITS, Rows
 
+
 class ArrowSink:
     """The rows of every config and split, streamed to ``<config>-<split>.arrow`` files in
     ``folder``: the articles added since the last :meth:`flush` make one record batch of
