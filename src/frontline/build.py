@@ -98,13 +98,14 @@ def baseline_table(project: Project) -> str:
 def write_corpus(folder: Path, tables: dict[str, dict[str, Dataset]], card_text: str, threads: int = 1) -> None:
     """The Parquet file of each config and split, and the card; ``threads`` files are
     written at a time (Arrow encodes and compresses outside Python's lock)."""
-    def write(config: str, split: str) -> None:
+    def write(key: tuple[str, str]) -> None:
+        config, split = key
         path = folder / config / f"{split}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         tables[config][split].to_parquet(str(path))
 
     with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(write, *zip(*[(c, s) for c, splits in tables.items() for s in splits])))
+        list(pool.map(write, [(c, s) for c, splits in tables.items() for s in splits]))
     (folder / "README.md").write_text(card_text, encoding="utf-8")
 
 
