@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from fixtures import ARTICLE, DOC, task
 
 from frontline.documents import to_result
-from frontline.exports import (ExportError, dumps, gold_documents, iter_export, losses, read_export,
+from frontline.exports import (ExportError, dumps, export_blocks, gold_documents, iter_export, losses, read_export,
                                read_valid_export, write_export)
 from frontline.scheme import load_scheme
 from frontline.validate import ExportInvalid
@@ -117,3 +117,27 @@ def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory,
         assert list(iter_export(path)) == items
     finally:
         exports.CHUNK_CHARS = before
+
+
+@given(st.lists(st.one_of(st.integers(), st.text(max_size=6), st.lists(st.text(max_size=3), max_size=3)), max_size=9),
+       st.integers(1, 7), st.integers(1, 4), st.sampled_from(["", " ", "\n  "]))
+@settings(max_examples=300, deadline=None)
+def test_export_blocks_start_where_their_first_task_starts_in_bytes(tmp_path_factory, items, chunk, size, space):
+    """Blocks hold the tasks in order, and each block's offset is the byte where its first
+    task starts, whatever the chunk boundaries and multi-byte characters before it."""
+    import frontline.exports as exports
+
+    parts = [json.dumps(item, ensure_ascii=False) for item in items]
+    head = f"{space}[{space}"
+    text = head + f",{space}".join(parts) + f"{space}]{space}"
+    starts = [len((head + "".join(p + "," + space for p in parts[:i])).encode()) for i in range(len(parts))]
+    path = tmp_path_factory.mktemp("blocks") / "export.json"
+    path.write_text(text, encoding="utf-8")
+    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk
+    try:
+        blocks = list(export_blocks(path, size))
+    finally:
+        exports.CHUNK_CHARS = before
+    assert [task for _, block in blocks for task in block] == items
+    assert [len(block) for _, block in blocks] == [min(size, len(items) - i) for i in range(0, len(items), size)]
+    assert [offset for offset, _ in blocks] == starts[::size]

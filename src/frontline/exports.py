@@ -105,6 +105,13 @@ class _Text:
         self.pos = 0
         return True
 
+    def byte_offset(self, char: int) -> int:
+        """Where character ``char`` (counted from the start of the file, not dropped yet)
+        starts in the file, in bytes: the bytes read, less those not decoded yet, less
+        the UTF-8 length of the text held from ``char`` on."""
+        pending = len(self.utf8.getstate()[0])
+        return self.bytes_read - pending - len(self.text[char - self.dropped:].encode("utf-8"))
+
     def next_char(self) -> str:
         """Move past whitespace; the next character, "" at the end of the file."""
         while True:
@@ -140,16 +147,42 @@ def iter_export(path: Path) -> Iterator[Any]:
     missing, is not UTF-8 JSON, or is not a list; items that are not task objects are
     yielded as they are, for validation to report.
     """
+    for _, _, task in _read(path):
+        yield task
+
+
+def export_blocks(path: Path, size: int) -> Iterator[tuple[int, list[Any]]]:
+    """The tasks of an export file, read as :func:`iter_export` reads them, in blocks of
+    ``size`` (the last one may be shorter), each with the byte offset in the file where
+    its first task starts."""
+    block: list[Any] = []
+    offset = 0
+    for stream, start, task in _read(path):
+        if not block:
+            offset = stream.byte_offset(start)
+        block.append(task)
+        if len(block) == size:
+            yield offset, block
+            block = []
+    if block:
+        yield offset, block
+
+
+def _read(path: Path) -> Iterator[tuple[_Text, int, Any]]:
+    """Each task of the export with the stream reading it and the character where it starts."""
     try:
         with path.open("rb") as handle:
-            yield from _tasks(_Text(handle, path), path)
+            stream = _Text(handle, path)
+            for start, task in _tasks(stream, path):
+                yield stream, start, task
     except FileNotFoundError:
         raise ExportError(f"{path}: no such export") from None
     except IsADirectoryError:
         raise ExportError(f"{path}: is a folder, not an export") from None
 
 
-def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
+def _tasks(stream: _Text, path: Path) -> Iterator[tuple[int, Any]]:
+    """Each task with the character (from the start of the file) where it starts."""
     first = stream.next_char()
     if first == "\ufeff":
         raise ExportError(f"{path}: not a JSON export: it starts with a byte order mark")
@@ -161,7 +194,8 @@ def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
     if stream.next_char() != "]":
         while True:
             number += 1
-            yield stream.value(path, number)
+            start = stream.dropped + stream.pos
+            yield start, stream.value(path, number)
             found = stream.next_char()
             if found == "]":
                 break
