@@ -28,6 +28,7 @@ from frontline.files import atomic_write
 from frontline.labelconfig import label_config
 from frontline.lexicon import Lexicon
 from frontline.paths import ENV_STATE_DIR, Project, ProjectNotFound, find_project
+from frontline.predictions import PredictionError, read_predictions, to_line
 from frontline.scheme import SchemeError, load_scheme
 from frontline.sheets import SheetError, read_sheet, sheet_document
 from frontline.stats import count_article, summary_table
@@ -413,10 +414,7 @@ def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
 def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name, docs in predictions.items():
-        lines = [json.dumps({"id": d.doc_id,
-                             "entities": [{"start": e.start, "end": e.end, "label": e.label} for e in d.entities],
-                             "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in d.relations]})
-                 for d in docs]
+        lines = [json.dumps(to_line(d)) for d in docs]
         (folder / f"{name.replace('@', '.')}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -426,7 +424,7 @@ def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
     scheme = load_scheme(project.scheme)
     data = baselines.load_data(project.corpus, scheme)
     gold = {d.doc_id: d for d in getattr(data, args.split)}
-    predicted = read_prediction_file(Path(args.predictions), gold)
+    predicted = read_predictions(Path(args.predictions), gold, scheme)
     ids = sorted(gold)
     per_doc = baselines.score([gold[i] for i in ids], [predicted[i] for i in ids], scheme)
     samples = evaluation.resamples(len(ids), baselines.N_BOOTSTRAP, baselines.SEED)
@@ -434,28 +432,6 @@ def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
                "relations": baselines.relation_summary(per_doc, scheme, samples)}
     print(json.dumps(summary, indent=2, sort_keys=True))
     return 0
-
-
-def read_prediction_file(path: Path, gold: dict) -> dict:
-    """Predictions as JSONL, one line per document: id, entities [{start,end,label}], relations
-    [{head,tail,label}] (character offsets, end exclusive). Every gold document must be there."""
-    from frontline.documents import Document, Entity, Relation
-
-    found, problems = {}, []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        try:
-            row = json.loads(line)
-            text = gold[row["id"]].text
-            ents = tuple(Entity(e["start"], e["end"], e["label"], text[e["start"]:e["end"]], str(k))
-                         for k, e in enumerate(row["entities"]))
-            rels = tuple(Relation(r["head"], r["tail"], r["label"]) for r in row.get("relations", []))
-            found[row["id"]] = Document(row["id"], text, ents, rels)
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.append(f"{path}:{number}: {exc!r}")
-    problems += [f"{path}: no prediction for document {d}" for d in sorted(set(gold) - set(found))]
-    if problems:
-        raise CommandError("\n".join(problems))
-    return found
 
 
 # --- the main job ---------------------------------------------------------------------
@@ -625,7 +601,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = _add(steps, "evaluate", cmd_evaluate,
                     "score a predictions file (JSONL: id, entities, relations) against the gold, with CIs",
                     "frontline evaluate baselines/predictions/spacy-ner.jsonl --split test")
-    evaluate.add_argument("predictions", help="JSONL predictions, one line per document")
+    evaluate.add_argument("predictions", help='JSON Lines, one line per document of the split: {"id": ..., '
+                          '"entities": [{"start", "end", "label"}], "relations": [{"head", "tail", "label"}]}; '
+                          'character offsets, end exclusive; head and tail index the line\'s entities')
     evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
 
     _add(steps, "reproduce", cmd_reproduce,
@@ -639,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(find_project(args.root), args)
     except (ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
-            ProjectNotFound, SchemeError, SheetError, studio.StudioError, AlignmentError) as exc:
+            ProjectNotFound, SchemeError, SheetError, studio.StudioError, AlignmentError, PredictionError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"frontline: error: {problems[0]}" if len(problems) == 1 else
               "frontline: error: {} problems:\n".format(len(problems))
