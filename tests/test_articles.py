@@ -157,3 +157,14 @@ def test_real_seeds_are_valid(repo):
     assert articles[0].license == "not stated"
     assert sum(a.license == "CC BY 2.5" for a in articles) == 51
     assert sum(a.license == "public domain" for a in articles) == 3
+
+
+def test_one_scan_finds_every_character_the_text_checks_report():
+    """``text_problems`` skips its three character checks when ``_SUSPECT`` finds nothing:
+    it must match every character any of them matches."""
+    from frontline.articles import _LONE_CR, _SURROGATE, _SUSPECT, _TEXT_CONTROL
+
+    reported = [c for c in map(chr, range(0x110000))
+                if _SURROGATE.search(c) or _TEXT_CONTROL.search(c) or _LONE_CR.search(c)]
+    assert len(reported) == 2048 + 29 + 33 + 1  # surrogates, C0 but TAB/LF/CR, DEL + C1, CR
+    assert all(_SUSPECT.search(c) for c in reported)

@@ -122,9 +122,10 @@ def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory,
 @given(st.lists(st.one_of(st.integers(), st.text(max_size=6), st.lists(st.text(max_size=3), max_size=3)), max_size=9),
        st.integers(1, 7), st.integers(1, 4), st.sampled_from(["", " ", "\n  "]))
 @settings(max_examples=300, deadline=None)
-def test_export_blocks_start_where_their_first_task_starts_in_bytes(tmp_path_factory, items, chunk, size, space):
-    """Blocks hold the tasks in order, and each block's offset is the byte where its first
-    task starts, whatever the chunk boundaries and multi-byte characters before it."""
+def test_export_blocks_start_and_end_where_their_tasks_do_in_bytes(tmp_path_factory, items, chunk, size, space):
+    """Blocks hold the tasks in order, each from the byte where its first task starts to
+    the byte where its last one ends (a shorter last block: to the end of the file),
+    whatever the chunk boundaries and multi-byte characters before them."""
     import frontline.exports as exports
 
     parts = [json.dumps(item, ensure_ascii=False) for item in items]
@@ -138,6 +139,8 @@ def test_export_blocks_start_where_their_first_task_starts_in_bytes(tmp_path_fac
         blocks = list(export_blocks(path, size))
     finally:
         exports.CHUNK_CHARS = before
-    assert [task for _, block in blocks for task in block] == items
-    assert [len(block) for _, block in blocks] == [min(size, len(items) - i) for i in range(0, len(items), size)]
-    assert [offset for offset, _ in blocks] == starts[::size]
+    assert [task for block in blocks for task in block.tasks] == items
+    assert [len(block.tasks) for block in blocks] == [min(size, len(items) - i) for i in range(0, len(items), size)]
+    assert [block.start for block in blocks] == starts[::size]
+    ends = [starts[i] + len(parts[i].encode()) for i in range(size - 1, len(parts), size)]
+    assert [block.end for block in blocks] == (ends + [len(text.encode())])[:len(blocks)]

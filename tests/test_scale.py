@@ -3,8 +3,8 @@
 import json
 
 from frontline.articles import load_articles
-from frontline.build import BLOCK, build, run_starts
-from frontline.exports import ExportError, export_blocks, gold_documents, read_valid_export
+from frontline.build import build, export_work, run_starts, weighted_blocks
+from frontline.exports import ExportError, gold_documents, read_valid_export
 from frontline.scale import replica_id, replicate
 from frontline.scheme import load_scheme
 from frontline.validate import ExportInvalid
@@ -34,10 +34,15 @@ def test_replicate_copies_articles_and_gold_under_new_ids(repo, tmp_path):
             assert (copy.entities, copy.relations) == (original.entities, original.relations)
 
 
+def _runs_of_blocks(project, shares):
+    """The worker whose run each block of ``project``'s export is in."""
+    starts = run_starts(shares, export_work(project.gold_export, {a.id: a for a in load_articles(project.seeds)}))
+    return [sum(s <= middle for s in starts) - 1 for middle, _ in weighted_blocks(project.gold_export)]
+
+
 def test_a_scaled_build_in_two_or_three_processes_equals_one_process(repo, tmp_path):
     scaled = replicate(repo, tmp_path / "scaled", 70)  # two blocks: with three workers, one gets none
-    starts = run_starts(3, scaled.gold_export.stat().st_size)
-    assert [sum(s <= offset for s in starts) - 1 for offset, _ in export_blocks(scaled.gold_export, BLOCK)] == [0, 2]
+    assert _runs_of_blocks(scaled, 3) == [1, 2]
     one = build(scaled, tmp_path / "one", num_proc=1)
     assert len(one.released) == len(load_articles(scaled.seeds)) - len(one.missing)
     files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
@@ -62,9 +67,7 @@ def test_two_processes_report_every_problem_of_both_runs_in_export_order(repo, t
         region = next(r for r in tasks[index]["annotations"][0]["result"] if r["type"] == "labels")
         region["value"]["text"] += "x"
     scaled.gold_export.write_text(json.dumps(tasks), encoding="utf-8")
-    second_run = run_starts(2, scaled.gold_export.stat().st_size)[1]
-    block_starts = [offset for offset, _ in export_blocks(scaled.gold_export, BLOCK)]
-    assert [offset >= second_run for offset in block_starts] == [False, False, True]  # 3 and 130: one per run
+    assert _runs_of_blocks(scaled, 2) == [0, 1, 1]  # tasks 3 and 130: one in each worker's run
     one, two = _problems_of(scaled, 1, tmp_path), _problems_of(scaled, 2, tmp_path)
     assert one == two and one[0] is ExportInvalid and one[1].splitlines()[0].endswith(": 2 problem(s)")
     first, second = (f"doc {tasks[i]['data']['doc_id']} task {tasks[i]['id']} " for i in (3, 130))

@@ -36,3 +36,23 @@ def test_abbreviation_at_the_end_of_a_sentence_keeps_its_dot():
 def test_parse_is_deterministic():
     text = "Rebels took Aleppo. Government forces fled to Hama."
     assert [t.text for t in parse(text)] == [t.text for t in parse(text)]
+
+
+def test_primed_parses_equal_parses_one_at_a_time():
+    from spacy.attrs import IDX, IS_SPACE, SENT_START
+
+    from frontline import text as text_module
+    from frontline.text import prime, shared_parse
+
+    texts = ["Troops left Basra.\nRebels held it.", "Gen. Smith said so. U.S.-backed units withdrew.",
+             "Troops left Basra.\nRebels held it."]
+    shared_parse.cache_clear()
+    prime(texts)
+    assert len(text_module._PRIMED) == 2  # one parse per distinct text
+    for text in texts:
+        primed, alone = shared_parse(text), parse(text)
+        assert primed is text_module._PRIMED[text]
+        assert [t.text for t in primed] == [t.text for t in alone]
+        assert (primed.to_array([IDX, IS_SPACE, SENT_START]) == alone.to_array([IDX, IS_SPACE, SENT_START])).all()
+    prime([])
+    assert text_module._PRIMED == {}

@@ -55,6 +55,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _TEXT_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # all but TAB, LF, CR
 _META_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _LONE_CR = re.compile("\r(?!\n)")
+#: Any character the three checks above could report (CR included): a text without one
+#: is checked by this one scan.
+_SUSPECT = re.compile("[\ud800-\udfff\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ArticleError(ValueError):
@@ -108,15 +111,16 @@ def _char(text: str, match: re.Match[str]) -> str:
 def text_problems(text: str) -> list[str]:
     """What is wrong with an article text on its own (see the module docstring)."""
     problems = []
-    if (found := _SURROGATE.search(text)) is not None:
+    suspect = _SUSPECT.search(text) is not None
+    if suspect and (found := _SURROGATE.search(text)) is not None:
         problems.append(f"text is not valid Unicode: lone surrogate {_char(text, found)}")
     if len(text) > MAX_TEXT_CHARS:
         problems.append(f"text has {len(text)} characters, more than the limit of {MAX_TEXT_CHARS}")
     if text.startswith("\ufeff"):
         problems.append("text starts with a byte order mark (U+FEFF): save it as UTF-8 without BOM")
-    if (found := _TEXT_CONTROL.search(text)) is not None:
+    if suspect and (found := _TEXT_CONTROL.search(text)) is not None:
         problems.append(f"text has a control character {_char(text, found)}")
-    if (found := _LONE_CR.search(text)) is not None:
+    if suspect and (found := _LONE_CR.search(text)) is not None:
         problems.append(f"text has a lone carriage return (CR without LF) at offset {found.start()}: "
                         "use LF or CRLF line ends")
     if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
@@ -233,8 +237,8 @@ def load_articles(seeds: Path) -> list[Article]:
             continue
         articles.append(make_article(text, **{k: entry[k] for k in METADATA_FIELDS}))
     problems += collection_problems(articles)
-    problems += [f"{TEXTS}/{p.name} is not listed in {MANIFEST}"
-                 for p in sorted((seeds / TEXTS).glob("*")) if f"{TEXTS}/{p.name}" not in listed]
+    problems += [f"{TEXTS}/{name} is not listed in {MANIFEST}"
+                 for name in sorted(p.name for p in (seeds / TEXTS).glob("*")) if f"{TEXTS}/{name}" not in listed]
     if [a.id for a in articles] != sorted(a.id for a in articles):
         problems.append(f"{MANIFEST}: articles are not sorted by id")
     if problems:

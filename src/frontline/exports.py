@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from frontline.articles import Article
 from frontline.files import atomic_write
@@ -151,21 +151,30 @@ def iter_export(path: Path) -> Iterator[Any]:
         yield task
 
 
-def export_blocks(path: Path, size: int) -> Iterator[tuple[int, list[Any]]]:
+class Block(NamedTuple):
+    """Consecutive tasks of an export, and the bytes of the file they take: ``[start:end]``
+    (a last block shorter than the others: up to the end of the file)."""
+
+    start: int
+    end: int
+    tasks: list[Any]
+
+
+def export_blocks(path: Path, size: int) -> Iterator[Block]:
     """The tasks of an export file, read as :func:`iter_export` reads them, in blocks of
-    ``size`` (the last one may be shorter), each with the byte offset in the file where
-    its first task starts."""
-    block: list[Any] = []
-    offset = 0
-    for stream, start, task in _read(path):
-        if not block:
-            offset = stream.byte_offset(start)
-        block.append(task)
-        if len(block) == size:
-            yield offset, block
-            block = []
-    if block:
-        yield offset, block
+    ``size`` (the last one may be shorter), each with the byte offsets in the file where
+    its first task starts and its last one ends (a shorter last block: the end of the file)."""
+    tasks: list[Any] = []
+    start = 0
+    for stream, first, task in _read(path):
+        if not tasks:
+            start = stream.byte_offset(first)
+        tasks.append(task)
+        if len(tasks) == size:
+            yield Block(start, stream.byte_offset(stream.dropped + stream.pos), tasks)
+            tasks = []
+    if tasks:
+        yield Block(start, stream.bytes_read, tasks)
 
 
 def _read(path: Path) -> Iterator[tuple[_Text, int, Any]]:
