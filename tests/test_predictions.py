@@ -3,6 +3,8 @@
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from frontline.documents import Document, Entity, Relation
 from frontline.predictions import PredictionError, read_predictions, to_line
@@ -78,3 +80,42 @@ def test_a_missing_or_undecodable_file_is_refused_by_name(tmp_path, scheme):
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(b'{"id": "a\xe9"}\n')
     assert _problems(path, scheme)[0].startswith(f"{path}: cannot read the predictions:")
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 30) | st.floats(allow_nan=False) | st.text(max_size=4),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                     max_leaves=12)
+_LINE = st.fixed_dictionaries({"id": st.sampled_from(["a", "b", "zz", 3])},
+                              optional={"entities": st.lists(st.fixed_dictionaries(
+                                  {"start": _JSON | st.integers(-2, 22), "end": _JSON | st.integers(-2, 22),
+                                   "label": st.sampled_from(["GPE", "LOC", "ARMY", None])}), max_size=3) | _JSON,
+                                  "relations": st.lists(st.fixed_dictionaries(
+                                      {"head": _JSON | st.integers(-1, 3), "tail": _JSON | st.integers(-1, 3),
+                                       "label": st.sampled_from(["ATTACKS", "HATES"])}), max_size=2) | _JSON})
+
+
+_SPAN = st.tuples(st.integers(0, 9), st.integers(1, 10)).filter(lambda se: se[0] < se[1])  # inside both texts
+_VALID_ENTITIES = st.lists(st.builds(lambda se, label: {"start": se[0], "end": se[1], "label": label},
+                                     _SPAN, st.sampled_from(["GPE", "LOC", "PER"])), min_size=1, max_size=3)
+
+
+def _valid_line(doc_id):
+    return _VALID_ENTITIES.map(lambda ents: {"id": doc_id, "entities": ents,
+                                             "relations": [{"head": 0, "tail": len(ents) - 1, "label": "ATTACKS"}]})
+
+
+@given(st.lists(_LINE | _JSON, max_size=4) | st.tuples(_valid_line("a"), _valid_line("b")).map(list))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_json_lines_give_documents_or_a_named_error(tmp_path, scheme, rows):
+    """Whatever the lines hold: checked documents (offsets inside the text), or PredictionError."""
+    path = tmp_path / "pred.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    try:
+        found = read_predictions(path, GOLD, scheme)
+    except PredictionError as exc:
+        assert exc.problems and all(p.startswith(str(path)) for p in exc.problems)
+        return
+    assert sorted(found) == ["a", "b"]
+    for doc in found.values():
+        assert all(0 <= e.start < e.end <= len(doc.text) and e.text == doc.text[e.start:e.end] for e in doc.entities)
+        assert all(0 <= r.head < len(doc.entities) and 0 <= r.tail < len(doc.entities) for r in doc.relations)
