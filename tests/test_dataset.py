@@ -47,7 +47,7 @@ def _decoded(rows, scheme):
 
 def test_rows_of_the_fixture_article(repo):
     rows = article_rows(ARTICLE, DOC, load_scheme(repo.scheme))
-    assert (rows.doc_id, rows.sentences, rows.tokens) == ("tiny", 2, 11)
+    assert (rows.documents["id"], rows.sentences, rows.tokens) == (["tiny"], 2, 11)
     out = _decoded(rows, load_scheme(repo.scheme))
     (document,) = out["documents"]
     assert document["sentences"] == [{"start": 0, "end": 35}, {"start": 36, "end": 55}]

@@ -230,9 +230,14 @@ def export_work(path: Path, articles: Mapping[str, Article]) -> float:
     return work(sum(len(a.text) for a in articles.values()), path.stat().st_size if path.is_file() else 0)
 
 
-def _text_chars(task: Any) -> int:
+def _data(task: Any) -> dict[str, Any]:
+    """A task's ``data`` object; empty for a malformed task (validation reports it)."""
     data = task.get("data") if isinstance(task, dict) else None
-    text = data.get("text") if isinstance(data, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _text_chars(task: Any) -> int:
+    text = _data(task).get("text")
     return len(text) if isinstance(text, str) else 0
 
 
@@ -297,11 +302,12 @@ def scan_share(share: Share, tick: Callable[[], None]) -> Scan:
         if share.end is not None and middle >= share.end:
             break
         sink.flush()
-        if middle >= share.start:
+        ours = middle >= share.start
+        if ours:
             prime(_article_texts(block.tasks, share.articles))
         for task in block.tasks:
             duplicate = duplicate_task_problems(task, seen)
-            if middle >= share.start:
+            if ours:
                 _scan_task(task, duplicate, share, scan, sink)
                 tick()
     prime([])
@@ -311,8 +317,7 @@ def scan_share(share: Share, tick: Callable[[], None]) -> Scan:
 
 def _article_texts(tasks: list[Any], articles: Mapping[str, Article]) -> list[str]:
     """The texts of the articles that ``tasks`` name (malformed tasks are left to validation)."""
-    ids = [task["data"].get("doc_id") if isinstance(task, dict) and isinstance(task.get("data"), dict) else None
-           for task in tasks]
+    ids = [_data(task).get("doc_id") for task in tasks]
     return [articles[i].text for i in ids if isinstance(i, str) and i in articles]
 
 

@@ -100,7 +100,6 @@ class Rows:
     shaped after the config's schema, ClassLabel columns holding label ids as ``datasets``
     stores them; :meth:`batch` makes them a record batch."""
 
-    doc_id: str
     sentences: int
     tokens: int  # words: tokens that are not whitespace
     documents: dict[str, Column]
@@ -269,7 +268,7 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
                                           minlength=n), Structs({
                "head": [local_of[r.head] for r in relations], "tail": [local_of[r.tail] for r in relations],
                "type": [r.label for r in relations]}))}
-    return Rows(article.id, n, len(starts), _document_row(article, gold, sentences, enc), ner, rel)
+    return Rows(n, len(starts), _document_row(article, gold, sentences, enc), ner, rel)
 
 
 def document_from_row(row: Mapping[str, Any], entity_names: Sequence[str],
