@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 from fixtures import ARTICLE, DOC, task
 
 from frontline.documents import to_result
-from frontline.exports import (ExportError, dumps, export_blocks, gold_documents, iter_export, losses, read_export,
-                               read_valid_export, write_export)
+from frontline.exports import (ExportError, Part, dumps, export_parts, gold_documents, iter_export, losses, part_tasks,
+                               read_export, read_valid_export, write_export)
 from frontline.scheme import load_scheme
 from frontline.validate import ExportInvalid
 
@@ -119,28 +119,56 @@ def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory,
         exports.CHUNK_CHARS = before
 
 
-@given(st.lists(st.one_of(st.integers(), st.text(max_size=6), st.lists(st.text(max_size=3), max_size=3)), max_size=9),
-       st.integers(1, 7), st.integers(1, 4), st.sampled_from(["", " ", "\n  "]))
-@settings(max_examples=300, deadline=None)
-def test_export_blocks_start_and_end_where_their_tasks_do_in_bytes(tmp_path_factory, items, chunk, size, space):
-    """Blocks hold the tasks in order, each from the byte where its first task starts to
-    the byte where its last one ends (a shorter last block: to the end of the file),
-    whatever the chunk boundaries and multi-byte characters before them."""
-    import frontline.exports as exports
+_TASKS = st.lists(st.fixed_dictionaries({"id": st.integers(0, 9)}, optional={"data": st.dictionaries(
+    st.text(max_size=3), st.one_of(st.text(max_size=6), st.lists(st.fixed_dictionaries({"x": st.integers(0, 9)}),
+                                                                   max_size=3)), max_size=3)}), max_size=12)
+_LAYOUTS = {  # how an export may be written, and what stands between two of its tasks
+    "dumps": (lambda tasks: json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", ",\n "),
+    "lines": (lambda tasks: "[" + ",".join("\n" + json.dumps(t, ensure_ascii=False) for t in tasks) + "\n]\n", ",\n"),
+    "compact": (lambda tasks: json.dumps(tasks, ensure_ascii=False), None),
+}
 
-    parts = [json.dumps(item, ensure_ascii=False) for item in items]
-    head = f"{space}[{space}"
-    text = head + f",{space}".join(parts) + f"{space}]{space}"
-    starts = [len((head + "".join(p + "," + space for p in parts[:i])).encode()) for i in range(len(parts))]
-    path = tmp_path_factory.mktemp("blocks") / "export.json"
-    path.write_text(text, encoding="utf-8")
-    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk
-    try:
-        blocks = list(export_blocks(path, size))
-    finally:
-        exports.CHUNK_CHARS = before
-    assert [task for block in blocks for task in block.tasks] == items
-    assert [len(block.tasks) for block in blocks] == [min(size, len(items) - i) for i in range(0, len(items), size)]
-    assert [block.start for block in blocks] == starts[::size]
-    ends = [starts[i] + len(parts[i].encode()) for i in range(size - 1, len(parts), size)]
-    assert [block.end for block in blocks] == (ends + [len(text.encode())])[:len(blocks)]
+
+@given(_TASKS, st.sampled_from(sorted(_LAYOUTS)), st.integers(1, 150))
+@settings(max_examples=300, deadline=None)
+def test_export_parts_hold_whole_tasks_in_order(tmp_path_factory, tasks, layout, size):
+    """Parts cut at the first boundary at least ``size`` bytes after the part's start,
+    and hold whole tasks: together, every task in order (strings with "{", "," and line
+    breaks, nested objects and multi-byte characters do not fool the cut)."""
+    write, between = _LAYOUTS[layout]
+    text = write(tasks).encode("utf-8")
+    path = tmp_path_factory.mktemp("parts") / "export.json"
+    path.write_bytes(text)
+    parts = export_parts(path, size)
+    assert [task for part in parts for task in part_tasks(path, part)] == tasks
+    if between is None or len(text) <= size:
+        assert parts == [Part(0, None)]
+        return
+    commas = [i for i in range(len(text)) if text.startswith(between.encode() + b"{", i)]  # after tasks 1..n-1
+    expected = [0]
+    for comma in commas:
+        if comma >= expected[-1] + size:
+            expected.append(comma + len(between))
+    assert [part.start for part in parts] == expected
+    assert [part.end for part in parts] == [start - len(between) for start in expected[1:]] + [None]
+
+
+def test_a_file_indented_unevenly_can_fool_the_cut_but_not_the_reading(tmp_path):
+    path = tmp_path / "export.json"
+    path.write_text('[\n {"id": 1, "x": [0,\n {"y": 2}]},\n {"id": 3}\n]\n', encoding="utf-8")
+    parts = export_parts(path, 1)
+    assert len(parts) == 3  # {"y": 2} looks like a task
+    for part in parts[:2]:  # neither part's brackets balance
+        with pytest.raises(ExportError, match="not a JSON export"):
+            list(part_tasks(path, part))
+    assert list(part_tasks(path, parts[2])) == [{"id": 3}]
+    assert list(part_tasks(path, Part(0, None))) == [{"id": 1, "x": [0, {"y": 2}]}, {"id": 3}]
+
+
+def test_a_missing_or_tiny_export_is_one_part(tmp_path):
+    assert export_parts(tmp_path / "missing.json", 1) == [Part(0, None)]
+    (tmp_path / "small.json").write_text('[\n {"id": 1},\n {"id": 2}\n]', encoding="utf-8")
+    assert export_parts(tmp_path / "small.json", 100) == [Part(0, None)]
+    assert export_parts(tmp_path / "small.json", 1) == [Part(0, 12), Part(15, None)]  # bytes 12-14: ',\n '
+    with pytest.raises(ExportError, match="no such export"):
+        list(part_tasks(tmp_path / "missing.json", Part(0, None)))

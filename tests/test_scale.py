@@ -1,10 +1,14 @@
 """The scaled copy of the project that the benchmark runs on."""
 
 import json
+from bisect import bisect_right
+from itertools import accumulate
+
+import pyarrow.parquet as pq
 
 from frontline.articles import load_articles
-from frontline.build import build, export_work, run_starts, weighted_blocks
-from frontline.exports import ExportError, gold_documents, read_valid_export
+from frontline.build import build
+from frontline.exports import ExportError, export_parts, gold_documents, part_tasks, read_valid_export
 from frontline.scale import replica_id, replicate
 from frontline.scheme import load_scheme
 from frontline.validate import ExportInvalid
@@ -34,45 +38,77 @@ def test_replicate_copies_articles_and_gold_under_new_ids(repo, tmp_path):
             assert (copy.entities, copy.relations) == (original.entities, original.relations)
 
 
-def _runs_of_blocks(project, shares):
-    """The worker whose run each block of ``project``'s export is in."""
-    starts = run_starts(shares, export_work(project.gold_export, {a.id: a for a in load_articles(project.seeds)}))
-    return [sum(s <= middle for s in starts) - 1 for middle, _ in weighted_blocks(project.gold_export)]
+#: Parts of about 200 kB: the scaled exports below are a few MB, so they are cut in several.
+PART_BYTES = 200_000
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_a_scaled_build_in_two_or_three_processes_equals_one_process(repo, tmp_path):
-    scaled = replicate(repo, tmp_path / "scaled", 70)  # two blocks: with three workers, one gets none
-    assert _runs_of_blocks(scaled, 3) == [1, 2]
-    one = build(scaled, tmp_path / "one", num_proc=1)
+    scaled = replicate(repo, tmp_path / "scaled", 70)
+    assert len(export_parts(scaled.gold_export, PART_BYTES)) >= 4  # every worker gets parts
+    one = build(scaled, tmp_path / "one", num_proc=1, part_bytes=PART_BYTES)
     assert len(one.released) == len(load_articles(scaled.seeds)) - len(one.missing)
-    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    files = _files(tmp_path / "one")
     assert files
     for n in (2, 3):
-        assert build(scaled, tmp_path / f"n{n}", num_proc=n) == one
-        assert all((tmp_path / "one" / f).read_bytes() == (tmp_path / f"n{n}" / f).read_bytes() for f in files)
+        assert build(scaled, tmp_path / f"n{n}", num_proc=n, part_bytes=PART_BYTES) == one
+        assert _files(tmp_path / f"n{n}") == files
+
+
+def test_an_export_that_fools_the_cut_is_read_whole_and_loses_nothing(repo, tmp_path):
+    """One task of a file of one task a line gets a line break inside (still the same JSON):
+    the cut takes it for a boundary, the part fails to read, and the build reads the file
+    whole instead, in one process or two."""
+    scaled = replicate(repo, tmp_path / "scaled", 70)
+    clean = build(scaled, tmp_path / "clean", num_proc=2, part_bytes=PART_BYTES)
+    data = scaled.gold_export.read_bytes()
+    start, end = data.rindex(b"\n", 0, PART_BYTES), data.index(b"\n", PART_BYTES)  # the task where the cut is sought
+    scaled.gold_export.write_bytes(data[:start] + data[start:end].replace(b"}, {", b"},\n{") + data[end:])
+    parts = export_parts(scaled.gold_export, PART_BYTES)
+    assert any(_unreadable(scaled.gold_export, part) for part in parts)
+    for n in (1, 2):
+        assert build(scaled, tmp_path / f"n{n}", num_proc=n, part_bytes=PART_BYTES) == clean
+        for config in ("documents", "ner", "relations"):
+            read = [pq.read_table(tmp_path / name / config / "train.parquet") for name in ("clean", f"n{n}")]
+            assert read[0].equals(read[1])
+
+
+def _unreadable(path, part):
+    try:
+        list(part_tasks(path, part))
+    except ExportError:
+        return True
+    return False
 
 
 def _problems_of(project, num_proc, tmp_path):
     try:
-        build(project, tmp_path / f"out-{num_proc}", num_proc=num_proc)
+        build(project, tmp_path / f"out-{num_proc}", num_proc=num_proc, part_bytes=PART_BYTES)
     except (ExportInvalid, ExportError) as exc:
         return type(exc), str(exc)
     raise AssertionError("the build did not refuse a broken export")
 
 
-def test_two_processes_report_every_problem_of_both_runs_in_export_order(repo, tmp_path):
-    scaled = replicate(repo, tmp_path / "scaled", 140)  # three blocks of 64 tasks
+def test_workers_report_every_problem_of_every_part_in_export_order(repo, tmp_path):
+    scaled = replicate(repo, tmp_path / "scaled", 140)
     tasks = json.loads(scaled.gold_export.read_text(encoding="utf-8"))
     for index in (3, 130):
         region = next(r for r in tasks[index]["annotations"][0]["result"] if r["type"] == "labels")
         region["value"]["text"] += "x"
-    scaled.gold_export.write_text(json.dumps(tasks), encoding="utf-8")
-    assert _runs_of_blocks(scaled, 2) == [0, 1, 1]  # tasks 3 and 130: one in each worker's run
-    one, two = _problems_of(scaled, 1, tmp_path), _problems_of(scaled, 2, tmp_path)
-    assert one == two and one[0] is ExportInvalid and one[1].splitlines()[0].endswith(": 2 problem(s)")
-    first, second = (f"doc {tasks[i]['data']['doc_id']} task {tasks[i]['id']} " for i in (3, 130))
-    assert first in one[1] and second in one[1] and one[1].index(first) < one[1].index(second)
-    scaled.gold_export.write_text(json.dumps(tasks)[:-5000], encoding="utf-8")  # cut inside the last run
+    tasks[120] = {**tasks[2], "id": tasks[120]["id"]}  # a second task of one article, parts apart
+    scaled.gold_export.write_text(json.dumps(tasks, indent=1), encoding="utf-8")
+    parts = export_parts(scaled.gold_export, PART_BYTES)
+    ends = list(accumulate(len(list(part_tasks(scaled.gold_export, part))) for part in parts))
+    assert len({bisect_right(ends, i) for i in (3, 120, 130)}) == 3  # the three tasks are in three parts
+    one, two, three = (_problems_of(scaled, n, tmp_path) for n in (1, 2, 3))
+    assert one == two == three and one[0] is ExportInvalid and one[1].splitlines()[0].endswith(": 3 problem(s)")
+    first, duplicate, last = (f"doc {tasks[i]['data']['doc_id']} task {tasks[i]['id']} " for i in (3, 120, 130))
+    assert [one[1].index(s) for s in (first, duplicate, last)] == sorted(one[1].index(s) for s in (first, duplicate, last))
+    assert f"{duplicate}task: second task for this article (first: task {tasks[2]['id']})" in one[1]
+    scaled.gold_export.write_text(json.dumps(tasks, indent=1)[:-5000], encoding="utf-8")  # cut inside the last part
     one, two = _problems_of(scaled, 1, tmp_path), _problems_of(scaled, 2, tmp_path)
     assert one == two and one[0] is ExportError and f"not a JSON export: task {len(tasks)}: " in one[1]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no staging left

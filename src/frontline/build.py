@@ -3,13 +3,15 @@
 The export is read one task at a time (never whole in memory) and validated as it is
 read; the one ``ground_truth`` annotation of each task is the gold, and its rows are
 streamed to Arrow files in a staging folder, one record batch per block of
-:data:`BLOCK` tasks. With ``num_proc`` workers, each takes a run of consecutive blocks
-(:func:`run_starts`) and writes its own files; joined in order, they hold what one process
-writes. Articles without gold are reported and left out. Any problem (invalid export,
-more than one gold annotation, a mention off token boundaries) stops the build with the
-full list once the whole export has been read, and the staging folder is thrown away:
-``corpus/`` is replaced only when everything succeeded. Rebuilding from the same inputs
-gives byte-identical files, whatever ``num_proc``.
+:data:`BLOCK` tasks. The export is cut into parts at task boundaries
+(:func:`~frontline.exports.export_parts`), each written to files of its own; with
+``num_proc`` workers, each takes the next part when it finishes one, and the parts'
+files joined in order hold what one process writes. Articles without gold are reported
+and left out. Any problem (invalid export, more than one gold annotation, a mention off
+token boundaries) stops the build with the full list once the whole export has been
+read, and the staging folder is thrown away: ``corpus/`` is replaced only when
+everything succeeded. Rebuilding from the same inputs gives byte-identical files,
+whatever ``num_proc``.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import re
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -34,13 +37,13 @@ from frontline.agreement import annotator_of, summary_of
 from frontline.articles import Article, load_articles
 from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, assign_splits, encoding, features
 from frontline.documents import Document
-from frontline.exports import Block, ExportError, export_blocks, gold_documents, read_valid_export
+from frontline.exports import ExportError, Part, export_parts, gold_documents, part_tasks, read_valid_export
 from frontline.paths import Project
 from frontline.sample import double_annotation_sample
 from frontline.scheme import Scheme, load_scheme
 from frontline.streams import ArrowSink, join, relax_gc, relaxed_gc
 from frontline.text import prime
-from frontline.validate import ExportInvalid, Problem, duplicate_task_problems, task_problems
+from frontline.validate import ExportInvalid, Problem, duplicate_problems, task_key, task_problems
 
 
 @dataclass(frozen=True)
@@ -145,12 +148,13 @@ def load_gold(project: Project) -> Gold:
 
 @dataclass
 class Scan:
-    """What reading the export found besides the rows (of one worker's share, or all)."""
+    """What reading the export found besides the rows (of one part of it, or all)."""
 
     counts: card.RowCounts = field(default_factory=card.RowCounts)
     annotators: dict[str, Counter[str]] = field(default_factory=dict)
     model_versions: set[str] = field(default_factory=set)
-    problems: list[Problem] = field(default_factory=list)
+    keys: list[tuple[str, object] | None] = field(default_factory=list)  # task_key of each task, in order
+    problems: list[tuple[int, Problem]] = field(default_factory=list)  # with the index of the task in keys
     gold_problems: list[str] = field(default_factory=list)  # not exactly one gold annotation
     alignment: list[str] = field(default_factory=list)
 
@@ -160,9 +164,19 @@ class Scan:
         for account, counter in other.annotators.items():
             self.annotators.setdefault(account, Counter()).update(counter)
         self.model_versions |= other.model_versions
-        self.problems += other.problems
+        self.problems += [(len(self.keys) + index, problem) for index, problem in other.problems]
+        self.keys += other.keys
         self.gold_problems += other.gold_problems
         self.alignment += other.alignment
+
+    def all_problems(self) -> list[Problem]:
+        """Every problem in export order, with a second task of one article (which only
+        the whole export shows) before the other problems of that task."""
+        seen: dict[str, object] = {}
+        found = [(index, 1, problem) for index, problem in self.problems]
+        for index, key in enumerate(self.keys):
+            found += [(index, 0, problem) for problem in duplicate_problems(key, seen)]
+        return [problem for *_, problem in sorted(found, key=lambda item: item[:2])]
 
 
 @dataclass(frozen=True)
@@ -195,123 +209,56 @@ def task_outcome(task: Any, articles: Mapping[str, Article], scheme: Scheme) -> 
     return Outcome([], rows=rows, counts=card.ArticleCounts.of(documents[0], rows))
 
 
-#: Tasks whose rows make one record batch: batches break at the same tasks however many
-#: workers share the export, so the output does not depend on ``num_proc``.
+#: Tasks whose rows make one record batch, counted from the start of each part of the
+#: export: parts depend on the file alone (:func:`part_size`), so batches break at the
+#: same tasks whatever ``num_proc``, and so does the output.
 BLOCK = 64
 
+#: About how many parts an export is cut into for the workers, who take them in turn as
+#: they finish one: parts differ in work (tasks differ in length), and many small ones
+#: leave little for one worker to finish while the other waits.
+PARTS = 32
 
-#: What any other byte of an export costs beside a character of its articles' texts.
-#: Fitted (least squares) to the blocks of a build of 1,000 articles here: a million text
-#: characters (decoded, tokenized, made into rows) took 0.72 s, a million other bytes
-#: (annotations decoded and validated) 0.039 s.
-OTHER_BYTE_COST = 0.054
-
-
-#: What decoding a task costs beside validating it and making its rows: measured here,
-#: about 0.12 at 1,000 articles and 0.06 at 10,000 (spaCy's caches warm up, the decoder's
-#: do not). A worker decodes every task up to the end of its run, so earlier workers get
-#: longer runs (:func:`run_starts`).
-DECODE_COST = 0.1
+#: No part is smaller than this, so a small export is one part or a few.
+MIN_PART_BYTES = 1 << 20
 
 
-def work(text_chars: int, size: int) -> float:
-    """The work of ``size`` bytes of an export holding ``text_chars`` characters of article
-    text, in text characters (:data:`OTHER_BYTE_COST`).
-
-    >>> work(1000, 11000)  # 1,000 characters of text and 10,000 other bytes
-    1540.0
-    """
-    return text_chars + OTHER_BYTE_COST * max(size - text_chars, 0)
-
-
-def export_work(path: Path, articles: Mapping[str, Article]) -> float:
-    """The :func:`work` of the export at ``path``, told before reading it from its size and
-    the texts of ``articles`` (one task per article)."""
-    return work(sum(len(a.text) for a in articles.values()), path.stat().st_size if path.is_file() else 0)
-
-
-def _data(task: Any) -> dict[str, Any]:
-    """A task's ``data`` object; empty for a malformed task (validation reports it)."""
-    data = task.get("data") if isinstance(task, dict) else None
-    return data if isinstance(data, dict) else {}
-
-
-def _text_chars(task: Any) -> int:
-    text = _data(task).get("text")
-    return len(text) if isinstance(text, str) else 0
-
-
-def weighted_blocks(path: Path) -> Iterator[tuple[float, Block]]:
-    """Each block of :data:`BLOCK` tasks of the export, with the :func:`work` of the export
-    up to the middle of the block: every worker reads the same, so all agree on whose
-    run a block is in."""
-    chars = 0
-    for block in export_blocks(path, BLOCK):
-        before = work(chars, block.start)
-        chars += sum(map(_text_chars, block.tasks))
-        yield (before + work(chars, block.end)) / 2, block
-
-
-def run_starts(shares: int, total: float) -> list[float]:
-    """Where each worker's run starts, in the :func:`work` of an export of ``total``.
-
-    Worker ``k`` takes the blocks whose middle lies at or after ``starts[k]`` and before
-    ``starts[k + 1]`` (the last worker: to the end), so the workers' rows joined in order
-    are in export order and every worker's batches are whole blocks. Runs are measured in
-    work, not tasks or bytes: tasks differ in length and in how many annotations they
-    hold (runs of equal numbers of tasks took 1.7 times as long for the first of two
-    workers as for the second at 10,000 articles; runs of bytes, 1.4 times at 1,000). They
-    are sized so each worker does about the same: decoding every task up to the end of
-    its run (:data:`DECODE_COST` of the work) and processing its own.
-
-    >>> run_starts(2, 1000)  # the first worker decodes less, so it processes more
-    [0.0, 523.8]
-    >>> run_starts(1, 1000), run_starts(3, 3000)
-    ([0.0], [0.0, 1096.7, 2093.7])
-    """
-    keep = 1 / (1 + DECODE_COST)
-    return [round(total * (1 - keep ** k) / (1 - keep ** shares), 1) for k in range(shares)]
+def part_size(path: Path) -> int:
+    """How many bytes of the export at ``path`` a part holds, about (:func:`export_parts`)."""
+    return max(MIN_PART_BYTES, -(-path.stat().st_size // PARTS)) if path.is_file() else MIN_PART_BYTES
 
 
 @dataclass(frozen=True)
-class Share:
-    """One worker's part of :func:`scan_export`."""
+class Job:
+    """What every part of :func:`scan_export` needs."""
 
     path: Path
     articles: dict[str, Article]
     scheme: Scheme
     splits: dict[str, str]
-    start: float  # the work (see run_starts) where this worker's run starts
-    end: float | None  # where the next worker's starts; None: to the end of the export
-    folder: Path  # where this worker's ArrowSink writes
+    folder: Path  # part k's ArrowSink writes to folder / f"part-{k:05d}"
+
+    def sink_folder(self, index: int) -> Path:
+        return self.folder / f"part-{index:05d}"
 
 
-def scan_share(share: Share, tick: Callable[[], None]) -> Scan:
-    """Read the export up to the end of ``share``'s run of blocks, validate the tasks of
-    the run and write their gold's rows to its own :class:`~frontline.streams.ArrowSink`,
-    one record batch per block; ``tick`` after each task.
-
-    The tasks before the run are decoded too (a task's end is only known by decoding it),
-    and each article's first task noted, so that a second task of one article is reported
-    by whichever worker takes it; so is the block after the run (whose run a block is in
-    is known once it is read: :func:`weighted_blocks`).
-    """
-    scan, seen = Scan(), {}
-    sink = ArrowSink(share.folder, encoding(share.scheme).schemas)
-    for middle, block in weighted_blocks(share.path):
-        if share.end is not None and middle >= share.end:
-            break
-        sink.flush()
-        ours = middle >= share.start
-        if ours:
-            prime(_article_texts(block.tasks, share.articles))
-        for task in block.tasks:
-            duplicate = duplicate_task_problems(task, seen)
-            if ours:
-                _scan_task(task, duplicate, share, scan, sink)
+def scan_part(job: Job, index: int, part: Part, tick: Callable[[], None]) -> Scan:
+    """Validate the tasks of one part of the export and write their gold's rows to the
+    part's own :class:`~frontline.streams.ArrowSink`, one record batch per
+    :data:`BLOCK` tasks, the block's texts parsed together; ``tick`` after each task."""
+    scan = Scan()
+    sink = ArrowSink(job.sink_folder(index), encoding(job.scheme).schemas)
+    tasks = part_tasks(job.path, part)
+    try:
+        while block := list(islice(tasks, BLOCK)):
+            prime(_article_texts(block, job.articles))
+            for task in block:
+                _scan_task(task, job, scan, sink)
                 tick()
-    prime([])
-    sink.close()
+            sink.flush()
+    finally:
+        prime([])
+        sink.close()
     return scan
 
 
@@ -321,28 +268,35 @@ def _article_texts(tasks: list[Any], articles: Mapping[str, Article]) -> list[st
     return [articles[i].text for i in ids if isinstance(i, str) and i in articles]
 
 
-def _scan_task(task: Any, duplicate: list[Problem], share: Share, scan: Scan, sink: ArrowSink) -> None:
-    """Validate one task of ``share``'s run into ``scan``; its gold's rows go to ``sink``."""
+def _data(task: Any) -> dict[str, Any]:
+    """A task's ``data`` object; empty for a malformed task (validation reports it)."""
+    data = task.get("data") if isinstance(task, dict) else None
+    return data if isinstance(data, dict) else {}
+
+
+def _scan_task(task: Any, job: Job, scan: Scan, sink: ArrowSink) -> None:
+    """Validate one task into ``scan``; its gold's rows go to ``sink``."""
     count_annotators(task, scan.annotators)
     scan.model_versions |= task_model_versions(task)
-    outcome = task_outcome(task, share.articles, share.scheme)
-    scan.problems += duplicate + outcome.problems
+    outcome = task_outcome(task, job.articles, job.scheme)
+    scan.problems += [(len(scan.keys), problem) for problem in outcome.problems]
+    scan.keys.append(task_key(task))
     scan.gold_problems += [outcome.gold_problem] if outcome.gold_problem else []
     scan.alignment += outcome.alignment
     if outcome.rows is not None and outcome.counts is not None:
-        split = share.splits[outcome.counts.doc_id]
+        split = job.splits[outcome.counts.doc_id]
         sink.add(split, outcome.rows)
         scan.counts.add(split, outcome.counts)
 
 
-_WORKER: dict[str, Any] = {}  # a worker process's shares and shared task counter
+_WORKER: dict[str, Any] = {}  # a worker process's job, parts and shared task counter
 
 
-def _worker_started(shares: list[Share], counter: Any) -> None:
-    """Set up a worker process: the shares (inherited through the fork, not pickled: they
-    hold every article), the shared task counter, and the collector relaxed as the build's
-    own is (see :func:`~frontline.streams.relax_gc`)."""
-    _WORKER.update(shares=shares, counter=counter)
+def _worker_started(job: Job, parts: list[Part], counter: Any) -> None:
+    """Set up a worker process: the job (inherited through the fork, not pickled: it holds
+    every article), the parts, the shared task counter, and the collector relaxed as the
+    build's own is (see :func:`~frontline.streams.relax_gc`)."""
+    _WORKER.update(job=job, parts=parts, counter=counter)
     relax_gc()
 
 
@@ -352,56 +306,76 @@ def _tick() -> None:
 
 
 def _scan_in_worker(index: int) -> Scan:
-    return scan_share(_WORKER["shares"][index], _tick)
+    return scan_part(_WORKER["job"], index, _WORKER["parts"][index], _tick)
 
 
-def _scan_shares(shares: list[Share], bar: tqdm) -> list[Scan]:
-    """:func:`scan_share` of each share: here if there is one, else each in a worker process
-    (forked, so the articles are not copied), the bar following their ticks."""
-    if len(shares) == 1:
-        return [scan_share(shares[0], lambda: bar.update())]
+def _scan_parts(job: Job, parts: list[Part], num_proc: int, bar: tqdm) -> list[Scan]:
+    """:func:`scan_part` of each part: here, one after the other, with one process or one
+    part; else in ``num_proc`` worker processes (forked, so the articles are not copied),
+    each taking the next part when it finishes one, the bar following their ticks."""
+    if num_proc == 1 or len(parts) == 1:
+        return [scan_part(job, index, part, bar.update) for index, part in enumerate(parts)]
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counter = context.Value("q", 0)
-    with ProcessPoolExecutor(len(shares), mp_context=context, initializer=_worker_started,
-                             initargs=(shares, counter)) as pool:
-        futures = [pool.submit(_scan_in_worker, k) for k in range(len(shares))]
-        while wait(futures, timeout=0.2).not_done:
-            bar.update(counter.value - bar.n)
-        bar.update(counter.value - bar.n)
-        return [future.result() for future in futures]
+    with ProcessPoolExecutor(min(num_proc, len(parts)), mp_context=context, initializer=_worker_started,
+                             initargs=(job, parts, counter)) as pool:
+        futures = [pool.submit(_scan_in_worker, index) for index in range(len(parts))]
+        try:
+            while True:
+                done, not_done = wait(futures, timeout=0.2, return_when=FIRST_EXCEPTION)
+                bar.update(counter.value - bar.n)
+                if not not_done or any(future.exception() for future in done):
+                    return [future.result() for future in futures]
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def scan_export(path: Path, articles: dict[str, Article], scheme: Scheme, splits: dict[str, str],
-                folder: Path, *, num_proc: int = 1, progress: bool = False) -> tuple[Scan, list[Path]]:
+                folder: Path, *, num_proc: int = 1, part_bytes: int | None = None,
+                progress: bool = False) -> tuple[Scan, list[Path]]:
     """Validate the export task by task and write the rows of each gold document to Arrow
-    files under ``folder``; ``num_proc`` workers each take a run of consecutive tasks.
+    files under ``folder``; ``num_proc`` workers take its parts (:func:`export_parts` of
+    ``part_bytes``, by default :func:`part_size`) in turn.
 
-    Returns the scan and the workers' folders, whose files joined in that order hold the
-    rows in export order (:func:`~frontline.streams.join`). Every problem of the whole
+    Returns the scan and the parts' folders, whose files joined in that order hold the
+    rows in export order (:func:`~frontline.streams.join`). When a part cannot be read
+    (a broken file, or one whose parts were cut wrong), the export is read again whole,
+    in one process, and its :class:`ExportError` says where. Every problem of the whole
     export is collected; then the first kind found is raised: :class:`ExportInvalid`,
     :class:`ExportError` (not exactly one gold annotation) or :class:`AlignmentError`.
     """
-    starts = run_starts(num_proc, export_work(path, articles))
-    shares = [Share(path, articles, scheme, splits, starts[k], starts[k + 1] if k < num_proc - 1 else None,
-                    folder / f"share-{k}") for k in range(num_proc)]
+    job = Job(path, articles, scheme, splits, folder)
+    parts = export_parts(path, part_bytes or part_size(path))
     with tqdm(total=len(articles), unit="task", desc="build", disable=not progress) as bar:
-        scans = _scan_shares(shares, bar)
+        try:
+            scans = _scan_parts(job, parts, num_proc, bar)
+        except ExportError:
+            if len(parts) == 1:
+                raise
+            shutil.rmtree(folder, ignore_errors=True)
+            bar.reset()
+            parts = [Part(0, None)]
+            scans = _scan_parts(job, parts, 1, bar)
     scan = Scan()
     for part in scans:
         scan.update(part)
-    if scan.problems:
-        raise ExportInvalid(str(path), scan.problems)
+    problems = scan.all_problems()
+    if problems:
+        raise ExportInvalid(str(path), problems)
     if scan.gold_problems:
         raise ExportError("\n".join(scan.gold_problems))
     if scan.alignment:
         raise AlignmentError(scan.alignment)
-    return scan, [share.folder for share in shares]
+    return scan, [job.sink_folder(index) for index in range(len(parts))]
 
 
-def build(project: Project, output: Path | None = None, *, num_proc: int = 1,
+def build(project: Project, output: Path | None = None, *, num_proc: int = 1, part_bytes: int | None = None,
           progress: bool = False) -> BuildReport:
     """Build the dataset from ``annotation/exports/frontline-gold.json`` into ``output``;
-    ``num_proc`` processes validate the tasks and make the rows (the output is the same)."""
+    ``num_proc`` processes validate the tasks and make the rows, taking parts of the
+    export of about ``part_bytes`` (default :func:`part_size`) in turn. The output is the
+    same whatever ``num_proc``."""
     output = output or project.corpus
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
@@ -412,7 +386,8 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1,
     try:
         with relaxed_gc():
             scan, folders = scan_export(project.gold_export, {a.id: a for a in articles}, scheme, splits,
-                                        staging / "arrow", num_proc=num_proc, progress=progress)
+                                        staging / "arrow", num_proc=num_proc, part_bytes=part_bytes,
+                                        progress=progress)
         if not scan.counts.released:
             raise ExportError(f"{project.gold_export}: no task has a ground_truth annotation: nothing to release")
         tables = join(folders)

@@ -9,7 +9,9 @@ field that changes with the clock (``created_ago``) removed.
 from __future__ import annotations
 
 import codecs
+import io
 import json
+import mmap
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -105,13 +107,6 @@ class _Text:
         self.pos = 0
         return True
 
-    def byte_offset(self, char: int) -> int:
-        """Where character ``char`` (counted from the start of the file, not dropped yet)
-        starts in the file, in bytes: the bytes read, less those not decoded yet, less
-        the UTF-8 length of the text held from ``char`` on."""
-        pending = len(self.utf8.getstate()[0])
-        return self.bytes_read - pending - len(self.text[char - self.dropped:].encode("utf-8"))
-
     def next_char(self) -> str:
         """Move past whitespace; the next character, "" at the end of the file."""
         while True:
@@ -147,51 +142,79 @@ def iter_export(path: Path) -> Iterator[Any]:
     missing, is not UTF-8 JSON, or is not a list; items that are not task objects are
     yielded as they are, for validation to report.
     """
-    for _, _, task in _read(path):
-        yield task
-
-
-class Block(NamedTuple):
-    """Consecutive tasks of an export, and the bytes of the file they take: ``[start:end]``
-    (a last block shorter than the others: up to the end of the file)."""
-
-    start: int
-    end: int
-    tasks: list[Any]
-
-
-def export_blocks(path: Path, size: int) -> Iterator[Block]:
-    """The tasks of an export file, read as :func:`iter_export` reads them, in blocks of
-    ``size`` (the last one may be shorter), each with the byte offsets in the file where
-    its first task starts and its last one ends (a shorter last block: the end of the file)."""
-    tasks: list[Any] = []
-    start = 0
-    for stream, first, task in _read(path):
-        if not tasks:
-            start = stream.byte_offset(first)
-        tasks.append(task)
-        if len(tasks) == size:
-            yield Block(start, stream.byte_offset(stream.dropped + stream.pos), tasks)
-            tasks = []
-    if tasks:
-        yield Block(start, stream.bytes_read, tasks)
-
-
-def _read(path: Path) -> Iterator[tuple[_Text, int, Any]]:
-    """Each task of the export with the stream reading it and the character where it starts."""
     try:
         with path.open("rb") as handle:
-            stream = _Text(handle, path)
-            for start, task in _tasks(stream, path):
-                yield stream, start, task
+            yield from _tasks(_Text(handle, path), path)
     except FileNotFoundError:
         raise ExportError(f"{path}: no such export") from None
     except IsADirectoryError:
         raise ExportError(f"{path}: is a folder, not an export") from None
 
 
-def _tasks(stream: _Text, path: Path) -> Iterator[tuple[int, Any]]:
-    """Each task with the character (from the start of the file) where it starts."""
+class Part(NamedTuple):
+    """Bytes ``[start:end]`` of an export file that hold whole tasks (``end`` None: to the
+    end of the file); see :func:`export_parts`."""
+
+    start: int
+    end: int | None
+
+
+#: How the start of an export's list looks: the bytes between ``[`` and the first task's ``{``.
+_LIST_START = re.compile(rb"[ \t\n\r]*\[([ \t\n\r]*)\{")
+
+
+def export_parts(path: Path, size: int) -> list[Part]:
+    """The export cut at task boundaries into parts of about ``size`` bytes, found without
+    decoding it, so that workers can each read parts of their own.
+
+    A boundary is where ``,`` + the bytes between the list's ``[`` and its first task's
+    ``{`` + ``{`` appear, when those bytes hold a line break: JSON strings hold no raw
+    line break, so in a file of one task a line, or indented as :func:`dumps` writes it,
+    nothing but a boundary looks like that (a nested object is indented deeper). A file
+    indented unevenly can still fool it; :func:`part_tasks` then fails on a part whose
+    ends are not boundaries, and the caller reads the file whole. Any other file is one
+    part, as is a file shorter than ``size`` (or none at all: reading it says so).
+    """
+    whole = [Part(0, None)]
+    if not path.is_file():
+        return whole
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        length = handle.tell()
+        if length <= size:
+            return whole
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            head = _LIST_START.match(data[:1 << 16])
+            if head is None or b"\n" not in head.group(1):
+                return whole
+            boundary = b"," + head.group(1) + b"{"
+            starts, ends = [0], []
+            while (at := data.find(boundary, starts[-1] + size)) >= 0:
+                ends.append(at)
+                starts.append(at + len(boundary) - 1)
+    return [Part(start, end) for start, end in zip(starts, [*ends, None])]
+
+
+def part_tasks(path: Path, part: Part) -> Iterator[Any]:
+    """The tasks of one part of an export (:func:`export_parts`), decoded as
+    :func:`iter_export` decodes the whole file, which this is for ``Part(0, None)``.
+
+    A part is read as a JSON list of its own, so an :class:`ExportError` of a part that is
+    not the whole file counts characters and tasks from the part's start; it is also what
+    a part whose ends are not task boundaries gives (its brackets do not balance).
+    """
+    if part == Part(0, None):
+        yield from iter_export(path)
+        return
+    with path.open("rb") as handle:
+        handle.seek(part.start)
+        body = handle.read() if part.end is None else handle.read(part.end - part.start)
+    text = (b"[" if part.start else b"") + body + (b"]" if part.end is not None else b"")
+    yield from _tasks(_Text(io.BytesIO(text), path), path)
+
+
+def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
+    """Each task of the JSON list that ``stream`` holds."""
     first = stream.next_char()
     if first == "\ufeff":
         raise ExportError(f"{path}: not a JSON export: it starts with a byte order mark")
@@ -203,8 +226,7 @@ def _tasks(stream: _Text, path: Path) -> Iterator[tuple[int, Any]]:
     if stream.next_char() != "]":
         while True:
             number += 1
-            start = stream.dropped + stream.pos
-            yield start, stream.value(path, number)
+            yield stream.value(path, number)
             found = stream.next_char()
             if found == "]":
                 break

@@ -270,16 +270,22 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
     return problems
 
 
-def duplicate_task_problems(task: Any, seen: dict[str, object]) -> list[Problem]:
-    """A second task of one article, for tasks read in order; ``seen`` (doc id -> first
-    task id) carries over between calls."""
+def task_key(task: Any) -> tuple[str, object] | None:
+    """A task's ``(doc id, task id)``; None for a malformed task (``task_problems`` reports it)."""
     if not (isinstance(task, Mapping) and isinstance(task.get("data"), Mapping)):
+        return None
+    return str(task["data"].get("doc_id")), task.get("id", "?")
+
+
+def duplicate_problems(key: tuple[str, object] | None, seen: dict[str, object]) -> list[Problem]:
+    """A second task of one article, for the :func:`task_key` of tasks taken in order;
+    ``seen`` (doc id -> first task id) carries over between calls."""
+    if key is None:
         return []
-    doc_id = str(task["data"].get("doc_id"))
+    doc_id, task_id = key
     if doc_id in seen:
-        return [Problem(doc_id, task.get("id", "?"), "task", "",
-                        f"second task for this article (first: task {seen[doc_id]})")]
-    seen[doc_id] = task.get("id", "?")
+        return [Problem(doc_id, task_id, "task", "", f"second task for this article (first: task {seen[doc_id]})")]
+    seen[doc_id] = task_id
     return []
 
 
@@ -289,4 +295,4 @@ def export_problems(tasks: Any, articles: Mapping[str, Article], scheme: Scheme)
         return [Problem("?", "?", "task", "", "an export must be a JSON list of tasks")]
     seen: dict[str, object] = {}
     return [problem for task in tasks
-            for problem in (*task_problems(task, articles, scheme), *duplicate_task_problems(task, seen))]
+            for problem in (*task_problems(task, articles, scheme), *duplicate_problems(task_key(task), seen))]
