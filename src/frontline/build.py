@@ -263,15 +263,10 @@ def scan_part(job: Job, index: int, part: Part, tick: Callable[[], None]) -> Sca
 
 
 def _article_texts(tasks: list[Any], articles: Mapping[str, Article]) -> list[str]:
-    """The texts of the articles that ``tasks`` name (malformed tasks are left to validation)."""
-    ids = [_data(task).get("doc_id") for task in tasks]
-    return [articles[i].text for i in ids if isinstance(i, str) and i in articles]
-
-
-def _data(task: Any) -> dict[str, Any]:
-    """A task's ``data`` object; empty for a malformed task (validation reports it)."""
-    data = task.get("data") if isinstance(task, dict) else None
-    return data if isinstance(data, dict) else {}
+    """The texts of the articles that ``tasks`` name, looked up as validation looks them
+    up (:func:`~frontline.validate.task_key`); malformed tasks are left to validation."""
+    keys = [task_key(task) for task in tasks]
+    return [articles[key[0]].text for key in keys if key is not None and key[0] in articles]
 
 
 def _scan_task(task: Any, job: Job, scan: Scan, sink: ArrowSink) -> None:
