@@ -43,8 +43,9 @@ PUSH_BATCH = 20
 #: tasks, build and load (and their floors) run REPEATS times at every size, in rounds that
 #: run a step and its floor one after the other, and the fastest run is kept: at a second
 #: or less the machine's noise is as large as the step. The same count at every size keeps
-#: the growth from 1,000 to 10,000 a like-for-like ratio. push changes the server and
-#: prediction is long: measured once.
+#: the growth from 1,000 to 10,000 a like-for-like ratio. push and its floor run in rounds
+#: too, each deleting its project after it is timed, so every round meets the same
+#: database. Prediction is long: measured once.
 REPEATS = 3
 GOALS = {"tasks": "<= 1.3x floor", "build": "<= 1.5x floor", "push": ">= 0.8x raw throughput"}
 
@@ -176,8 +177,10 @@ def m_push(project, args) -> tuple[float, Any]:
     url, token = _server()
     ls = labelstudio.connect(url, token)
     articles, scheme = load_articles(project.seeds), load_scheme(project.scheme)
-    return _timed(lambda: {"imported": len(labelstudio.push(
-        ls, articles, scheme, title=f"bench push {args.size}", batch_size=PUSH_BATCH, progress=False).imported)})
+    seconds, pushed = _timed(lambda: labelstudio.push(
+        ls, articles, scheme, title=f"bench push {args.size}", batch_size=PUSH_BATCH, progress=False))
+    ls.projects.delete(pushed.project_id)  # the next round starts from the same database
+    return seconds, {"imported": len(pushed.imported)}
 
 
 def m_push_floor(project, args) -> tuple[float, Any]:
@@ -202,7 +205,9 @@ def m_push_floor(project, args) -> tuple[float, Any]:
                             json=payloads[start:start + PUSH_BATCH]).raise_for_status()
         return {"imported": len(payloads)}
 
-    return _timed(post)
+    timed = _timed(post)
+    ls.projects.delete(pid)  # the next round starts from the same database
+    return timed
 
 
 MEASURES: dict[str, Callable] = {
@@ -242,7 +247,7 @@ def _best(key: str, size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_child(args: argparse.Namespace, name: str, size: int, env: dict[str, str], **extra: str) -> dict[str, Any]:
-    """One measurement, once (push changes the server; prediction is long)."""
+    """One measurement, once (prediction is long)."""
     return _best(name if "model" not in extra else f"{name}-{extra['model']}", size,
                  [_run_once(args, name, size, env, **extra)])
 
@@ -316,9 +321,8 @@ def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[s
             found["predict-floor"] = run_child(args, "predict-floor", size, env)
             for model in MODELS:
                 found[f"predict-{model}"] = run_child(args, "predict", size, env, model=model)
-        elif step == "push":  # the floor first: it runs on the emptier database
-            found["push-floor"] = run_child(args, "push-floor", size, env)
-            found["push"] = run_child(args, "push", size, env)
+        elif step == "push":
+            found |= run_rounds(args, {"push-floor": ("push-floor", 1), "push": ("push", 1)}, size, env)
         else:
             specs = {f"{step}-floor": (f"{step}-floor", 1), step: (step, 1)}
             if step == "build" and args.num_proc > 1:
@@ -413,10 +417,9 @@ def report(results: dict[str, Any]) -> str:
         f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs, {meta['memory_gb']} GB), Python "
         f"{meta['python']}, " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
         f"Command: `{meta['command']}`. Each measurement is a fresh process; wall time excludes imports; "
-        f"tasks, build and load (and their floors) are run in {meta['repeats']} rounds (a floor, then its step, "
-        "alternating) and the fastest run of each kept, push and "
-        "prediction once; peak MB is the largest "
-        "resident set of the process or of any of its worker processes.",
+        f"tasks, build, load and push (and their floors) are run in {meta['repeats']} rounds (a floor, then its "
+        "step, alternating; each push deletes its project afterwards) and the fastest run of each kept, "
+        "prediction once; peak MB is the largest resident set of the process or of any of its worker processes.",
         "", "### Steps against their floors", "", step_table(results), "", memory_line(results),
         "", "### Baseline prediction", "", predict_table(results),
         "", "### Growth", "", growth_table(results), ""])
@@ -459,7 +462,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--num-proc", type=int, default=1,
                         help="also measure build with this many worker processes (default 1: only one)")
     parser.add_argument("--repeats", type=int, default=REPEATS,
-                        help=f"runs of tasks, build and load at each size, the fastest kept (default {REPEATS})")
+                        help=f"runs of tasks, build, load and push at each size, the fastest kept (default {REPEATS})")
     parser.add_argument("--predict-max", type=int, default=1000,
                         help="measure baseline prediction only at sizes up to this (default 1000: "
                              "prediction is per document, its throughput does not depend on corpus size)")
