@@ -1,5 +1,5 @@
 # The two commands a newcomer needs (see README.md):
-#   make reproduce   check the articles, (later: build the dataset, reproduce the baselines)
+#   make reproduce   check the articles and scheme, build the dataset from the gold, reproduce the baselines
 #   make test        run the whole test suite
 # Both create .venv with the pinned versions in requirements/constraints.txt first.
 PYTHON ?= python3
