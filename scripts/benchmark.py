@@ -180,6 +180,8 @@ def m_push(project, args) -> tuple[float, Any]:
     seconds, pushed = _timed(lambda: labelstudio.push(
         ls, articles, scheme, title=f"bench push {args.size}", batch_size=PUSH_BATCH, progress=False))
     ls.projects.delete(pushed.project_id)  # the next round starts from the same database
+    if len(pushed.imported) != len(articles):  # a project left by an earlier round would be timed as a no-op
+        raise RuntimeError(f"push imported {len(pushed.imported)} of {len(articles)} articles")
     return seconds, {"imported": len(pushed.imported)}
 
 
