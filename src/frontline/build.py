@@ -43,7 +43,7 @@ from frontline.sample import double_annotation_sample
 from frontline.scheme import Scheme, load_scheme
 from frontline.streams import ArrowSink, join, relax_gc, relaxed_gc
 from frontline.text import prime
-from frontline.validate import ExportInvalid, Problem, duplicate_problems, task_key, task_problems
+from frontline.validate import ExportInvalid, Problem, TaskKey, duplicate_problems, task_key, task_problems
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class Scan:
     counts: card.RowCounts = field(default_factory=card.RowCounts)
     annotators: dict[str, Counter[str]] = field(default_factory=dict)
     model_versions: set[str] = field(default_factory=set)
-    keys: list[tuple[str, object] | None] = field(default_factory=list)  # task_key of each task, in order
+    keys: list[TaskKey | None] = field(default_factory=list)  # task_key of each task, in order
     problems: list[tuple[int, Problem]] = field(default_factory=list)  # with the index of the task in keys
     gold_problems: list[str] = field(default_factory=list)  # not exactly one gold annotation
     alignment: list[str] = field(default_factory=list)
@@ -251,9 +251,10 @@ def scan_part(job: Job, index: int, part: Part, tick: Callable[[], None]) -> Sca
     tasks = part_tasks(job.path, part)
     try:
         while block := list(islice(tasks, BLOCK)):
-            prime(_article_texts(block, job.articles))
-            for task in block:
-                _scan_task(task, job, scan, sink)
+            keys = [task_key(task) for task in block]
+            prime(_article_texts(keys, job.articles))
+            for task, key in zip(block, keys):
+                _scan_task(task, key, job, scan, sink)
                 tick()
             sink.flush()
     finally:
@@ -262,20 +263,20 @@ def scan_part(job: Job, index: int, part: Part, tick: Callable[[], None]) -> Sca
     return scan
 
 
-def _article_texts(tasks: list[Any], articles: Mapping[str, Article]) -> list[str]:
-    """The texts of the articles that ``tasks`` name, looked up as validation looks them
-    up (:func:`~frontline.validate.task_key`); malformed tasks are left to validation."""
-    keys = [task_key(task) for task in tasks]
+def _article_texts(keys: list[TaskKey | None], articles: Mapping[str, Article]) -> list[str]:
+    """The texts of the articles that tasks with these :func:`~frontline.validate.task_key`
+    name, looked up as validation looks them up; malformed tasks are left to validation."""
     return [articles[key[0]].text for key in keys if key is not None and key[0] in articles]
 
 
-def _scan_task(task: Any, job: Job, scan: Scan, sink: ArrowSink) -> None:
-    """Validate one task into ``scan``; its gold's rows go to ``sink``."""
+def _scan_task(task: Any, key: TaskKey | None, job: Job, scan: Scan, sink: ArrowSink) -> None:
+    """Validate one task (whose :func:`~frontline.validate.task_key` is ``key``) into
+    ``scan``; its gold's rows go to ``sink``."""
     count_annotators(task, scan.annotators)
     scan.model_versions |= task_model_versions(task)
     outcome = task_outcome(task, job.articles, job.scheme)
     scan.problems += [(len(scan.keys), problem) for problem in outcome.problems]
-    scan.keys.append(task_key(task))
+    scan.keys.append(key)
     scan.gold_problems += [outcome.gold_problem] if outcome.gold_problem else []
     scan.alignment += outcome.alignment
     if outcome.rows is not None and outcome.counts is not None:

@@ -270,14 +270,18 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
     return problems
 
 
-def task_key(task: Any) -> tuple[str, object] | None:
+#: A task's ``(doc id, task id)`` (:func:`task_key`).
+TaskKey = tuple[str, object]
+
+
+def task_key(task: Any) -> TaskKey | None:
     """A task's ``(doc id, task id)``; None for a malformed task (``task_problems`` reports it)."""
     if not (isinstance(task, Mapping) and isinstance(task.get("data"), Mapping)):
         return None
     return str(task["data"].get("doc_id")), task.get("id", "?")
 
 
-def duplicate_problems(key: tuple[str, object] | None, seen: dict[str, object]) -> list[Problem]:
+def duplicate_problems(key: TaskKey | None, seen: dict[str, object]) -> list[Problem]:
     """A second task of one article, for the :func:`task_key` of tasks taken in order;
     ``seen`` (doc id -> first task id) carries over between calls."""
     if key is None:
