@@ -2,22 +2,10 @@ import numpy as np
 import pytest
 from fixtures import ARTICLE, DOC, ENTITIES as ENTITIES_OF_DOC
 
-from frontline.dataset import (AlignmentError, SPLIT_SEED, article_rows, assign_splits, document_from_row,
+from frontline.dataset import (AlignmentError, article_rows, document_from_row,
                                encoding, features, iob2_ids)
 from frontline.documents import Document, Entity, Relation
-from frontline.sample import SEED_ARTICLE
 from frontline.scheme import load_scheme
-
-
-def test_splits_are_by_article_deterministic_and_keep_the_seed_in_test():
-    ids = [SEED_ARTICLE, *(f"w{i:02d}" for i in range(30))]
-    splits = assign_splits(ids)
-    assert splits == assign_splits(list(reversed(ids)))
-    assert splits[SEED_ARTICLE] == "test"
-    assert sorted(splits.values()).count("test") == 9
-    assert sorted(splits.values()).count("validation") == 8
-    assert sorted(splits.values()).count("train") == 14
-    assert assign_splits(ids, seed=SPLIT_SEED + 1) != splits
 
 
 def test_features_are_derived_from_the_scheme(repo):

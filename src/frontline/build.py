@@ -35,7 +35,8 @@ from tqdm import tqdm
 from frontline import card
 from frontline.agreement import annotator_of, summary_of
 from frontline.articles import Article, load_articles
-from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, assign_splits, encoding, features
+from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, encoding, features
+from frontline.splits import assign_splits
 from frontline.documents import Document
 from frontline.exports import ExportError, Part, export_parts, gold_documents, part_tasks, read_valid_export
 from frontline.paths import Project
@@ -142,7 +143,7 @@ def load_gold(project: Project) -> Gold:
     tasks = read_valid_export(project.gold_export, articles, scheme)
     documents, missing = gold_documents(tasks)
     without_task = {a.id for a in articles} - {str(t["data"]["doc_id"]) for t in tasks}
-    splits = assign_splits([a.id for a in articles])
+    splits = assign_splits({a.id: a.license for a in articles})
     return Gold(scheme, articles, tasks, documents, sorted({*missing, *without_task}), splits)
 
 
@@ -375,7 +376,7 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1, pa
     output = output or project.corpus
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
-    splits = assign_splits([a.id for a in articles])
+    splits = assign_splits({a.id: a.license for a in articles})
     feats = features(scheme)
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))

@@ -18,7 +18,8 @@ import yaml
 from datasets import Features
 
 from frontline.articles import Article
-from frontline.dataset import N_TEST, N_VALIDATION, SPLIT_SEED, SPLITS, Rows
+from frontline.dataset import Rows
+from frontline.splits import SPLIT_SALT, SPLITS, TEST_FRACTION, VALIDATION_FRACTION
 from frontline.documents import Document
 from frontline.scheme import Scheme
 
@@ -234,11 +235,16 @@ as a string), `relations` (list of `{{head, tail, type}}`: `head`/`tail` index `
 
 ### Data Splits
 
-Splits are by whole article. Rule: the seed article is in `test`; the other articles of
-`seeds/`, sorted by id, are shuffled with `random.Random({SPLIT_SEED})`; the first
-{N_TEST} go to `test`, the next {N_VALIDATION} to `validation`, the rest to `train`. The rule
-is applied to all {len(articles)} articles, annotated or not, so an article never changes
-split when more gold arrives (assignment over all articles: {dict(sorted(split_counts.items()))}).
+Splits are by whole article, by a rule on the article alone (`frontline.splits`), so an
+article's split never changes once released and a new article gets its split by the same
+rule. An article whose licence is not open (CC BY or public domain) is always `train`, so
+`validation` and `test` are licence-clean. Any other article hashes its id: `u` is the
+first 64 bits of `sha256("frontline-split-{SPLIT_SALT}:" + id)` divided by 2^64; `u <
+{TEST_FRACTION}` is `test`, `u < {TEST_FRACTION + VALIDATION_FRACTION:.2f}` is `validation`,
+the rest `train`. The salt {SPLIT_SALT} was chosen once, for dataset 1.1, by
+`scripts/choose_split_salt.py`, as the one that keeps the label distributions of `test` and
+`validation` closest to the whole corpus (assignment over all {len(articles)} articles:
+{dict(sorted(split_counts.items()))}).
 
 {split_table(rows)}
 

@@ -14,7 +14,6 @@ end on token boundaries is an error (:class:`AlignmentError`), never dropped.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,14 +28,12 @@ from spacy.tokens import Doc
 from frontline.articles import Article
 from frontline.columns import Column, Lists, Structs, record_batch, substrings
 from frontline.documents import Document, Entity, Relation
-from frontline.sample import SEED_ARTICLE
 from frontline.scheme import Scheme
 from frontline.text import shared_parse, shared_sentences
 
 CONFIGS = ("documents", "ner", "relations")
-SPLITS = ("train", "validation", "test")
-SPLIT_SEED = 13
-N_TEST, N_VALIDATION = 8, 8
+# The released dataset's version: the card's changelog says what each one changed.
+DATASET_VERSION = "1.1.0"
 
 
 class AlignmentError(ValueError):
@@ -45,24 +42,6 @@ class AlignmentError(ValueError):
     def __init__(self, problems: Sequence[str]):
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
-
-
-def assign_splits(doc_ids: Sequence[str], seed: int = SPLIT_SEED) -> dict[str, str]:
-    """Split by whole article: the seed article and ``N_TEST`` others are ``test``,
-    ``N_VALIDATION`` are ``validation``, the rest ``train``.
-
-    The others are drawn by shuffling the sorted ids with ``random.Random(seed)``. The
-    assignment is made over *all* articles, annotated or not, so an article keeps its
-    split when more gold arrives.
-    """
-    others = sorted(d for d in doc_ids if d != SEED_ARTICLE)
-    random.Random(seed).shuffle(others)
-    split = {d: "test" for d in others[:N_TEST]}
-    split.update({d: "validation" for d in others[N_TEST:N_TEST + N_VALIDATION]})
-    split.update({d: "train" for d in others[N_TEST + N_VALIDATION:]})
-    if SEED_ARTICLE in doc_ids:
-        split[SEED_ARTICLE] = "test"
-    return split
 
 
 def features(scheme: Scheme) -> dict[str, Features]:

@@ -17,7 +17,8 @@ from datasets import Dataset, disable_progress_bars
 from datasets.table import ConcatenationTable, MemoryMappedTable
 
 from frontline.columns import Column, record_batch
-from frontline.dataset import CONFIGS, SPLITS, Rows
+from frontline.dataset import CONFIGS, Rows
+from frontline.splits import SPLITS
 
 
 class ArrowSink:
