@@ -109,3 +109,45 @@ def test_table_does_not_depend_on_dict_order(repo):
     shuffled["significance"] = dict(reversed(list(shuffled["significance"].items())))
     shuffled["cross_validation"]["strict_f1"] = dict(reversed(list(shuffled["cross_validation"]["strict_f1"].items())))
     assert table(shuffled) == table(results)
+
+
+def test_tune_compares_rounded_scores_and_breaks_ties_to_the_smaller_c():
+    # 0.4930 and 0.4895 round to 0.49, 0.4965 to 0.50: C=1 wins by a visible margin
+    scores = {0.1: 0.4930, 1.0: 0.4965, 10.0: 0.4895}
+    model, c, tried = baselines.tune(lambda c: c, lambda m: scores[m])
+    assert (model, c) == (1.0, 1.0)
+    assert tried == {"0.1": 0.493, "1.0": 0.4965, "10.0": 0.4895}
+    # 0.4930 and 0.4940 both round to 0.49: a tie, so the smaller C
+    scores = {0.1: 0.4930, 1.0: 0.4940, 10.0: 0.4895}
+    assert baselines.tune(lambda c: c, lambda m: scores[m])[1] == 0.1
+
+
+def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agrees(tmp_path):
+    path = tmp_path / "results.json"
+    recorded = {"entities": {"x": 1}, "platform": {"cpu_model": "Recorded CPU"}}
+    path.write_text(json.dumps(recorded), encoding="utf-8")
+    run = {"entities": {"x": 1}, "platform": {"cpu_model": "Other CPU", "cpu_count": 2}}
+    kept, verdict = baselines.against_recorded(run, path)
+    assert kept["platform"] == {"cpu_model": "Recorded CPU"}
+    assert verdict == ("REPRODUCED: every figure equals the recorded results.json (recorded on Recorded CPU; "
+                       "this run on Other CPU, 2 CPUs)")
+    changed, verdict = baselines.against_recorded({**run, "entities": {"x": 2}}, path)
+    assert changed["platform"]["cpu_model"] == "Other CPU"
+    assert verdict == "CHANGED: results.json differs from the recorded one in entities (see git diff)"
+    assert baselines.against_recorded(run, tmp_path / "none.json")[1].startswith("no recorded results at ")
+
+
+def test_spread_is_mean_and_sample_std():
+    assert baselines.spread([0.7, 0.8, 0.9]) == {"strict_f1": [0.7, 0.8, 0.9], "mean": 0.8, "std": 0.1}
+    assert baselines.spread([0.5]) == {"strict_f1": [0.5], "mean": 0.5, "std": 0.0}
+
+
+def test_rare_labels_counts_the_held_out_splits(data):
+    scheme, d = data
+    # validation and test hold 2 documents each of the 4 fixture sentences: per split 12 GPE,
+    # 6 GROUP, 4 PER mentions; 6 LOCATED_IN, 4 SUPPORTS, 2 CONTROLS, 2 MEETS relations
+    rare = baselines.rare_labels(d, scheme, below=5)
+    assert rare["test"] == rare["validation"]
+    assert rare["test"]["entities"] == {"PER": 4, "ORG": 0, "LOC": 0, "FAC": 0, "NORP": 0}
+    assert rare["test"]["relations"] == {"SUPPORTS": 4, "ATTACKS": 0, "CONTROLS": 2, "LEADS": 0, "MEMBER_OF": 0,
+                                         "MEETS": 2}

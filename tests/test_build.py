@@ -13,7 +13,11 @@ from frontline.build import build
 from frontline.documents import to_result
 from frontline.exports import ExportError, dumps
 from frontline.paths import Project
+from frontline.splits import split_of
 from frontline.validate import ExportInvalid
+
+#: The split the rule gives the fixture article (frontline.splits).
+SPLIT = split_of(ARTICLE.id, ARTICLE.license)
 
 
 @pytest.fixture()
@@ -39,18 +43,19 @@ def load(folder, config, cache):
 def test_build_writes_loadable_typed_configs(project, tmp_path):
     report = build(project)
     assert report.released == ["tiny"] and report.missing == ["zz-unannotated"]
-    assert report.counts == {"documents": {"test": 1}, "ner": {"test": 2}, "relations": {"test": 2}}
-    docs = load(project.corpus, "documents", tmp_path / "cache")["test"]
+    assert report.counts == {"documents": {SPLIT: 1}, "ner": {SPLIT: 2}, "relations": {SPLIT: 2}}
+    docs = load(project.corpus, "documents", tmp_path / "cache")[SPLIT]
     labels = docs.features["entities"].feature["label"].names
     row = docs[0]
     assert row["id"] == "tiny" and row["text"] == ARTICLE.text
     assert [(e["text"], labels[e["label"]]) for e in row["entities"]] == [
         ("Iran", "GPE"), ("Iraqi militias", "GROUP"), ("Syria", "GPE"), ("Rebels", "GROUP"), ("Aleppo", "GPE")]
-    ner = load(project.corpus, "ner", tmp_path / "cache")["test"]
+    ner = load(project.corpus, "ner", tmp_path / "cache")[SPLIT]
     tags = ner.features["ner_tags"].feature.names
     assert [tags[t] for t in ner[1]["ner_tags"]] == ["B-GROUP", "O", "B-GPE", "O"]
-    rel = load(project.corpus, "relations", tmp_path / "cache")["test"]
+    rel = load(project.corpus, "relations", tmp_path / "cache")[SPLIT]
     assert rel[1]["relations"] == [{"head": 0, "tail": 1, "type": "CONTROLS"}]
+    assert rel["orig_id"] == ner["orig_id"] and ner["doc_id"] == ["tiny", "tiny"] and ner["sent_id"] == [0, 1]
 
 
 def test_rebuild_is_byte_identical(project, tmp_path):
@@ -79,15 +84,50 @@ def test_invalid_export_stops_the_build_and_keeps_the_release(project):
 def test_card_statistics_match_the_data(project, tmp_path):
     build(project)
     card = (project.corpus / "README.md").read_text(encoding="utf-8")
-    docs = load(project.corpus, "documents", tmp_path / "cache")["test"]
+    docs = load(project.corpus, "documents", tmp_path / "cache")[SPLIT]
     names = docs.features["entities"].feature["label"].names
     counts = Counter(names[e["label"]] for d in docs for e in d["entities"])
     for label in names:
         row = re.search(rf"^\| entity \| {label} \| .*? \| (\d+) \| (\d+) \|$", card, re.MULTILINE)
         assert row and int(row[2]) == counts[label], label
-    assert re.search(r"^\| test \| 1 \| 2 \| 11 \| 5 \| 3 \|$", card, re.MULTILINE)
+    assert re.search(rf"^\| {SPLIT} \| 1 \| 2 \| 11 \| 5 \| 3 \|$", card, re.MULTILINE)
     assert "`zz-unannotated`" in card and "no adjudicated gold yet" in card
     assert "**The\nseed article (`000_2deeeecf94034bb2`) carries no stated licence**" in card
+
+
+def _check_released_corpus(corpus, cache):
+    """The released corpus at ``corpus`` loads offline (all three configs) and holds the seed
+    article's first sentence as the gold has it."""
+    env_before = os.environ.get("HF_HUB_OFFLINE")
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    try:
+        card = (corpus / "README.md").read_text(encoding="utf-8")
+        meta_counts = {m[0]: int(m[1]) for m in re.findall(r"- name: (\w+)\n\s+num_bytes: \d+\n\s+num_examples: (\d+)", card)}
+        docs = load(corpus, "documents", cache)
+        seed = [d for d in docs["train"] if d["id"] == "000_2deeeecf94034bb2"][0]  # no licence: always train
+        names = docs["train"].features["entities"].feature["label"].names
+        assert seed["entities"][0] == {"id": "e001", "start": 0, "end": 6, "label": names.index("GPE"), "text": "BEIRUT"}
+        assert seed["sentences"][:2] == [{"start": 0, "end": 226}, {"start": 227, "end": 386}]
+        assert seed["license"] == "not stated" and seed["url"] == ""
+        ner = load(corpus, "ner", cache)
+        first = [r for r in ner["train"] if r["id"] == "000_2deeeecf94034bb2-000"][0]
+        tags = ner["train"].features["ner_tags"].feature.names
+        assert [tags[t] for t in first["ner_tags"][:4]] == ["B-GPE", "O", "B-GROUP", "I-GROUP"]
+        assert first["tokens"][:4] == ["BEIRUT", "—", "Iraqi", "militias"]
+        rel = load(corpus, "relations", cache)
+        assert list(rel["train"].features) == ["entities", "tokens", "relations", "orig_id"]
+        row = [r for r in rel["train"] if r["orig_id"] == first["orig_id"]][0]
+        assert row["tokens"] == first["tokens"]
+        assert row["relations"] == [{"head": 1, "tail": 3, "type": "LOCATED_IN"},
+                                    {"head": 2, "tail": 1, "type": "SUPPORTS"}]
+        for split in docs:
+            assert len(ner[split]) == len(rel[split]) == sum(len(d["sentences"]) for d in docs[split])
+            assert meta_counts and len(docs[split]) >= 1
+    finally:
+        if env_before is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = env_before
 
 
 def test_released_corpus_loads_from_a_clean_clone(repo, tmp_path):
@@ -97,33 +137,12 @@ def test_released_corpus_loads_from_a_clean_clone(repo, tmp_path):
         corpus = tmp_path / "clone" / "corpus"
     else:
         corpus = shutil.copytree(repo.corpus, tmp_path / "clone" / "corpus")
-    env_before = os.environ.get("HF_HUB_OFFLINE")
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    try:
-        card = (corpus / "README.md").read_text(encoding="utf-8")
-        meta_counts = {m[0]: int(m[1]) for m in re.findall(r"- name: (\w+)\n\s+num_bytes: \d+\n\s+num_examples: (\d+)", card)}
-        docs = load(corpus, "documents", tmp_path / "cache")
-        seed = [d for d in docs["test"] if d["id"] == "000_2deeeecf94034bb2"][0]
-        names = docs["test"].features["entities"].feature["label"].names
-        assert seed["entities"][0] == {"id": "e001", "start": 0, "end": 6, "label": names.index("GPE"), "text": "BEIRUT"}
-        assert seed["sentences"][:2] == [{"start": 0, "end": 226}, {"start": 227, "end": 386}]
-        assert seed["license"] == "not stated" and seed["url"] == ""
-        ner = load(corpus, "ner", tmp_path / "cache")
-        first = [r for r in ner["test"] if r["id"] == "000_2deeeecf94034bb2-000"][0]
-        tags = ner["test"].features["ner_tags"].feature.names
-        assert [tags[t] for t in first["ner_tags"][:4]] == ["B-GPE", "O", "B-GROUP", "I-GROUP"]
-        assert first["tokens"][:4] == ["BEIRUT", "—", "Iraqi", "militias"]
-        rel = load(corpus, "relations", tmp_path / "cache")
-        row = [r for r in rel["test"] if r["id"] == "000_2deeeecf94034bb2-000"][0]
-        assert row["relations"] == [{"head": 1, "tail": 3, "type": "LOCATED_IN"},
-                                    {"head": 2, "tail": 1, "type": "SUPPORTS"}]
-        assert len(docs["test"]) >= 1 and len(ner["test"]) == sum(len(d["sentences"]) for d in docs["test"])
-        assert meta_counts.get("test") is not None
-    finally:
-        if env_before is None:
-            os.environ.pop("HF_HUB_OFFLINE", None)
-        else:
-            os.environ["HF_HUB_OFFLINE"] = env_before
+    _check_released_corpus(corpus, tmp_path / "cache")
+
+
+def test_corpus_of_the_checkout_loads_offline(repo, tmp_path):
+    """corpus/ as it stands in the checkout (the last build), copied and loaded offline."""
+    _check_released_corpus(shutil.copytree(repo.corpus, tmp_path / "corpus"), tmp_path / "cache")
 
 
 def test_card_loading_code_runs(project, tmp_path, monkeypatch, capsys):

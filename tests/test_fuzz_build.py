@@ -610,10 +610,13 @@ def expected_gold(tasks: list[dict]) -> dict[str, tuple[list, list]]:
 def released(corpus: Path) -> dict[str, dict]:
     """The corpus as plain rows, per config and doc id."""
     rows: dict[str, dict] = {"documents": {}, "ner": {}, "relations": {}}
+    doc_of: dict[int, str] = {}  # relations rows name their sentence by the ner row's orig_id
     for config in rows:
         for path in sorted((corpus / config).glob("*.parquet")):
             for row in pq.read_table(path).to_pylist():
-                key = row["id"] if config == "documents" else row["doc_id"]
+                if config == "ner":
+                    doc_of[row["orig_id"]] = row["doc_id"]
+                key = {"documents": row.get("id"), "ner": row.get("doc_id")}.get(config) or doc_of[row["orig_id"]]
                 rows[config].setdefault(key, []).append(row)
     return rows
 

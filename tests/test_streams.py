@@ -22,6 +22,8 @@ def test_sink_sorts_rows_that_arrive_out_of_order(tmp_path, repo):
     tables = join([tmp_path])
     assert tables["documents"]["test"]["id"] == ["a-first", "tiny"]
     assert tables["ner"]["test"]["id"] == ["a-first-000", "a-first-001", "tiny-000", "tiny-001"]
+    # relations rows follow the ner rows into the same order (they carry no ids of their own)
+    assert tables["relations"]["test"]["orig_id"] == tables["ner"]["test"]["orig_id"]
     labels = tables["documents"]["test"].features["entities"].feature["label"].names
     assert [labels[e["label"]] for e in tables["documents"]["test"][1]["entities"]] == [e.label for e in DOC.entities]
     assert set(tables) == {"documents", "ner", "relations"} and list(tables["ner"]) == ["test"]
@@ -43,5 +45,6 @@ def test_a_batch_per_flush_and_workers_files_joined_in_order(tmp_path, repo):
     tables = join([tmp_path / "0", tmp_path / "1"])
     assert tables["documents"]["train"]["id"] == ["a", "b", "c", "d"]
     assert tables["ner"]["train"]["id"][-2:] == ["d-000", "d-001"]
-    assert tables["relations"]["test"]["doc_id"] == ["e", "e"]
+    assert tables["relations"]["test"]["orig_id"] == tables["ner"]["test"]["orig_id"]
+    assert tables["ner"]["test"]["doc_id"] == ["e", "e"]
     assert "validation" not in tables["ner"]

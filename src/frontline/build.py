@@ -396,7 +396,7 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1, pa
             header=card.yaml_header(feats, counts, sizes, files), scheme=scheme,
             guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
             tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits,
-            rows=scan.counts, missing=missing, annotators=scan.annotators,
+            rows=scan.counts, instances=card.first_rows(tables), missing=missing, annotators=scan.annotators,
             model_versions=sorted(scan.model_versions), agreement=agreement_summary(project),
             baselines=baseline_table(project), sample_size=len(double_annotation_sample([a.id for a in articles])))
         write_corpus(staging / "corpus", tables, text, threads=num_proc)

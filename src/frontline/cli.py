@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import secrets
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -24,7 +25,8 @@ from frontline.articles import ArticleError, Article, add_articles, load_article
 from frontline.build import build, load_gold
 from frontline.dataset import AlignmentError
 from frontline.documents import Document, to_result
-from frontline.files import atomic_write
+from frontline.errors import FrontlineError
+from frontline.files import atomic_write, changed_files, snapshot
 from frontline.labelconfig import label_config
 from frontline.lexicon import Lexicon
 from frontline.paths import ENV_STATE_DIR, Project, ProjectNotFound, find_project
@@ -37,7 +39,7 @@ from frontline.text import parse, sentence_spans
 from frontline.validate import ExportInvalid, export_problems
 
 
-class CommandError(RuntimeError):
+class CommandError(FrontlineError):
     """A step failed for a reason the user can act on; printed without a traceback."""
 
 
@@ -381,7 +383,23 @@ def cmd_compare(project: Project, args: argparse.Namespace) -> int:
 # --- baselines ------------------------------------------------------------------------
 
 def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
-    from frontline import baselines, results as results_mod
+    from frontline import numerics
+
+    if os.environ.get(numerics.MARKER) != "as-is" and not numerics.is_pinned():
+        # the numerical settings are read when the libraries load: run in a child that has them
+        try:
+            numerics.check_cpu()
+        except numerics.NumericsError as exc:
+            raise CommandError(str(exc)) from None
+        argv = [sys.executable, "-m", "frontline", "--root", str(project.root), *(["-q"] if args.quiet else []),
+                "baselines"]
+        return subprocess.run(argv, env=numerics.pinned_environment(), check=False).returncode
+    return _run_baselines(project, args)
+
+
+def _run_baselines(project: Project, args: argparse.Namespace) -> int:
+    from frontline import baselines, numerics, results as results_mod
+    from frontline.dataset import DATASET_VERSION
 
     started = time.perf_counter()
     scheme = load_scheme(project.scheme)
@@ -390,24 +408,32 @@ def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
         raise CommandError(f"{project.corpus} needs train, validation and test articles with gold "
                            f"(has {len(data.train)}, {len(data.validation)}, {len(data.test)})")
     log = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
-    found, predictions = baselines.run(data, scheme, project.baselines / "configs" / "ner.cfg", log)
+    config = project.baselines / "configs" / "ner.cfg"
+    found, predictions = baselines.run(data, scheme, config, log)
     found["cross_validation"] = baselines.cross_validation(data, scheme, log, found["tuning"])
+    found["seeds"] = baselines.seed_spread(data, scheme, config, found, log)
     found["bootstrap"] = {"resamples": baselines.N_BOOTSTRAP, "level": 0.95, "seed": baselines.SEED}
-    found["run"] = {"dataset_sha256": data.checksum, "seed": baselines.SEED, "packages": baselines.package_versions(),
-                    "n_train_documents": len(data.train), "n_validation_documents": len(data.validation),
-                    "n_test_documents": len(data.test)}
-    atomic_write(project.baselines / "results.json", baselines.results_json(found).encode("utf-8"))
-    markdown = results_mod.results_markdown(found)
-    atomic_write(project.baselines / "RESULTS.md", markdown.encode("utf-8"))
+    found["model_selection"] = baselines.SELECTION_RULE
+    found["rare_labels"] = baselines.rare_labels(data, scheme)
+    found["reproducibility"] = baselines.reproducibility(project.baselines / "spread.json", data.checksum)
+    found["run"] = {"dataset_sha256": data.checksum, "dataset_version": DATASET_VERSION, "seed": baselines.SEED,
+                    "packages": baselines.package_versions(), "n_train_documents": len(data.train),
+                    "n_validation_documents": len(data.validation), "n_test_documents": len(data.test)}
+    found["platform"] = numerics.platform_record()
+    path = project.baselines / "results.json"
+    found, verdict = baselines.against_recorded(found, path)
+    atomic_write(path, baselines.results_json(found).encode("utf-8"))
+    atomic_write(project.baselines / "RESULTS.md", results_mod.results_markdown(found).encode("utf-8"))
     readme = project.root / "README.md"
     block = results_mod.table(found)
     readme.write_text(results_mod.splice(readme.read_text(encoding="utf-8"), block), encoding="utf-8")
     written = results_mod.write_error_analysis(project.baselines / "errors", data.test, predictions, scheme.entity_names)
     write_predictions(project.baselines / "predictions", predictions)
     print(block)
-    print(f"wrote {project.baselines / 'results.json'}, {project.baselines / 'RESULTS.md'}, the README table, "
-          f"{len(written)} error-analysis files in {project.baselines / 'errors'}; "
-          f"total {time.perf_counter() - started:.0f} s")
+    print(f"wrote {path}, {project.baselines / 'RESULTS.md'}, the README table, "
+          f"{len(written)} error-analysis files in {project.baselines / 'errors'}, the test predictions in "
+          f"{project.baselines / 'predictions'}; total {time.perf_counter() - started:.0f} s")
+    print(verdict)
     return 0
 
 
@@ -420,29 +446,65 @@ def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
 
 def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
     from frontline import baselines, evaluation
+    from frontline.predictions import MAX_LISTED, capped, summary_text
 
     scheme = load_scheme(project.scheme)
     data = baselines.load_data(project.corpus, scheme)
     gold = {d.doc_id: d for d in getattr(data, args.split)}
-    predicted = read_predictions(Path(args.predictions), gold, scheme)
+    if not gold:
+        raise CommandError(f"{project.corpus} has no documents in the {args.split} split")
+    elsewhere = {d.doc_id: name for name in ("train", "validation", "test") if name != args.split
+                 for d in getattr(data, name)}
+    path = Path(args.predictions)
+    try:
+        predicted = read_predictions(path, gold, scheme, args.split, elsewhere)
+    except PredictionError as exc:  # listed here, not by main(): at most MAX_LISTED of them
+        problems = exc.problems
+        if len(problems) == 1:
+            print(f"frontline: error: {problems[0]}", file=sys.stderr)
+        else:
+            listed = capped(problems)
+            print(f"frontline: error: {len(problems)} problems:", *(f"  - {p}" for p in listed[:MAX_LISTED]),
+                  *(f"  {p}" for p in listed[MAX_LISTED:]), sep="\n", file=sys.stderr)
+        return 1
     ids = sorted(gold)
     per_doc = baselines.score([gold[i] for i in ids], [predicted[i] for i in ids], scheme)
     samples = evaluation.resamples(len(ids), baselines.N_BOOTSTRAP, baselines.SEED)
     summary = {"entities": baselines.entity_summary(per_doc, scheme, samples),
                "relations": baselines.relation_summary(per_doc, scheme, samples)}
-    print(json.dumps(summary, indent=2, sort_keys=True))
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print(f"{path.name} on the {args.split} split ({len(ids)} documents; "
+              f"95% CI: {baselines.N_BOOTSTRAP} bootstrap resamples of the documents)")
+        print(summary_text(summary))
+        print("(per-label F1, relation counts: --json)")
     return 0
 
 
 # --- the main job ---------------------------------------------------------------------
 
+RELEASED = ["annotation/label_config.xml", "corpus", "baselines/results.json", "baselines/RESULTS.md",
+            "baselines/predictions", "README.md"]
+
+
 def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
-    """Every step of the release, in order."""
+    """Every step of the release, in order; then say whether the committed files came back."""
     args.check, args.json, args.output, args.num_proc = True, False, None, 1
+    before = snapshot(project.root, RELEASED)
     # the card shows the baseline table: build again once the baselines have run (the parquet
     # files, and so the dataset checksum the baselines record, do not change)
     for step in (cmd_articles_check, cmd_scheme_config, cmd_articles_stats, cmd_build, cmd_baselines, cmd_build):
-        step(project, args)
+        code = step(project, args)
+        if code:
+            return code
+    changed = changed_files(before, snapshot(project.root, RELEASED))
+    if changed:
+        print(f"reproduce: CHANGED: {len(changed)} released file(s) differ from what was there before "
+              f"(see git diff): " + ", ".join(changed))
+    else:
+        print(f"reproduce: REPRODUCED: every released file ({len(before)} under {', '.join(RELEASED)}) "
+              "is byte-identical to what was there before")
     return 0
 
 
@@ -601,10 +663,27 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = _add(steps, "evaluate", cmd_evaluate,
                     "score a predictions file (JSONL: id, entities, relations) against the gold, with CIs",
                     "frontline evaluate baselines/predictions/spacy-ner.jsonl --split test")
-    evaluate.add_argument("predictions", help='JSON Lines, one line per document of the split: {"id": ..., '
-                          '"entities": [{"start", "end", "label"}], "relations": [{"head", "tail", "label"}]}; '
-                          'character offsets, end exclusive; head and tail index the line\'s entities')
-    evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    evaluate.description = (
+        "Score a predictions file against the gold of one split of the built dataset (corpus/).\n\n"
+        "One JSON line per document of the split:\n"
+        '  {"id": ..., "entities": [{"start": 0, "end": 6, "label": "GROUP"}],\n'
+        '   "relations": [{"head": 0, "tail": 1, "label": "ATTACKS"}]}\n'
+        "Offsets are characters of the text, end exclusive; head and tail index the line's\n"
+        'entities. "entities" and "relations" are required (use [] for none). A label is a\n'
+        "name of the scheme or its integer ClassLabel id, as datasets.load_dataset gives it\n"
+        "(0 = the first label of annotation/scheme.toml). Lines end at \\n only (a raw\n"
+        "U+2028 inside a string is part of the string).\n\n"
+        "A file with any problem is refused and nothing is scored: the problems are listed\n"
+        "(at most 50, then how many more) with file:line and document id: not JSON, not an\n"
+        "object, a key twice in an object, an id not of the split (a file of another split is\n"
+        "named as such), a document twice or missing, an offset out of the text, an unknown\n"
+        "label or label id, a mention twice, a relation of a mention with itself.\n\n"
+        "Prints P/R/F1 (entities: strict, exact, partial, type; relations: strict, boundaries)\n"
+        "with bootstrap 95% CIs of F1; --json prints the whole record (per-label F1, counts).")
+    evaluate.add_argument("predictions", help="the JSON Lines file of predictions (format above)")
+    evaluate.add_argument("--split", default="test", choices=("train", "validation", "test"),
+                          help="the split the file predicts (default: test)")
+    evaluate.add_argument("--json", action="store_true", help="print the whole scoring record as JSON")
 
     _add(steps, "reproduce", cmd_reproduce,
          "the main job: check articles and label config, build the dataset, reproduce the baselines",
@@ -616,7 +695,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(find_project(args.root), args)
-    except (ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
+    except (FrontlineError, ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
             ProjectNotFound, SchemeError, SheetError, studio.StudioError, AlignmentError, PredictionError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"frontline: error: {problems[0]}" if len(problems) == 1 else

@@ -1,12 +1,21 @@
 """The Hugging Face dataset: rows, features and splits, derived from the gold documents.
 
-Three configs, all with character offsets end exclusive into the article text:
+Three configs; every offset is end exclusive (character offsets into the article text,
+but token offsets within the sentence in ``relations``):
 
 * ``documents`` (default): one row per article, with sentences, entities and relations;
-* ``ner``: one row per sentence, tokens and IOB2 ``ner_tags``, each token's offsets;
-* ``relations``: one row per sentence in the layout of ``DFKI-SLT/conll04``: ``tokens``,
-  ``entities`` (``start``/``end`` token offsets, end exclusive, ``type``) and ``relations``
-  (``head``/``tail`` indexing ``entities``, ``type``), plus ``doc_id`` and ``sent_id``.
+* ``ner``: one row per sentence, tokens and IOB2 ``ner_tags``, each token's offsets, with
+  ``doc_id`` (the ``documents`` row's ``id``), ``sent_id`` and ``orig_id``;
+* ``relations``: one row per sentence with exactly the features of the Hugging Face dataset
+  ``DFKI-SLT/conll04`` (:data:`CONLL04_FEATURES`, as its card declares them): ``entities``
+  (``end``/``start`` token offsets, end exclusive, ``type``), ``tokens``, ``relations``
+  (``head``/``tail`` indexing ``entities``, ``type``) and ``orig_id``, so that
+  ``datasets.concatenate_datasets`` joins it with conll04. It has no other column:
+  ``orig_id`` (:func:`sentence_ids`) is the stable number of the sentence, and the ``ner``
+  row with the same ``orig_id`` (also the row at the same index of the same split) names
+  its article and sentence.
+
+``ner`` and ``relations`` hold the same sentences in the same order.
 
 Tokens and sentences come from :mod:`frontline.text`; a mention that does not start and
 end on token boundaries is an error (:class:`AlignmentError`), never dropped.
@@ -14,6 +23,7 @@ end on token boundaries is an error (:class:`AlignmentError`), never dropped.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +54,21 @@ class AlignmentError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
+#: The features of ``DFKI-SLT/conll04`` as its dataset card (README.md, ``dataset_info``)
+#: declares them, in its order: the ``relations`` config has exactly these.
+CONLL04_FEATURES = Features({
+    "entities": List({"end": Value("int64"), "start": Value("int64"), "type": Value("string")}),
+    "tokens": List(Value("string")),
+    "relations": List({"head": Value("int64"), "tail": Value("int64"), "type": Value("string")}),
+    "orig_id": Value("int64"),
+})
+
+#: ``orig_id`` keeps the sentence number in its low :data:`SENT_BITS` bits (an article of at
+#: most ``MAX_TEXT_CHARS`` = 1,000,000 characters has fewer sentences than 2**20).
+SENT_BITS = 20
+_ARTICLE_BITS = 40  # of the article's hash: 60 bits in all, so orig_id fits int64
+
+
 def features(scheme: Scheme) -> dict[str, Features]:
     """The typed features of each config, derived from the scheme."""
     span = {"start": Value("int32"), "end": Value("int32")}
@@ -60,17 +85,30 @@ def features(scheme: Scheme) -> dict[str, Features]:
         }),
         "ner": Features({
             "id": Value("string"), "doc_id": Value("string"), "sent_id": Value("int32"),
+            "orig_id": Value("int64"),
             "tokens": List(Value("string")),
             "ner_tags": List(ClassLabel(names=scheme.iob2_tags())),
             "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
         }),
-        "relations": Features({
-            "id": Value("string"), "doc_id": Value("string"), "sent_id": Value("int32"),
-            "tokens": List(Value("string")),
-            "entities": List({**span, "type": Value("string")}),
-            "relations": List({"head": Value("int32"), "tail": Value("int32"), "type": Value("string")}),
-        }),
+        "relations": CONLL04_FEATURES.copy(),
     }
+
+
+def sentence_ids(doc_id: str, n: int) -> np.ndarray:
+    """The ``orig_id`` of the ``n`` sentences of article ``doc_id``: the first 40 bits of
+    ``sha256("frontline-sentence:" + doc_id)`` shifted left by :data:`SENT_BITS`, plus the
+    sentence number. A number of the article and sentence alone, so it does not change when
+    articles are added or the splits change.
+
+    >>> ids = sentence_ids("tiny", 2)
+    >>> (ids % 2**SENT_BITS).tolist(), bool(ids[0] >> SENT_BITS == int(
+    ...     hashlib.sha256(b"frontline-sentence:tiny").hexdigest()[:10], 16))
+    ([0, 1], True)
+    """
+    if n > 2**SENT_BITS:
+        raise OverflowError(f"doc {doc_id}: {n} sentences, more than orig_id holds (2**{SENT_BITS})")
+    article = int(hashlib.sha256(f"frontline-sentence:{doc_id}".encode()).hexdigest()[:_ARTICLE_BITS // 4], 16)
+    return (article << SENT_BITS) + np.arange(n, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -234,12 +272,13 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
     local_of, sentence_of = local.tolist(), sentence.tolist()
     relations = sorted(gold.relations, key=lambda r: sentence_of[r.head])
     base = first[sentence[order]]  # the first word of each entity's sentence
-    common = {"id": [f"{article.id}-{k:03d}" for k in range(n)], "doc_id": [article.id] * n,
-              "sent_id": np.arange(n), "tokens": Lists(words, substrings(text, starts, ends))}
+    tokens, orig_id = Lists(words, substrings(text, starts, ends)), sentence_ids(article.id, n)
     tags = iob2_ids(len(attrs), first_token, last_token + 1, [e.label for e in gold.entities], enc.tag)
-    ner = {**common, "ner_tags": Lists(words, tags[word]), "token_starts": Lists(words, starts),
+    ner = {"id": [f"{article.id}-{k:03d}" for k in range(n)], "doc_id": [article.id] * n,
+           "sent_id": np.arange(n), "orig_id": orig_id, "tokens": tokens,
+           "ner_tags": Lists(words, tags[word]), "token_starts": Lists(words, starts),
            "token_ends": Lists(words, ends)}
-    rel = {**common,
+    rel = {"tokens": tokens, "orig_id": orig_id,
            "entities": Lists(mentions, Structs({
                "start": rank[first_token[order]] - base, "end": rank[last_token[order]] - base + 1,
                "type": [gold.entities[i].label for i in order.tolist()]})),

@@ -143,10 +143,13 @@ class SpacyNer:
                  overrides: dict[str, object] | None = None):
         from spacy.cli.train import train as spacy_train
         from spacy.util import load_model
+        from thinc.api import use_ops
 
         from frontline.exporters import write_spacy
 
-        with tempfile.TemporaryDirectory() as tmp:
+        # thinc's layers multiply through NumPy (the pinned OpenBLAS kernel), not through the
+        # kernel blis picks for the CPU (frontline.numerics)
+        with tempfile.TemporaryDirectory() as tmp, use_ops("numpy", use_blis=False):
             folder = Path(tmp)
             write_spacy(folder / "train.spacy", train)
             write_spacy(folder / "dev.spacy", dev)

@@ -23,29 +23,58 @@ def _ci(block: dict[str, Any]) -> str:
     return f"{block['f1']:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+def _seeds(results: dict[str, Any], group: str, name: str) -> str:
+    """``mean ± std`` over the seeds of a trained system, ``n/a`` for one that has no seed."""
+    block = results.get("seeds", {}).get(group, {}).get(name)
+    return f"{block['mean']:.3f} ± {block['std']:.3f}" if block else "n/a"
+
+
 def table(results: dict[str, Any]) -> str:
     """The Markdown tables of the headline scores (every dict is iterated in sorted order, so the
     table is the same whether ``results`` comes from a run or from reading results.json)."""
     ents = results["entities"]
     lines = ["Entity recognition on `test` (strict = exact span and type; F1 with 95% bootstrap CI over "
              f"test documents, {results['bootstrap']['resamples']} resamples):", "",
-             "| system | strict F1 [95% CI] | strict P | strict R | macro F1 | exact F1 | partial F1 | type F1 |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| system | strict F1 [95% CI] | seeds: mean ± std | strict P | strict R | macro F1 | exact F1 | "
+             "partial F1 | type F1 |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, s in sorted(ents.items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0])):
-        lines.append(f"| {name} | {_ci(s['strict'])} | {s['strict']['precision']:.3f} | {s['strict']['recall']:.3f} | "
+        lines.append(f"| {name} | {_ci(s['strict'])} | {_seeds(results, 'entities', name)} | "
+                     f"{s['strict']['precision']:.3f} | {s['strict']['recall']:.3f} | "
                      f"{s['strict']['macro_f1']:.3f} | {s['exact']['f1']:.3f} | {s['partial']['f1']:.3f} | "
                      f"{s['type']['f1']:.3f} |")
     e2e = results["relations"]["end_to_end_entity_model"]
     lines += ["", f"Relation extraction on `test` (strict: both spans, both entity types and the relation "
               f"type right; boundaries: entity types ignored). End to end uses the entities of `{e2e}`, the "
               "best entity model on validation:", "",
-              "| system | entities | strict F1 [95% CI] | strict P | strict R | macro F1 | boundaries F1 | reversed |",
-              "|---|---|---|---|---|---|---|---|"]
+              "| system | entities | strict F1 [95% CI] | seeds: mean ± std | strict P | strict R | macro F1 | "
+              "boundaries F1 | reversed |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for setting, title in (("gold_entities", "gold"), ("end_to_end", e2e)):
         for name, s in sorted(results["relations"][setting].items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0])):
-            lines.append(f"| {name} | {title} | {_ci(s['strict'])} | {s['strict']['precision']:.3f} | "
+            seeds = _seeds(results, "relations_gold_entities", name) if setting == "gold_entities" else "n/a"
+            lines.append(f"| {name} | {title} | {_ci(s['strict'])} | {seeds} | {s['strict']['precision']:.3f} | "
                          f"{s['strict']['recall']:.3f} | {s['strict']['macro_f1']:.3f} | "
                          f"{s['boundaries']['f1']:.3f} | {s['reversed_direction']} |")
+    seeds = results.get("seeds")
+    if seeds:
+        lines += ["", f"Seeds: the CI is over test documents for seed {seeds['seeds'][0]}; \"seeds\" is the test "
+                  f"strict F1 over seeds {', '.join(map(str, seeds['seeds']))} (C fixed to the tuned value; "
+                  "scikit-learn's lbfgs solver is deterministic, so its seeds agree). Model selection: "
+                  f"{results['model_selection']}."]
+    rare = results.get("rare_labels", {}).get("test")
+    if rare:
+        named = [f"{k} ({v})" for part in ("entities", "relations") for k, v in rare[part].items()]
+        lines += ["", "Too rare on `test` to score per label (fewer than 10 gold instances; they weigh in the "
+                  f"macro F1 all the same): {', '.join(named) if named else 'none'}."]
+    rep = results.get("reproducibility")
+    if rep:
+        spread = rep.get("spacy_ner_spread")
+        lines += ["", f"Reproducibility: exact on every x86-64 machine with the pinned versions: {rep['exact']}. "
+                  f"Within a tolerance: {rep['within_tolerance']}, because {rep['why']}."
+                  + (f" Measured: spacy-ner's test strict F1 moved by {spread['strict_f1_range']:.4f} "
+                     f"({spread['strict_f1_min']:.4f} to {spread['strict_f1_max']:.4f}) over "
+                     f"{len(spread['runs'])} OpenBLAS kernel and thread settings." if spread else "")]
     lines += ["", "Paired bootstrap p-values (one-sided: the better system does not beat the next one):", ""]
     for group, rows in sorted(results["significance"].items()):
         for row in rows:

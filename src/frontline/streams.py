@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Dataset, disable_progress_bars
 from datasets.table import ConcatenationTable, MemoryMappedTable
 
@@ -69,10 +70,18 @@ def join(folders: Sequence[Path]) -> dict[str, dict[str, Dataset]]:
         if split in tables["documents"]:
             ids = tables["documents"][split].data.column("id").to_pylist()
             if any(a >= b for a, b in zip(ids, ids[1:])):
-                for config, keys in (("documents", ["id"]), ("ner", ["doc_id", "sent_id"]),
-                                     ("relations", ["doc_id", "sent_id"])):
-                    tables[config][split] = tables[config][split].sort(keys)
+                tables["documents"][split] = tables["documents"][split].sort(["id"])
+                # relations rows are the ner rows' sentences in the same order, without their ids
+                order = sentence_order(tables["ner"][split])
+                for config in ("ner", "relations"):
+                    tables[config][split] = tables[config][split].select(order)
     return tables
+
+
+def sentence_order(ner: Dataset) -> list[int]:
+    """The row order of ``ner`` sorted by (doc id, sentence number)."""
+    keys = ner.data.table.select(["doc_id", "sent_id"])
+    return pc.sort_indices(keys, sort_keys=[("doc_id", "ascending"), ("sent_id", "ascending")]).to_pylist()
 
 
 #: Allocations between two youngest-generation collections while :func:`relaxed_gc` holds.
