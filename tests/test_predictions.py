@@ -291,3 +291,15 @@ def test_any_json_lines_give_documents_or_a_named_error(tmp_path, scheme, rows):
         assert len({(e.start, e.end, e.label) for e in doc.entities}) == len(doc.entities)
         assert all(0 <= r.head < len(doc.entities) and 0 <= r.tail < len(doc.entities) and r.head != r.tail
                    and r.label in scheme.relation_names for r in doc.relations)
+
+
+def test_huge_numbers_and_deep_nesting_are_named_errors_not_tracebacks(tmp_path, scheme):
+    huge = '{"id": "a", "entities": [{"start": ' + "1" * 5000 + ', "end": 6, "label": "GROUP"}], "relations": []}'
+    deep = '{"id": "a", "entities": [], "relations": [], "meta": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    nested = '{"id": "a", "entities": [], "relations": [], "meta": ' + "[" * 900 + "]" * 900 + "}"
+    path = _write(tmp_path, [huge, deep, nested, B])
+    # line 3 (900 levels: within what json reads) is document a's line, and a valid one
+    assert _problems(path, scheme) == [
+        f"{path}:1: cannot be read: a number of more than 4300 digits",
+        f"{path}:2: cannot be read: arrays or objects nested too deeply",
+    ]

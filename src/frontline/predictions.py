@@ -19,6 +19,7 @@ a perfect one).
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -251,8 +252,15 @@ def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, s
         where = f"{path}:{number}"
         try:
             row = json.loads(line, object_pairs_hook=_object)
+            repeated = _repeated_keys(row) if isinstance(row, dict) else []
         except json.JSONDecodeError as exc:
             problems.append(f"{where}: {_not_json(exc)}")
+            continue
+        except RecursionError:
+            problems.append(f"{where}: cannot be read: arrays or objects nested too deeply")
+            continue
+        except ValueError:  # Python's limit on the digits of an integer (sys.get_int_max_str_digits)
+            problems.append(f"{where}: cannot be read: a number of more than {sys.get_int_max_str_digits()} digits")
             continue
         if not isinstance(row, dict):
             problems.append(f"{where}: expected a JSON object, found {_what(row)}")
@@ -260,7 +268,7 @@ def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, s
         ident = row.get("id")
         if isinstance(ident, str) and ident in gold:
             where += f": document {ident}"
-        problems += [f"{where}: {m}" for m in _repeated_keys(row)]
+        problems += [f"{where}: {m}" for m in repeated]
         if "id" not in row:
             problems.append(f'{where}: no "id" key')
         elif not isinstance(ident, str):

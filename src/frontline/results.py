@@ -64,7 +64,7 @@ def table(results: dict[str, Any]) -> str:
                   f"{results['model_selection']}."]
     rare = results.get("rare_labels", {}).get("test")
     if rare:
-        named = [f"{k} ({v})" for part in ("entities", "relations") for k, v in rare[part].items()]
+        named = [f"{k} ({v})" for part in ("entities", "relations") for k, v in sorted(rare[part].items())]
         lines += ["", "Too rare on `test` to score per label (fewer than 10 gold instances; they weigh in the "
                   f"macro F1 all the same): {', '.join(named) if named else 'none'}."]
     rep = results.get("reproducibility")
