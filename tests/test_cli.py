@@ -44,7 +44,7 @@ def test_adding_twice_fails_with_the_article_named(empty_project, tmp_path, caps
     text = tmp_path / "r.txt"
     text.write_text("Rebels took Aleppo.", encoding="utf-8")
     args = ["--root", str(empty_project.root), "articles", "add", str(text), "--title", "T",
-            "--date", "2024-12-01", "--url", "u", "--license", "L"]
+            "--date", "2024-12-01", "--url", "https://example.org/r", "--license", "L"]
     assert main(args) == 0
     assert main(args) == 1
     assert "article 'r': duplicate id" in capsys.readouterr().err

@@ -1,4 +1,6 @@
+import copy
 import json
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -32,11 +34,121 @@ def test_write_refuses_to_lose_annotations_unless_forced(tmp_path):
     with pytest.raises(ExportError, match="doc tiny: 1 annotation\\(s\\) committed, 0 in the new export"):
         write_export(path, [{**task([]), "annotations": []}])
     assert path.read_bytes() == before
-    assert write_export(path, [{**task([]), "annotations": []}], force=True) is True
+    with pytest.raises(ExportError, match="no ground truth left .* pass --force --allow-empty"):
+        write_export(path, [{**task([]), "annotations": []}], force=True)
+    assert path.read_bytes() == before
+    assert write_export(path, [{**task([]), "annotations": []}], force=True, allow_empty=True) is True
 
 
 def test_losses_names_missing_tasks():
-    assert losses([task([])], []) == ["doc tiny: 1 annotation(s) committed, task missing from the new export"]
+    assert losses([task(to_result(DOC))], []) == [
+        "doc tiny: task missing from the new export (committed: 1 annotation(s), 5 region(s), 3 relation(s), "
+        "1 ground truth(s))"]
+
+
+def annotated(result, who="a@frontline.local", *, ground_truth=True, annotation_id=1, was_cancelled=False):
+    return {"id": annotation_id, "result": copy.deepcopy(result), "ground_truth": ground_truth,
+            "was_cancelled": was_cancelled, "completed_by": {"id": 2, "email": who}}
+
+
+def with_annotations(*annotations, doc_id="tiny"):
+    return {**task([], doc_id=doc_id), "annotations": list(annotations)}
+
+
+def test_losses_count_regions_relations_and_ground_truths_not_just_annotations():
+    """Issue 16.2: as many EMPTY annotations as the committed ones lost everything unnoticed."""
+    old = [with_annotations(annotated(to_result(DOC)), annotated(to_result(DOC)[:2], "b@frontline.local",
+                                                                 ground_truth=False, annotation_id=2))]
+    emptied = [with_annotations(annotated([], ground_truth=False), annotated([], "b@frontline.local",
+                                                                             ground_truth=False, annotation_id=2))]
+    assert losses(old, emptied) == [
+        "doc tiny: 1 ground truth(s) committed, 0 in the new export",
+        "doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export",
+        "doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export",
+        "doc tiny annotator b@frontline.local: 2 region(s) committed, 0 in the new export",
+    ]
+
+
+def test_losses_ignore_what_is_not_lost():
+    old = [with_annotations(annotated(to_result(DOC)), annotated(to_result(DOC)[:2], "b@frontline.local",
+                                                                 ground_truth=False, annotation_id=2))]
+    assert losses(old, old) == []
+    relabelled = copy.deepcopy(old)
+    relabelled[0]["annotations"][0]["result"][0]["value"]["labels"] = ["NORP"]  # an edit, not a loss
+    assert losses(old, relabelled) == []
+    moved = copy.deepcopy(old)  # adjudication moves the ground truth to another annotator
+    moved[0]["annotations"][0]["ground_truth"], moved[0]["annotations"][1]["ground_truth"] = False, True
+    assert losses(old, moved) == []
+    more = copy.deepcopy(old) + [with_annotations(annotated([]), doc_id="other")]  # new work is no loss
+    more[0]["annotations"].append(annotated(to_result(DOC), "c@frontline.local", ground_truth=False, annotation_id=3))
+    assert losses(old, more) == []
+
+
+def test_losses_per_annotator_and_cancelled_ground_truth():
+    old = [with_annotations(annotated(to_result(DOC)), annotated(to_result(DOC), "b@frontline.local",
+                                                                 ground_truth=False, annotation_id=2))]
+    swapped = [with_annotations(annotated(to_result(DOC)[:5]),  # a's relations gone, b's annotation gone, c's new
+                                annotated(to_result(DOC), "c@frontline.local", ground_truth=False, annotation_id=3))]
+    assert losses(old, swapped) == [
+        "doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export",
+        "doc tiny annotator b@frontline.local: 5 region(s) committed, 0 in the new export",
+        "doc tiny annotator b@frontline.local: 3 relation(s) committed, 0 in the new export",
+    ]
+    cancelled = copy.deepcopy(old)
+    cancelled[0]["annotations"][0]["was_cancelled"] = True  # no longer gold
+    assert losses(old, cancelled) == ["doc tiny: 1 ground truth(s) committed, 0 in the new export"]
+    fewer = [with_annotations(annotated(to_result(DOC)))]
+    assert losses(old, fewer)[0] == "doc tiny: 2 annotation(s) committed, 1 in the new export"
+
+
+def test_losses_of_malformed_tasks_do_not_crash():
+    assert losses([42, {"data": None}, {"data": {"doc_id": "x"}, "annotations": None}], [[]]) == [
+        "doc x: task missing from the new export (committed: 0 annotation(s), 0 region(s), 0 relation(s), "
+        "0 ground truth(s))"]  # a task gone is reported even when empty: maybe the wrong project
+
+
+def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth(tmp_path):
+    path = tmp_path / "gold.json"
+    committed = [with_annotations(annotated(to_result(DOC)))]
+    write_export(path, committed)
+    before = path.read_bytes()
+    emptied = [with_annotations(annotated([], ground_truth=False))]
+    with pytest.raises(ExportError) as err:
+        write_export(path, emptied)
+    assert str(err.value) == (
+        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s) "
+        "(use --force to replace it anyway):\n"
+        "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
+        "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
+        "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export")
+    assert path.read_bytes() == before
+    warned = []
+    with pytest.raises(ExportError) as err:  # forced, but it would drop every ground truth
+        write_export(path, emptied, force=True, warn=warned.append)
+    assert str(err.value).startswith(
+        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s), "
+        "and it has no ground truth left (the committed one has 1): refused even with --force; "
+        "pass --force --allow-empty to write it anyway:\n  - doc tiny: 1 ground truth(s) committed")
+    assert path.read_bytes() == before and warned == []
+    with pytest.raises(ExportError):  # told once is not enough
+        write_export(path, emptied, allow_empty=True)
+    assert write_export(path, emptied, force=True, allow_empty=True, warn=warned.append) is True
+    assert warned == [f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s); "
+                      "written anyway (--force):\n"
+                      "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
+                      "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
+                      "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"]
+
+
+def test_forced_write_that_keeps_some_ground_truth_warns_and_writes(tmp_path):
+    path = tmp_path / "gold.json"
+    write_export(path, [with_annotations(annotated(to_result(DOC)))])
+    smaller = [with_annotations(annotated(to_result(DOC)[:5]))]
+    warned = []
+    assert write_export(path, smaller, force=True, warn=warned.append) is True
+    assert warned == [f"{path}: the new export loses 3 relation(s) in 1 task(s); written anyway (--force):\n"
+                      "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"]
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(dumps(smaller))
 
 
 def test_gold_documents_take_the_ground_truth(repo):
@@ -59,8 +171,10 @@ def test_read_export_errors_name_the_file(tmp_path):
     with pytest.raises(ExportError, match=f"{path}: not a JSON export"):
         read_export(path)
     path.write_text('{"a": 1}')
-    with pytest.raises(ExportError, match="an export is a JSON list of tasks, not dict"):
+    with pytest.raises(ExportError, match="an export is a JSON list of tasks, not '{'..."):
         read_export(path)
+    with pytest.raises(ExportError, match=f"{tmp_path}: is a folder, not an export"):
+        read_export(tmp_path)
 
 
 def test_read_valid_export_refuses_invalid_files_whole(tmp_path, repo):
@@ -172,3 +286,89 @@ def test_a_missing_or_tiny_export_is_one_part(tmp_path):
     assert export_parts(tmp_path / "small.json", 1) == [Part(0, 12), Part(15, None)]  # bytes 12-14: ',\n '
     with pytest.raises(ExportError, match="no such export"):
         list(part_tasks(tmp_path / "missing.json", Part(0, None)))
+
+
+DUPLICATE_GOLD = (b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, "result": [],'
+                  b' "ground_truth": true, "ground_truth": false}]}\n]\n')
+
+
+def test_duplicate_keys_are_an_error_wherever_the_export_is_read(tmp_path):
+    """Issue 16.3: the last value won, so build silently dropped the article."""
+    path = tmp_path / "gold.json"
+    path.write_bytes(DUPLICATE_GOLD)
+    message = (f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON readers "
+               "disagree on which value counts: keep one")
+    for read in (read_export, lambda p: list(iter_export(p)), lambda p: list(part_tasks(p, Part(0, None)))):
+        with pytest.raises(ExportError) as err:
+            read(path)
+        assert str(err.value) == message
+    path.write_bytes(b'[{"id": 1, "data": {"doc_id": "a"}},\n {"id": 2, "id": 3}]')
+    with pytest.raises(ExportError, match="task 2 \\(task id 3\\): key 'id' twice in the task;"):
+        read_export(path)
+
+
+def test_duplicate_keys_in_a_part_are_found_too(tmp_path):
+    path = tmp_path / "gold.json"
+    tasks = [task([]), {**task([], doc_id="other"), "id": 8}]
+    text = dumps(tasks).replace('"doc_id": "tiny"', '"doc_id": "tiny", "doc_id": "again"')  # the second task
+    path.write_text(text, encoding="utf-8")
+    parts = export_parts(path, 10)
+    assert len(parts) == 2
+    assert list(part_tasks(path, parts[0])) == [json.loads(text)[0]]
+    with pytest.raises(ExportError, match=f"{path}: task 1 \\(doc again, task id 7\\): key 'doc_id' twice in data;"):
+        list(part_tasks(path, parts[1]))  # counted from the part's start, as its other errors are
+    with pytest.raises(ExportError, match=f"{path}: task 2 \\(doc again, task id 7\\): key 'doc_id' twice in data;"):
+        list(iter_export(path))
+
+
+def test_nested_duplicate_keys_name_the_object(tmp_path):
+    path = tmp_path / "gold.json"
+    t = task(to_result(DOC))
+    text = json.dumps([t]).replace('"start": 11', '"start": 11, "start": 12')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ExportError, match="key 'start' twice in annotations\\[0\\].result\\[1\\].value;"):
+        read_export(path)
+
+
+@pytest.mark.parametrize("chunk", [None, 7])
+def test_integers_too_long_for_python_are_a_clear_error(tmp_path, chunk):
+    """Issue 16.11: json raised ValueError (Python's limit on int-from-str digits)."""
+    import frontline.exports as exports
+
+    limit = sys.get_int_max_str_digits()
+    path = tmp_path / "gold.json"
+    head = '[{"id": 1, "data": {"doc_id": "a", "text": "1234"}},\n {"id": 2, "data": {"n": '
+    path.write_text(head + "9" * (limit + 1) + "}}]", encoding="utf-8")
+    message = (f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than the "
+               f"{limit:,} digits Python reads")
+    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk or exports.CHUNK_CHARS
+    try:
+        for read in (read_export, lambda p: list(iter_export(p))):
+            with pytest.raises(ExportError) as err:
+                read(path)
+            assert str(err.value) == message
+    finally:
+        exports.CHUNK_CHARS = before
+    digits_in_a_string = head + '"' + "9" * (limit + 1) + '", "m": ' + "9" * limit + "}}]"
+    path.write_text(digits_in_a_string, encoding="utf-8")
+    assert read_export(path)[1]["data"]["m"] == int("9" * limit)
+    path.write_text(head + "9" * (limit + 1) + ".5}}]", encoding="utf-8")  # a float: no limit
+    assert read_export(path)[1]["data"]["n"] == float("9" * (limit + 1) + ".5")
+
+
+@pytest.mark.parametrize("tail", [".5", "e5", "E+5", "e-5"])
+@pytest.mark.parametrize("cut", range(4))
+def test_a_long_float_cut_by_a_chunk_boundary_is_read(tmp_path, tail, cut):
+    """The decoder sees "999...9." at the end of a chunk as an integer too long for Python:
+    reading on finds the float it is."""
+    import frontline.exports as exports
+
+    limit = sys.get_int_max_str_digits()
+    head = '[{"n": '
+    path = tmp_path / "gold.json"
+    path.write_text(head + "9" * (limit + 1) + tail + "}]", encoding="utf-8")
+    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, len(head) + limit + 1 + cut
+    try:
+        assert list(iter_export(path)) == [{"n": float("9" * (limit + 1) + tail)}]
+    finally:
+        exports.CHUNK_CHARS = before

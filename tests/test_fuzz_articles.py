@@ -16,10 +16,12 @@ Which of the two is decided here, independently, by the policy of
 :mod:`frontline.articles` (see its docstring): a text is refused if it is not UTF-8, has a
 lone surrogate, a control character other than TAB/LF/CR, a lone CR, a leading byte order
 mark, nothing visible, or more than MAX_TEXT_CHARS characters; metadata is refused if the
-id is not ``[A-Za-z0-9][A-Za-z0-9_.-]{0,199}``, the date not a real YYYY-MM-DD, a field has
-a control character, title, date or licence is empty, or there is neither url nor source;
-the collection is refused on a duplicate id (also up to case) or text. So the test fails
-on a crash, a partial write, and on accepting or refusing the wrong thing.
+id is not ``[A-Za-z0-9][A-Za-z0-9_.-]{0,199}``, the date not a real YYYY-MM-DD from 1900-01-01
+to today, the url neither "" nor http(s) with a host, a field has a control character, title,
+date or licence is empty, or there is neither url nor source; a .jsonl file with no line
+that is not blank is refused; the collection is refused on a duplicate id (also up to case)
+or text, also up to line ends, whitespace and NFC. So the test fails on a crash, a partial
+write, and on accepting or refusing the wrong thing.
 
 The examples are derandomized (the same every run: CI must not fail on an example no one
 can reproduce); set FRONTLINE_FUZZ_EXPLORE=1 to draw new ones.
@@ -91,12 +93,18 @@ def metadata_faults(meta: dict[str, str]) -> list[str]:
             faults.append(f"{name} is empty")
     if not (meta["url"] or meta["source"]):
         faults.append("needs a url or a source")
+    if meta["url"] and not re.fullmatch(r"https?://[^\s/?#@:\[\]]+(:[0-9]{1,4})?([/?#]\S*)?", meta["url"],
+                                        re.IGNORECASE):
+        faults.append("is not an http:// or https:// URL with a host")
     try:
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", meta["date"]):
             raise ValueError
-        dt.date.fromisoformat(meta["date"])
+        date = dt.date.fromisoformat(meta["date"])
     except ValueError:
         faults.append("is not YYYY-MM-DD")
+    else:
+        if not dt.date(1900, 1, 1) <= date <= dt.date.today() + dt.timedelta(days=1):
+            faults.append("is not between 1900-01-01 and today")
     return faults
 
 
@@ -130,6 +138,8 @@ def _no_duplicate_keys(pairs):
 def expect_jsonl(data: bytes, expected: Expected) -> None:
     if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
+    if not data.strip():
+        expected.faults.append("no articles in it")
     for line in data.splitlines():
         if not line.strip():
             continue
@@ -152,8 +162,13 @@ def expect_jsonl(data: bytes, expected: Expected) -> None:
             expected.articles.append((meta, record["text"]))
 
 
+def normal(text: str) -> str:
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text.replace("\r\n", "\n"))).strip()
+
+
 def expect_collection(expected: Expected) -> None:
     ids, folded, texts = {EXISTING.id}, {EXISTING.id.lower()}, {EXISTING.text}
+    normals = {normal(EXISTING.text)}
     for meta, text in expected.articles:
         if meta["id"] in ids:
             expected.faults.append("duplicate id")
@@ -161,9 +176,12 @@ def expect_collection(expected: Expected) -> None:
             expected.faults.append("differs only in case")
         if text in texts:
             expected.faults.append("same text as")
+        elif normal(text) in normals:
+            expected.faults.append("nearly the same text as")
         ids.add(meta["id"])
         folded.add(meta["id"].lower())
         texts.add(text)
+        normals.add(normal(text))
 
 
 # --- what is generated ---------------------------------------------------------------------
@@ -185,13 +203,15 @@ GOOD_IDS = ["report", "report-2", "A_1.b", "x", "x" * 200, "w1"]
 IDS = GOOD_IDS + ["x" * 201, "bad id", "", ".hidden", "-dash", "a\n", "caf\u00e9", "Existing", "existing",
                   "REPORT", "r\x00", "a/b"]
 GOOD = {"title": ["Rebels take town", "\u202eTitle", "\u05e9\u05dc\u05d5\u05dd", "T\u00a0x"],
-        "date": ["2024-12-01", "2024-02-29"], "url": ["https://example.org/r", "https://example.org/\u0645"],
+        "date": ["2024-12-01", "2024-02-29", "1900-01-01"],
+        "url": ["https://example.org/r", "https://example.org/\u0645", "http://example.org", "HTTPS://E.ORG:8080/a?b#c"],
         "license": ["CC BY 4.0", "public domain"], "attribution": ["", "Example", "A\u00a0B"],
         "source": ["Wire copy", "", "\u202bsource"], "topic": ["", "Syria"]}
 BAD = {"title": ["", "   ", "Two\nlines", "Tab\there", "T\x85"],
        "date": ["2023-02-29", "2024-13-01", "20241201", "2024-W48-1", "1 Dec 2024", "", "\u0662\u0660\u0662\u0664-12-01",
-                "2024-12-01\n", " 2024-12-01", "2024-12-01T00:00"],
-       "url": ["u\x00", ""], "license": ["", " "], "attribution": ["\r\n"], "source": ["line\nbreak"], "topic": ["x\ty"]}
+                "2024-12-01\n", " 2024-12-01", "2024-12-01T00:00", "0001-01-01", "1899-12-31", "2999-01-01"],
+       "url": ["u\x00", "", "javascript:alert(1)", "file:///etc/passwd", " ", "https://", "example.org/a",
+               "ftp://example.org/a", "http://exa mple.org/", "https:///x", "u"], "license": ["", " "], "attribution": ["\r\n"], "source": ["line\nbreak"], "topic": ["x\ty"]}
 
 
 def metadata(draw, clean: bool) -> dict[str, str]:
@@ -211,6 +231,22 @@ def damage(draw, data: bytes) -> bytes:
     if kind == "truncate" and data:
         return data[:draw(st.integers(0, len(data) - 1))]
     return codecs.BOM_UTF8 + data
+
+
+def near_copy(draw, text: str) -> str:
+    """The same text, or one that differs only in line ends, whitespace or normalisation."""
+    kind = draw(st.sampled_from(["same", "same", "crlf", "newline", "spaces", "strip", "nfd"]))
+    if kind == "crlf":
+        return text.replace("\n", "\r\n").replace(" ", "\r\n", 1)
+    if kind == "newline":
+        return text + draw(st.sampled_from(["\n", "\r\n", "\n\n", " ", "\u00a0"]))
+    if kind == "spaces":
+        return text.replace(" ", draw(st.sampled_from(["  ", "\t", " \n ", "\u2028"])))
+    if kind == "strip":
+        return "\n" + text.strip()
+    if kind == "nfd":
+        return unicodedata.normalize("NFD", text)
+    return text
 
 
 def text_fault(draw, text: str) -> str:
@@ -294,9 +330,9 @@ def plain_files(draw, mode: str, expected: Expected) -> tuple[list[tuple[str, by
             elif bad not in stems:
                 stems[target] = bad
         elif count > 1 and draw(st.booleans()):
-            texts[target] = texts[target - 1]
+            texts[target] = near_copy(draw, texts[target - 1])
         elif draw(st.booleans()) or given_id:
-            texts[target] = EXISTING.text
+            texts[target] = near_copy(draw, EXISTING.text)
         elif "EXISTING" not in stems:
             stems[target] = "EXISTING"
     elif mode == "wild" and draw(st.booleans()):
@@ -339,7 +375,7 @@ def jsonl_files(draw, mode: str, expected: Expected) -> list[tuple[str, bytes]]:
             elif kind == "missing":
                 del record[draw(st.sampled_from(["id", "title", "date", "license", "text"]))]
             else:
-                record.update(draw(st.sampled_from([{"id": EXISTING.id}, {"text": EXISTING.text},
+                record.update(draw(st.sampled_from([{"id": EXISTING.id}, {"text": near_copy(draw, EXISTING.text)},
                                                     {"id": EXISTING.id.upper()}])))
         lines = [jsonl_line(draw, r, k) for r, k in zip(records, kinds)]
         if mode != "clean" and draw(st.integers(0, 3)) == 0:
@@ -512,10 +548,24 @@ PLAIN = ["--title=T", "--date=2024-12-01", "--url=https://example.org/r", "--lic
     ([("k.jsonl", _record()[:-2] + b', "id": "w2"}\n')], [], "not a JSON line"),
     ([("k.jsonl", json.dumps({"title": "T", "date": "2024-12-01", "url": "u", "license": "L",
                               "text": "x y"}).encode())], [], "id must match"),
+    # issue 16: urls, dates, near-duplicate texts, a .jsonl file with no article
+    ([("r.txt", b"Rebels took Aleppo.")], ["--url=javascript:alert(1)", *PLAIN[:2], PLAIN[3]],
+     "is not an http:// or https:// URL with a host"),
+    ([("n.jsonl", _record(url="file:///etc/passwd"))], [], "is not an http:// or https:// URL with a host"),
+    ([("n.jsonl", _record(url=" ", source="S"))], [], "is not an http:// or https:// URL with a host"),
+    ([("n.jsonl", _record(date="0001-01-01"))], [], "is not between 1900-01-01 and today"),
+    ([("r.txt", b"Rebels took Aleppo.")], ["--date=2999-01-01", PLAIN[0], *PLAIN[2:]],
+     "is not between 1900-01-01 and today"),
+    ([("r.txt", b"Troops left Basra\r\nat dawn.")], PLAIN, "nearly the same text as"),
+    ([("n.jsonl", _record(text=EXISTING.text + "\n"))], [], "nearly the same text as"),
+    ([("n.jsonl", _record() + _record(id="w2", text=" Rebels  took Aleppo.\r\n"))], [], "nearly the same text as"),
+    ([("e.jsonl", b"")], [], "no articles in it"),
+    ([("e.jsonl", b"\r\n \n")], [], "no articles in it"),
     # accepted: a blank line and a byte order mark in a .jsonl file, CRLF and astral characters
     ([("b.jsonl", _record() + b"\n\n")], [], None),
     ([("b.jsonl", codecs.BOM_UTF8 + _record())], [], None),
     ([("c.txt", "Rebels\r\ntook \U0001F600 \u202eAleppo\u202c e\u0301.\r\n".encode())], PLAIN, None),
+    ([("n.jsonl", _record(url="", source="S", date="1900-01-01"))], [], None),
 ])
 def test_minimal_cases_found_by_fuzzing(template, files, options, fault):
     expected = Expected()

@@ -478,7 +478,11 @@ def m_gold_flags(draw, tasks):
     flag = draw(st.sampled_from(["ground_truth", "was_cancelled"]))
     value = draw(st.sampled_from([True, False, "false", "true", 0, 1, None]))
     ann[flag] = value
-    return VALID if isinstance(value, bool) else "must be true or false"
+    if not isinstance(value, bool):
+        return "must be true or false"
+    if ann.get("ground_truth") is True and ann.get("was_cancelled") is True:
+        return "marked ground_truth but cancelled"
+    return VALID
 
 
 def m_changed_text(draw, tasks):
@@ -793,4 +797,4 @@ def test_deeply_nested_export_is_a_clear_error_in_validate(project):
     before = files_of(project.corpus)
     code, err = run_limited(project, "validate")
     check_refusal(project, before, code, err)
-    assert "not a JSON export: nested too deeply" in err
+    assert "not a JSON export: task 1 is nested too deeply" in err  # the same reader as build

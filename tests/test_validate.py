@@ -119,3 +119,33 @@ def test_relation_ids_of_the_wrong_type_are_reported(scheme):
     assert problems([task(r)], scheme) == [
         "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids (strings), "
         "not ['e1']/'e2'"]
+
+
+def with_second(first: dict, **flags) -> dict:
+    t = task(result())
+    t["annotations"][0].update(first)
+    t["annotations"].append({"id": 9, "result": result(), "ground_truth": False, "was_cancelled": False, **flags})
+    return t
+
+
+def test_a_cancelled_ground_truth_is_an_error_not_a_silent_drop(scheme):
+    """Issue 16.3: build takes no cancelled annotation as the gold and left the article out."""
+    t = task(result())
+    t["annotations"][0]["was_cancelled"] = True
+    assert problems([t], scheme) == [
+        "doc tiny task 7 annotation 1: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
+        "annotation cannot be the gold; unmark ground_truth or restore the annotation"]
+    # also beside another gold: the two flags contradict each other whatever the rest
+    assert problems([with_second({}, ground_truth=True, was_cancelled=True)], scheme) == [
+        "doc tiny task 7 annotation 9: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
+        "annotation cannot be the gold; unmark ground_truth or restore the annotation"]
+
+
+def test_two_ground_truths_are_an_error_in_validate_as_in_build(scheme):
+    assert problems([with_second({}, ground_truth=True)], scheme) == [
+        "doc tiny task 7 task: 2 ground_truth annotations (1, 9); adjudicate to exactly one"]
+
+
+def test_cancelled_and_second_annotations_that_are_not_gold_are_fine(scheme):
+    assert problems([with_second({}, was_cancelled=True)], scheme) == []
+    assert problems([with_second({"ground_truth": False})], scheme) == []  # no gold yet: not released, no error

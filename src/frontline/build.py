@@ -12,15 +12,28 @@ token boundaries) stops the build with the full list once the whole export has b
 read, and the staging folder is thrown away: ``corpus/`` is replaced only when
 everything succeeded. Rebuilding from the same inputs gives byte-identical files,
 whatever ``num_proc``.
+
+The output folder is replaced whole, so only a folder that is a build output is replaced
+(:func:`check_output`): every build writes a :data:`MARKER` file into it. A build holds a
+lock next to its output (:func:`lock_path`), and once it has it, sets right what a build
+that was killed left (:func:`recover`): the previous output put back if the kill fell
+between the two renames that swap the new one in, stale staging folders removed. Worker
+processes die with the build (:func:`_die_with_parent`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -38,13 +51,16 @@ from frontline.articles import Article, load_articles
 from frontline.dataset import CONFIGS, AlignmentError, Rows, article_rows, encoding, features
 from frontline.splits import assign_splits
 from frontline.documents import Document
+from frontline.errors import FrontlineError
 from frontline.exports import ExportError, Part, export_parts, gold_documents, part_tasks, read_valid_export
+from frontline.locks import exclusive
 from frontline.paths import Project
 from frontline.sample import double_annotation_sample
 from frontline.scheme import Scheme, load_scheme
 from frontline.streams import ArrowSink, join, relax_gc, relaxed_gc
 from frontline.text import prime
 from frontline.validate import ExportInvalid, Problem, TaskKey, duplicate_problems, task_key, task_problems
+from frontline.review import no_gold_message
 
 
 @dataclass(frozen=True)
@@ -112,16 +128,191 @@ def write_corpus(folder: Path, tables: dict[str, dict[str, Dataset]], card_text:
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(write, [(c, s) for c, splits in tables.items() for s in splits]))
     (folder / "README.md").write_text(card_text, encoding="utf-8")
+    mark(folder)
 
 
-def replace_folder(new: Path, target: Path) -> None:
-    """Swap ``new`` into ``target`` with renames, keeping the old one until the swap is done."""
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
+# --- the output folder: only a build output is replaced ---------------------------------------
+
+#: The file that marks a folder as a build output (or a staging folder of a build), which a
+#: build may replace or remove whole. Neither data nor card: the card names its data files,
+#: ``datasets`` loads those, the dataset checksum hashes ``*.parquet`` and ``frontline
+#: publish`` uploads the card and the files it names.
+MARKER = ".frontline-build"
+MARKER_TEXT = ("This folder was written by `frontline build`, which replaces it whole on the next build:\n"
+               "keep nothing else in it.\n")
+
+
+class OutputRefused(FrontlineError):
+    """The output folder is not one a build may replace (or something of ours is in the way)."""
+
+
+def mark(folder: Path) -> None:
+    (folder / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+
+
+def is_marked(folder: Path) -> bool:
+    return (folder / MARKER).is_file() and not (folder / MARKER).is_symlink()
+
+
+def unexpected_files(folder: Path) -> list[str]:
+    """What in ``folder`` a build output never holds besides :data:`MARKER`: anything but
+    ``README.md`` and folders ``documents/``, ``ner/`` and ``relations/`` of ``*.parquet``
+    files (a hidden file, a link, another folder or file)."""
+    found: list[str] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name == "README.md" and entry.is_file(follow_symlinks=False):
+            continue
+        if entry.name in CONFIGS and entry.is_dir(follow_symlinks=False):
+            found += [f"{entry.name}/{file.name}" for file in sorted(os.scandir(entry.path), key=lambda e: e.name)
+                      if not (file.name.endswith(".parquet") and file.is_file(follow_symlinks=False))]
+        else:
+            found.append(entry.name)
+    return found
+
+
+def is_build_output(folder: Path) -> bool:
+    """``folder`` (a folder) is one a build may replace whole: it holds :data:`MARKER`; or
+    it looks exactly like a build output made before the marker existed (the committed
+    ``corpus/`` had none): ``README.md`` and ``documents/``, ``ner/`` and ``relations/`` of
+    ``*.parquet`` files, nothing else (:func:`unexpected_files`); or it is empty."""
+    if is_marked(folder) or not any(folder.iterdir()):
+        return True
+    return (folder / "README.md").is_file() and not (folder / "README.md").is_symlink() \
+        and not unexpected_files(folder)
+
+
+def _holds(folder: Path, inner: Path) -> bool:
+    return folder == inner or folder in inner.parents
+
+
+def check_output_place(project: Project, output: Path) -> None:
+    """Refuse an output that a build must never replace, whatever it holds: the checkout, a
+    folder holding it, the working directory or a folder holding it, a symbolic link."""
+    where = output.resolve()
+    root = project.root.resolve()
+    if _holds(where, root):
+        raise OutputRefused(f"refusing to build into {output}: a build replaces its whole output folder, "
+                            f"and this one holds the checkout {root}; give a folder of its own (default corpus/)")
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:  # the working directory was removed: nothing to hold
+        cwd = None
+    if cwd is not None and _holds(where, cwd):
+        raise OutputRefused(f"refusing to build into {output}: a build replaces its whole output folder, "
+                            "and this one holds the working directory; give a folder of its own")
+    if output.is_symlink():
+        raise OutputRefused(f"refusing to build into {output}: it is a symbolic link; give the folder itself")
+
+
+def check_output(output: Path) -> None:
+    """Refuse an output that exists and is not a build output (:func:`is_build_output`)."""
+    if not output.exists():
+        return
+    if not output.is_dir():
+        raise OutputRefused(f"refusing to build into {output}: it is a file, not a folder")
+    if is_build_output(output):
+        return
+    found = unexpected_files(output)
+    shown = ", ".join(repr(name) for name in found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    raise OutputRefused(f"refusing to build into {output}: a build replaces its whole output folder, and this "
+                        f"one is not a build output (no {MARKER} file; "
+                        f"{f'it holds {shown}' if found else 'it has no README.md'}); "
+                        "give a new or empty folder, or remove this one yourself")
+
+
+def lock_path(output: Path) -> Path:
+    """The lock a build of ``output`` holds, next to it: ``.frontline-build-corpus.lock``."""
+    return output.with_name(f".frontline-build-{output.name}.lock")
+
+
+def old_path(output: Path) -> Path:
+    """Where the previous output waits while the new one is swapped in: ``.corpus.old``."""
+    return output.with_name(f".{output.name}.old")
+
+
+def new_staging(output: Path) -> Path:
+    """A new staging folder next to ``output`` (``.corpus.build-XXXXXXXX``), marked at once."""
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
+    mark(staging)
+    return staging
+
+
+def is_staging(output: Path, path: Path) -> bool:
+    """``path`` is named as :func:`new_staging` names a staging folder of ``output``."""
+    return re.fullmatch(rf"\.{re.escape(output.name)}\.build-[a-z0-9_]{{8}}", path.name) is not None
+
+
+def is_staging_content(folder: Path) -> bool:
+    """``folder`` holds what a build's staging folder does: it is marked, or empty (killed
+    before it was marked, or while removing it), or holds only the ``arrow/`` and ``corpus/``
+    folders that builds made before the marker existed left there."""
+    if is_marked(folder):
+        return True
+    return all(entry.name in ("arrow", "corpus") and entry.is_dir(follow_symlinks=False)
+               for entry in os.scandir(folder))
+
+
+def remove_ours(folder: Path) -> None:
+    """Remove a folder of ours, its :data:`MARKER` last: killed midway, it is still marked
+    (or empty), and the next build removes the rest."""
+    for entry in os.scandir(folder):
+        if entry.name != MARKER:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+    (folder / MARKER).unlink(missing_ok=True)
+    folder.rmdir()
+
+
+def discard(folder: Path, staging: Path) -> None:
+    """Move ``folder`` (a build output) into ``staging``, a marked folder its caller removes:
+    never half removed where it stood."""
+    folder.rename(staging / "old")
+
+
+def replace_folder(new: Path, target: Path, staging: Path) -> None:
+    """Swap ``new`` into ``target`` with renames: ``target`` waits in ``.NAME.old`` until
+    ``new`` is in its place (:func:`recover` puts it back if the build is killed between the
+    two), then goes into ``staging`` for its caller to remove (:func:`discard`)."""
+    old = old_path(target)
     if target.exists():
         target.rename(old)
     new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    if old.exists():
+        discard(old, staging)
+
+
+def recover(output: Path, say: Callable[[str], None]) -> None:
+    """Set right what a build of ``output`` that was killed left, saying what was done: its
+    staging folders removed, the previous output put back from ``.NAME.old`` if ``output``
+    is missing (killed between the two renames of :func:`replace_folder`), else removed.
+    Call it holding the lock: then no build that is running owns them."""
+    for path in sorted(output.parent.iterdir()):
+        if is_staging(output, path) and path.is_dir() and not path.is_symlink():
+            if is_staging_content(path):
+                remove_ours(path)
+                say(f"removed {path}: the staging folder of a build that was killed")
+            else:
+                say(f"left {path} alone: it is not a staging folder of frontline build")
+    old = old_path(output)
+    if not (old.exists() or old.is_symlink()):
+        return
+    if old.is_symlink() or not old.is_dir() or not is_build_output(old):
+        raise OutputRefused(f"{old} is in the way: a build keeps its previous output there while it replaces "
+                            "it, and this is not a build output; move it away")
+    if not (output.exists() or output.is_symlink()):
+        old.rename(output)
+        say(f"restored {output} from {old}: a build was killed while replacing it")
+        return
+    trash = new_staging(output)
+    discard(old, trash)
+    remove_ours(trash)
+    say(f"removed {old}: the previous output, left by a build that was killed")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -289,10 +480,35 @@ def _scan_task(task: Any, key: TaskKey | None, job: Job, scan: Scan, sink: Arrow
 _WORKER: dict[str, Any] = {}  # a worker process's job, parts and shared task counter
 
 
-def _worker_started(job: Job, parts: list[Part], counter: Any) -> None:
-    """Set up a worker process: the job (inherited through the fork, not pickled: it holds
-    every article), the parts, the shared task counter, and the collector relaxed as the
-    build's own is (see :func:`~frontline.streams.relax_gc`)."""
+#: prctl(2) option: the signal a process gets when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """Make this worker die when ``parent``, the build, does, however it ends (SIGKILL too):
+    else a worker waits for parts forever. On Linux the kernel kills it (``prctl
+    PR_SET_PDEATHSIG``); elsewhere a thread checks the parent every half second."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl")
+    except (OSError, AttributeError):  # no prctl: not Linux
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # it died before the signal was asked for
+        os._exit(1)
+
+
+def _worker_started(job: Job, parts: list[Part], counter: Any, parent: int) -> None:
+    """Set up a worker process: dying with ``parent`` (:func:`_die_with_parent`), the job
+    (inherited through the fork, not pickled: it holds every article), the parts, the
+    shared task counter, and the collector relaxed as the build's own is (see
+    :func:`~frontline.streams.relax_gc`)."""
+    _die_with_parent(parent)
     _WORKER.update(job=job, parts=parts, counter=counter)
     relax_gc()
 
@@ -315,7 +531,7 @@ def _scan_parts(job: Job, parts: list[Part], num_proc: int, bar: tqdm) -> list[S
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     counter = context.Value("q", 0)
     with ProcessPoolExecutor(min(num_proc, len(parts)), mp_context=context, initializer=_worker_started,
-                             initargs=(job, parts, counter)) as pool:
+                             initargs=(job, parts, counter, os.getpid())) as pool:
         futures = [pool.submit(_scan_in_worker, index) for index in range(len(parts))]
         try:
             while True:
@@ -368,25 +584,42 @@ def scan_export(path: Path, articles: dict[str, Article], scheme: Scheme, splits
 
 
 def build(project: Project, output: Path | None = None, *, num_proc: int = 1, part_bytes: int | None = None,
-          progress: bool = False) -> BuildReport:
+          progress: bool = False, say: Callable[[str], None] = _say) -> BuildReport:
     """Build the dataset from ``annotation/exports/frontline-gold.json`` into ``output``;
     ``num_proc`` processes validate the tasks and make the rows, taking parts of the
     export of about ``part_bytes`` (default :func:`part_size`) in turn. The output is the
-    same whatever ``num_proc``."""
-    output = output or project.corpus
+    same whatever ``num_proc``.
+
+    ``output`` (default ``corpus/``) must be new, empty or a build output
+    (:func:`check_output_place`, :func:`check_output`: else :class:`OutputRefused`).
+    The build holds :func:`lock_path` (:class:`~frontline.locks.Busy` if another build
+    of ``output`` holds it) and first sets right what a killed build left
+    (:func:`recover`), saying so through ``say`` (default: a line on stderr)."""
+    output = Path(os.path.abspath(output or project.corpus))
+    check_output_place(project, output)
+    check_output(output)  # before the lock too, not to leave a lock file next to a folder refused
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(lock_path(output), "another build is running"):
+        recover(output, say)
+        check_output(output)
+        return _build(project, output, num_proc=num_proc, part_bytes=part_bytes, progress=progress)
+
+
+def _build(project: Project, output: Path, *, num_proc: int, part_bytes: int | None,
+           progress: bool) -> BuildReport:
+    """:func:`build`, once the output is checked and locked."""
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
     splits = assign_splits({a.id: a.license for a in articles})
     feats = features(scheme)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.build-", dir=output.parent))
+    staging = new_staging(output)
     try:
         with relaxed_gc():
             scan, folders = scan_export(project.gold_export, {a.id: a for a in articles}, scheme, splits,
                                         staging / "arrow", num_proc=num_proc, part_bytes=part_bytes,
                                         progress=progress)
         if not scan.counts.released:
-            raise ExportError(f"{project.gold_export}: no task has a ground_truth annotation: nothing to release")
+            raise ExportError(no_gold_message(project.gold_export, scan.keys))
         tables = join(folders)
         missing = sorted({a.id for a in articles} - scan.counts.released)
         counts = {c: {s: len(t) for s, t in tables[c].items()} for c in CONFIGS}
@@ -400,7 +633,10 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1, pa
             model_versions=sorted(scan.model_versions), agreement=agreement_summary(project),
             baselines=baseline_table(project), sample_size=len(double_annotation_sample([a.id for a in articles])))
         write_corpus(staging / "corpus", tables, text, threads=num_proc)
-        replace_folder(staging / "corpus", output)
+        replace_folder(staging / "corpus", output, staging)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            remove_ours(staging)
+        except OSError:  # the next build removes what is left
+            pass
     return BuildReport(sorted(scan.counts.released), missing, counts)

@@ -49,7 +49,10 @@ Handler = Callable[[Project, argparse.Namespace], int]
 # --- articles -------------------------------------------------------------------------
 
 def cmd_articles_check(project: Project, args: argparse.Namespace) -> int:
-    articles = load_articles(project.seeds)
+    from frontline.articles import check_articles
+
+    clean = getattr(args, "clean", False)  # also run as a step of reproduce, without --clean
+    articles = check_articles(project.seeds, clean=clean, report=print)
     print(f"{len(articles)} articles OK: manifest, UTF-8 and sha256 checked ({project.seeds})")
     return 0
 
@@ -68,7 +71,7 @@ def cmd_articles_add(project: Project, args: argparse.Namespace) -> int:
             if len(args.files) > 1 and "id" in metadata:
                 raise CommandError("--id can only be given with a single file")
             new.append(read_plain(path, **metadata))
-    articles = add_articles(project.seeds, new)
+    articles = add_articles(project.seeds, new, report=print)
     print(f"added {len(new)} article(s); {len(articles)} in {project.seeds}")
     return 0
 
@@ -136,9 +139,10 @@ def cmd_studio_start(project: Project, args: argparse.Namespace) -> int:
     note = _legacy_state_note(project)
     if note and not (project.state / "studio").exists():
         raise CommandError(note)
-    server = studio.start(project.state, port=args.port)
+    server = studio.start(project.state, port=args.port, postgres=args.postgres)
     creds = studio.credentials(project.state)
-    print(f"Label Studio is up at {server.url} (pid {server.pid}, data in {project.state / 'studio'})")
+    print(f"Label Studio is up at {server.url} (pid {server.pid}, data in {project.state / 'studio'}, "
+          f"database: {server.backend})")
     print(f"log in as {creds.username}; the password is ${studio.ENV_PASSWORD} or in "
           f"{project.state / 'credentials.json'}")
     print(f"the other commands reach it with: export {studio.ENV_URL}={server.url}")
@@ -156,7 +160,37 @@ def cmd_studio_status(project: Project, args: argparse.Namespace) -> int:
     if server is None:
         print("no Label Studio server of ours is running")
         return 1
-    print(f"{server.url} (pid {server.pid}) is {'up' if studio.is_up(server.url) else 'not answering'}")
+    print(f"{server.url} (pid {server.pid}, database: {server.backend}) is "
+          f"{'up' if studio.is_up(server.url) else 'not answering'}")
+    return 0
+
+
+def cmd_studio_add_annotator(project: Project, args: argparse.Namespace) -> int:
+    from frontline import people
+
+    url = _server_url(args)
+    shown = labelstudio.redact(url)
+    if not studio.is_up(url):
+        raise CommandError(f"no Label Studio answers at {shown}: start one with `frontline studio start` "
+                           f"or pass --url / set {studio.ENV_URL}")
+    with _on_server(args, "studio add-annotator", "it is safe to run again"):
+        account = people.add_annotator(url, studio.api_token(project.state), project.state, args.email)
+    where = account.password_file
+    if account.created:
+        print(f"created annotator {account.email} (user {account.user_id}) on {shown}: a member of the "
+              "organization, and it logs in")
+        print(f"password written to {where} (mode 0600): hand it to the annotator privately")
+    elif where.exists():
+        print(f"annotator {account.email} already has an account (user {account.user_id}) on {shown}; "
+              f"its password is in {where}")
+    else:
+        print(f"annotator {account.email} already has an account (user {account.user_id}) on {shown}, made "
+              f"without `studio add-annotator` (by `annotate --annotator` or `restore`): its password was never "
+              f"shown nor stored ({where} does not exist)")
+        return 0
+    print(f"they log in at {shown.rstrip('/')}/user/login/ with {account.email} and that password")
+    if args.show_password:
+        print(f"password: {where.read_text(encoding='utf-8').strip()}")
     return 0
 
 
@@ -178,7 +212,8 @@ def _server_url(args: argparse.Namespace) -> str:
 def _client(project: Project, args: argparse.Namespace) -> labelstudio.LabelStudio:
     url = _server_url(args)
     if not studio.is_up(url):
-        raise CommandError(f"no Label Studio answers at {url}: start one with `frontline studio start` "
+        raise CommandError(f"no Label Studio answers at {labelstudio.redact(url)}: start one with "
+                           "`frontline studio start` "
                            f"or pass --url / set {studio.ENV_URL}")
     try:
         return labelstudio.connect(url, studio.api_token(project.state))
@@ -197,8 +232,12 @@ def _on_server(args: argparse.Namespace, step: str, carry_on: str) -> AbstractCo
 def _predictor(project: Project, name: str | None, scheme) -> labelstudio.Predict | None:
     if name in (None, "none"):
         return None
-    if name != "lexicon":
-        raise CommandError(f"unknown model {name!r}: choose lexicon or none")
+    if name != "lexicon":  # a trained baseline (or one with a relation model on top): frontline.preannotate
+        from frontline import preannotate
+
+        preannotate.check_name(name)
+        return preannotate.for_push(name, project.corpus, project.baselines / "results.json",
+                                    project.baselines / "configs" / "ner.cfg", scheme)
     gold_path = project.gold_export
     if not gold_path.exists():
         raise CommandError(f"the lexicon model is built from the gold, and {gold_path} does not exist yet")
@@ -213,10 +252,17 @@ def _predictor(project: Project, name: str | None, scheme) -> labelstudio.Predic
 
 
 def cmd_push(project: Project, args: argparse.Namespace) -> int:
+    from frontline.locks import exclusive
+
+    labelstudio.check_title(args.project)
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
     predict = _predictor(project, args.predictions, scheme)
-    with _on_server(args, "push", "it resumes, importing only the articles that have no task yet"):
+    url = _server_url(args)
+    studio.private_folder(project.state)  # the lock lives there: refuses a folder of another user
+    running = f"another push to project {args.project!r} on {labelstudio.redact(url)} is running"
+    with (exclusive(labelstudio.push_lock(project.state, url, args.project), running),
+          _on_server(args, "push", "it resumes, importing only the articles that have no task yet")):
         report = labelstudio.push(_client(project, args), articles, scheme, title=args.project,
                                   predict=predict, batch_size=args.batch_size, force=args.force,
                                   progress=not args.quiet)
@@ -225,6 +271,66 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
           f"{'updated' if report.config_updated else 'unchanged'}, {len(report.imported)} task(s) imported")
     for doc_id in report.duplicates:
         print(f"warning: the project has more than one task for doc {doc_id}", file=sys.stderr)
+    return 0
+
+
+def cmd_review(project: Project, args: argparse.Namespace) -> int:
+    from frontline import review
+
+    with _on_server(args, "review", "it only reads"):
+        report = review.review(_client(project, args), args.project)
+    print(json.dumps(report.as_json(), indent=2) if args.json else report.text())
+    return 0
+
+
+def cmd_accept(project: Project, args: argparse.Namespace) -> int:
+    from frontline import review
+
+    with _on_server(args, "accept", "accepting again is harmless"):
+        accepted = review.accept(_client(project, args), args.project, args.task, args.annotation)
+    print(accepted.message())
+    return 0
+
+
+def cmd_restore(project: Project, args: argparse.Namespace) -> int:
+    from frontline import restore
+    from frontline.locks import exclusive
+
+    labelstudio.check_title(args.project)
+    scheme = load_scheme(project.scheme)
+    path = Path(args.export) if args.export else project.gold_export
+    tasks = exports.read_valid_export(path, load_articles(project.seeds), scheme)
+    url = _server_url(args)
+    studio.private_folder(project.state)  # the lock lives there, as push's does
+    running = f"a push or restore to project {args.project!r} on {labelstudio.redact(url)} is running"
+    with (exclusive(labelstudio.push_lock(project.state, url, args.project), running),
+          _on_server(args, "restore", "it adds only what the project still lacks")):
+        ls = _client(project, args)
+        report = restore.restore(ls, tasks, scheme, title=args.project, force=args.force, progress=not args.quiet)
+        check = restore.compare(tasks, labelstudio.pull(ls, args.project))
+    print(f"project {args.project!r} (id {report.project_id}) {'created' if report.project_created else 'found'}; "
+          f"from {path}: added {report.tasks_created} task(s), {report.annotations_created} annotation(s), "
+          f"{report.predictions_created} prediction(s); already there: {report.tasks_present} task(s), "
+          f"{report.annotations_present} annotation(s), {report.predictions_present} prediction(s)")
+    if report.accounts_created:
+        print(f"created annotator account(s) {', '.join(report.accounts_created)}: their passwords are random, "
+              "never shown nor stored (the accounts carry the authorship of the annotations)")
+    for doc_id in report.data_differs:
+        print(f"warning: doc {doc_id}: the project's task has other data than the export; left as it is",
+              file=sys.stderr)
+    for doc_id in report.gold_kept:
+        print(f"warning: doc {doc_id}: the project's task has a ground truth of its own; kept it, and added the "
+              "export's without the mark", file=sys.stderr)
+    for item in report.not_restored:
+        print(f"warning: not restored (restore does not carry drafts or comments): {item}", file=sys.stderr)
+    if check.extra:
+        print(f"note: the project also holds {len(check.extra)} thing(s) the export does not, e.g. {check.extra[0]}")
+    if check.lost:
+        raise CommandError(f"the project does not hold all of {path}:\n" + "\n".join(f"  - {x}" for x in check.lost))
+    changed = ", ".join(f"{name} ({n})" for name, n in sorted(check.fields.items()))
+    print(f"the project holds everything {path} holds; `frontline pull` would write it back "
+          + (f"with other values of: {changed}" if changed else "unchanged")
+          + (", and with what the project holds beyond it" if check.extra else ""))
     return 0
 
 
@@ -237,25 +343,35 @@ def cmd_pull(project: Project, args: argparse.Namespace) -> int:
     if problems:
         raise ExportInvalid(f"project {args.project!r}", problems)
     output = Path(args.output) if args.output else project.gold_export
-    changed = exports.write_export(output, tasks, force=args.force)
+    if output.exists():  # keep the committed times of what is unchanged (a restored server's clock is new)
+        from frontline import restore
+
+        tasks = restore.keep_committed_clock(tasks, exports.read_export(output))
+    changed = exports.write_export(output, tasks, force=args.force, allow_empty=args.allow_empty,
+                                   warn=lambda note: print(f"frontline: warning: {note}", file=sys.stderr))
     total = sum(exports.annotation_counts(tasks).values())
-    print(f"{'wrote' if changed else 'unchanged:'} {output}: {len(tasks)} task(s), {total} annotation(s)")
+    print(f"{'wrote' if changed else 'unchanged:'} {output}: {len(tasks)} task(s), {total} annotation(s), "
+          f"{exports.gold_count(tasks)} ground truth(s)")
     return 0
 
 
 def cmd_validate(project: Project, args: argparse.Namespace) -> int:
     scheme = load_scheme(project.scheme)
-    articles = load_articles(project.seeds)
+    articles = {a.id: a for a in load_articles(project.seeds)}
     paths = [Path(p) for p in args.files] or sorted(project.exports.glob("*.json"))
     if not paths:
         raise CommandError(f"no export files given and none in {project.exports}")
     problems = []
-    for path in paths:
+    for path in paths:  # streamed as build reads it, never whole in memory
         try:
-            tasks = exports.read_valid_export(path, articles, scheme)
-            print(f"{path}: {len(tasks)} task(s) OK")
-        except ExportInvalid as exc:
-            problems += exc.problems
+            checked = exports.check_export(path, articles, scheme,
+                                           gold=path.resolve() == project.gold_export.resolve())
+        except exports.ExportError as exc:
+            problems.append(str(exc))
+            continue
+        problems += checked.problems
+        if not checked.problems:
+            print(f"{path}: {checked.tasks} task(s) OK")
     if problems:
         raise CommandError(f"{len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
     return 0
@@ -330,9 +446,10 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(project: Project, args: argparse.Namespace) -> int:
-    from frontline.publish import publish, publishable_files
+    from frontline.publish import check_repo_id, publish, publishable_files
 
     files = publishable_files(project.corpus)
+    check_repo_id(args.repo_id)
     if args.dry_run:
         print("would upload: " + ", ".join(files))
         return 0
@@ -357,8 +474,15 @@ def cmd_agreement(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_stats(project: Project, args: argparse.Namespace) -> int:
+    from frontline import preannotate
+    from frontline.dataset import DATASET_VERSION
+
     gold = load_gold(project)
-    text = stats.gold_report(gold.documents, gold.splits, gold.scheme)
+    measured = preannotate.measure(gold.documents, gold.splits, gold.scheme, version=DATASET_VERSION,
+                                   c=preannotate.tuned_c(project.baselines / "results.json"),
+                                   ner_config=project.baselines / "configs" / "ner.cfg",
+                                   log=(lambda m: None) if getattr(args, "quiet", False) else print)
+    text = stats.gold_report(gold.documents, gold.splits, gold.scheme, preannotation=measured)
     path = project.annotation / "stats.md"
     path.write_text(text, encoding="utf-8")
     print(text if args.verbose else text.split("## Relation label")[0].rstrip())
@@ -545,8 +669,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     articles_steps = _group(steps, "articles", "check, add and count the articles in seeds/")
     _add(articles_steps, "check", cmd_articles_check,
-         "verify the manifest, every text's UTF-8 and sha256, ids and duplicates",
-         "frontline articles check")
+         "verify the manifest, every text's UTF-8 and sha256, ids and duplicates; complete or "
+         "roll back an add that was interrupted",
+         "frontline articles check").add_argument(
+        "--clean", action="store_true",
+        help="also remove files in seeds/texts/ that manifest.json does not list (.tmp files "
+             "included) and .tmp files in seeds/, as a killed add of an older version left them; "
+             "never a listed text; each file removed is named")
     add = _add(articles_steps, "add", cmd_articles_add,
                "add articles from plain text files or JSONL (one object per line with 'text' "
                "and metadata); refused if an id or text is already there; all-or-nothing",
@@ -573,16 +702,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add(scheme_steps, "show", cmd_scheme_show, "print labels and IOB2 tags", "frontline scheme show")
 
     studio_steps = _group(steps, "studio", "a local Label Studio server (SQLite, 127.0.0.1)")
-    _add(studio_steps, "start", cmd_studio_start,
+    studio_start = _add(studio_steps, "start", cmd_studio_start,
          "start Label Studio, create the admin user and token, wait until it answers; its data "
          f"and token live outside the checkout (${ENV_STATE_DIR}, else "
          "${XDG_STATE_HOME:-~/.local/state}/frontline/CHECKOUT-HASH)",
-         "frontline studio start --port 8080").add_argument(
-        "--port", type=int, default=studio.DEFAULT_PORT, help="port on 127.0.0.1 (default %(default)s)")
+         "frontline studio start --port 8080")
+    studio_start.add_argument("--port", type=int, default=studio.DEFAULT_PORT,
+                              help="port on 127.0.0.1 (default %(default)s)")
+    studio_start.add_argument("--postgres", metavar="URL",
+                              help="keep the data in this PostgreSQL database instead of SQLite: "
+                                   "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (default "
+                                   f"${studio.ENV_POSTGRES}); it must answer first")
     _add(studio_steps, "stop", cmd_studio_stop, "stop the server `studio start` started",
          "frontline studio stop")
     _add(studio_steps, "status", cmd_studio_status, "say whether our server runs and answers",
          "frontline studio status")
+    add_annotator = _add(
+        studio_steps, "add-annotator", cmd_studio_add_annotator,
+        "create an annotator's account that logs in to the browser, with a generated password written once to "
+        "STATE/annotators/EMAIL.password (mode 0600) and never printed unless asked; an existing account is "
+        "left as it is", "frontline studio add-annotator ann@example.org")
+    add_annotator.add_argument("email", metavar="EMAIL", help="the annotator's email (their login)")
+    add_annotator.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
+                               f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from ${studio.ENV_TOKEN} "
+                               "or the local server's credentials file")
+    add_annotator.add_argument("--show-password", action="store_true",
+                               help="also print the password once to the terminal")
 
     tasks = _add(steps, "tasks", cmd_tasks, "write every article as a Label Studio task (stable JSON)",
                  "frontline tasks -o tasks.json")
@@ -603,8 +748,12 @@ def build_parser() -> argparse.ArgumentParser:
                 "create or update the Label Studio project and import the articles it lacks",
                 "frontline push --predictions lexicon")
     server_options(push)
-    push.add_argument("--predictions", metavar="MODEL", help="attach pre-annotations: lexicon or none")
-    push.add_argument("--batch-size", type=int, default=labelstudio.BATCH_SIZE,
+    push.add_argument("--predictions", metavar="MODEL",
+                      help="attach pre-annotations: none, lexicon (built from the whole committed gold), or a "
+                           "baseline trained on the train split of corpus/ when push runs (spacy-ner: about a "
+                           "minute): sklearn-ner, spacy-ner, or ENTITY+sklearn-relations / "
+                           "ENTITY+type-pair-prior, e.g. spacy-ner+sklearn-relations")
+    push.add_argument("--batch-size", type=_positive, default=labelstudio.BATCH_SIZE, metavar="N",
                       help="tasks per import request (default %(default)s)")
 
     pull = _add(steps, "pull", cmd_pull,
@@ -612,6 +761,41 @@ def build_parser() -> argparse.ArgumentParser:
                 "frontline pull")
     server_options(pull)
     pull.add_argument("-o", "--output", help="export file (default annotation/exports/frontline-gold.json)")
+    pull.add_argument("--allow-empty", action="store_true",
+                      help="with --force: write the export even if it has no ground truth left where the "
+                           "committed one has some")
+
+    restore_step = _add(steps, "restore", cmd_restore,
+                        "load the committed export into a Label Studio project (a fresh server, a new "
+                        "machine): tasks, every annotator's annotations with their authors (accounts created "
+                        "as needed), ground truth and predictions; adds only what the project lacks",
+                        "frontline restore --url http://127.0.0.1:8080")
+    server_options(restore_step)
+    restore_step.add_argument("--export", metavar="FILE",
+                              help="export to load (default annotation/exports/frontline-gold.json)")
+
+    review_parser = _add(steps, "review", cmd_review,
+                         "list the tasks whose annotations lack a ground truth (or have several) and those "
+                         "whose annotations disagree, with their annotators (reads only)",
+                         "frontline review --json")
+    review_parser.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
+                               f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from "
+                               f"${studio.ENV_TOKEN} or the local server's credentials file")
+    review_parser.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
+                               help="project title (default %(default)r)")
+    review_parser.add_argument("--json", action="store_true", help="the lists as JSON")
+    accept = _add(steps, "accept", cmd_accept,
+                  "mark an annotation of a task as its ground truth (the gold the build releases) and take the "
+                  "mark from the task's other annotations; a cancelled annotation is refused",
+                  "frontline accept 000_2deeeecf94034bb2 --annotation 42")
+    accept.add_argument("task", metavar="TASK", help="a task id or a doc id")
+    accept.add_argument("--annotation", type=_positive, metavar="ID",
+                        help="the annotation id (required when the task has several annotations)")
+    accept.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
+                        f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from ${studio.ENV_TOKEN} "
+                        "or the local server's credentials file")
+    accept.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
+                        help="project title (default %(default)r)")
 
     validate = _add(steps, "validate", cmd_validate,
                     "check export files against the articles and the scheme; list every problem",
@@ -632,7 +816,9 @@ def build_parser() -> argparse.ArgumentParser:
     build_parser_ = _add(steps, "build", cmd_build,
                          "validate the gold export and write the Hugging Face dataset to corpus/",
                          "frontline build")
-    build_parser_.add_argument("-o", "--output", help="output folder (default corpus/)")
+    build_parser_.add_argument("-o", "--output",
+                               help="output folder (default corpus/), replaced whole: it must be new, empty "
+                                    "or an earlier build output (marked by its .frontline-build file)")
     build_parser_.add_argument("--num-proc", type=_positive, default=1, metavar="N",
                                help="worker processes that validate tasks and make rows (default 1; "
                                     "the output is the same)")

@@ -6,19 +6,26 @@
   was interrupted resumes where it stopped, because tasks are matched by ``doc_id``.
 * :func:`pull` takes a full JSON export snapshot (predictions included in full).
 * :func:`server_errors` turns a lost connection or an error answer into a :class:`SyncError`
-  that names the server and says what to do (never the token).
+  that names the server and says what to do (never the token, nor a password in the URL:
+  :func:`redact`).
+* :func:`push_lock` is the lock file that keeps two pushes to one project of one server apart
+  (``frontline push`` refuses at once while another holds it, rather than waiting).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 from label_studio_sdk import LabelStudio
@@ -27,20 +34,80 @@ from tqdm import tqdm
 
 from frontline.articles import Article
 from frontline.documents import to_result
+from frontline.errors import FrontlineError
 from frontline.labelconfig import label_config
 from frontline.scheme import Scheme
 from frontline.tasks import task_data
 
 DEFAULT_TITLE = "Frontline gold"
 BATCH_SIZE = 20
+TITLE_LENGTH = (3, 50)  # Label Studio's PROJECT_TITLE_MIN_LEN and PROJECT_TITLE_MAX_LEN
 
 
-class SyncError(RuntimeError):
+class SyncError(FrontlineError):
     """The project cannot be brought in sync without losing something."""
 
 
-Predict = Callable[[Article], tuple[str, list[dict[str, Any]]]]
-"""A pre-annotation model: article -> (model_version, Label Studio result)."""
+_SECRET_PARAMS = re.compile(r"token|key|secret|passw|auth|sig", re.IGNORECASE)
+_SECRETS_IN_TEXT = [
+    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@", re.IGNORECASE), r"\1:***@"),  # user:pw@
+    (re.compile(r"\b[0-9a-f]{40}\b", re.IGNORECASE), "***"),  # Label Studio's legacy tokens
+    (re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"), "***"),  # its personal access tokens (JWT)
+]
+
+
+def redact(url: str) -> str:
+    """``url`` fit to show: a password becomes ``***`` (``http://user:***@host``), so does a user
+    name given alone (it may be a token), and so do query values named like a token or key."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            userinfo, host = netloc.rsplit("@", 1)
+            user, has_password, _ = userinfo.partition(":")
+            netloc = f"{user}:***@{host}" if has_password else f"***@{host}"
+        query = urlencode([(k, "***" if _SECRET_PARAMS.search(k) else v)
+                           for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+        return urlunsplit(parts._replace(netloc=netloc, query=query))
+    except ValueError:
+        return redact_text(url)
+
+
+def redact_text(text: str, *secrets: str) -> str:
+    """``text`` without ``secrets``, passwords of URLs or anything shaped like a Label Studio token."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    for pattern, replacement in _SECRETS_IN_TEXT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def check_title(title: str) -> None:
+    """:class:`SyncError` unless Label Studio would keep ``title`` as given: 3 to 50 characters
+    (its rule), no spaces at the ends (it strips them, so the project would never be found)."""
+    low, high = TITLE_LENGTH
+    kept = title.strip()
+    if not low <= len(kept) <= high:
+        raise SyncError(f"project title {title!r} has {len(kept)} character(s): Label Studio titles have "
+                        f"{low} to {high}")
+    if title != kept:
+        raise SyncError(f"project title {title!r} starts or ends with a space, which Label Studio strips: "
+                        f"give it as {kept!r}")
+
+
+def push_lock(state: Path, url: str, title: str) -> Path:
+    """The lock file of pushes to project ``title`` on the server at ``url``, in the state folder
+    (named by a hash of the server's address, without credentials, and the title)."""
+    parts = urlsplit(url.strip())
+    server = urlunsplit((parts.scheme.lower(), (parts.hostname or "") + (f":{parts.port}" if parts.port else ""),
+                         parts.path.rstrip("/"), "", ""))
+    digest = hashlib.sha256(f"{server}\n{title}".encode("utf-8")).hexdigest()[:20]
+    return state / "locks" / f"push-{digest}.lock"
+
+
+Predict = Callable[[Article], tuple[str, list[dict[str, Any]]] | tuple[str, list[dict[str, Any]], float | None]]
+"""A pre-annotation model: article -> (model_version, Label Studio result[, prediction score])."""
 
 
 def connect(url: str, token: str) -> LabelStudio:
@@ -58,10 +125,16 @@ def _detail(body: Any, limit: int = 200) -> str:
 
 def _failure(exc: httpx.HTTPError | ApiError, url: str, hint: str, token_hint: str) -> str:
     """One line saying what went wrong with the server at ``url`` and what to do."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    url = redact(url)
     if isinstance(exc, httpx.HTTPError):
-        what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        what = f"{type(exc).__name__}: {redact_text(str(exc), password)}" if str(exc) else type(exc).__name__
         return f"lost the connection to Label Studio at {url} ({what}); {hint}"
-    answer = f"HTTP {exc.status_code}" + (f": {_detail(exc.body)}" if _detail(exc.body) else "")
+    detail = redact_text(_detail(exc.body), password)
+    answer = f"HTTP {exc.status_code}" + (f": {detail}" if detail else "")
     if exc.status_code in (401, 403):
         return f"Label Studio at {url} refused the API token ({answer}); {token_hint}"
     if exc.status_code is not None and exc.status_code >= 500:
@@ -75,7 +148,8 @@ def server_errors(url: str, hint: str, token_hint: str = "check the API token") 
 
     ``hint`` says how to carry on after a lost connection or a server failure (HTTP 5xx),
     ``token_hint`` after a refused token (HTTP 401, 403). The message is one line and never
-    holds the token (the SDK's exceptions do not either; the request they refer to does).
+    holds the token (the SDK's exceptions do not either; the request they refer to does) nor a
+    password in ``url`` (:func:`redact`).
     """
     try:
         yield
@@ -148,13 +222,35 @@ def same_config(a: str, b: str) -> bool:
         return False
 
 
+def _look_alike(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
 def ensure_project(ls: LabelStudio, title: str, scheme: Scheme, *, force: bool = False) -> tuple[Any, bool, bool]:
-    """Find or create the project and apply the scheme's config; (project, created, updated)."""
+    """Find or create the project and apply the scheme's config; (project, created, updated).
+
+    Never makes a second project of a title: it refuses one that differs from an existing title
+    only by case or spaces, and if another client created the same title meanwhile, the project
+    it just created (still empty) is deleted again if the other is older (lower id), and
+    :class:`SyncError` names that one.
+    """
+    check_title(title)
     config = label_config(scheme)
     project = find_project(ls, title)
     if project is None:
+        similar = [p for p in ls.projects.list() if _look_alike(p.title or "") == _look_alike(title)]
+        if similar:
+            raise SyncError(f"project {similar[0].title!r} (id {similar[0].id}) already exists: push to it "
+                            f"with --project {similar[0].title!r}, or choose a title that differs by more "
+                            "than case or spaces")
         project = ls.projects.create(title=title, label_config=config,
                                      description=f"Frontline annotation, scheme {scheme.version}")
+        earlier = [p for p in ls.projects.list(title=title) if p.title == title and p.id < project.id]
+        if earlier:  # the first one made stays; the later ones are removed by the clients that made them
+            ls.projects.delete(id=project.id)
+            first = min(earlier, key=lambda p: p.id)
+            raise SyncError(f"project {title!r} was created by another client at the same time (id {first.id}); "
+                            f"removed the one this push made (id {project.id}): run the push again")
         return project, True, False
     if same_config(ls.projects.get(id=project.id).label_config or "", config):
         return project, False, False
@@ -169,15 +265,22 @@ def ensure_project(ls: LabelStudio, title: str, scheme: Scheme, *, force: bool =
 def task_payload(article: Article, predict: Predict | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"data": task_data(article)}
     if predict is not None:
-        version, result = predict(article)
-        payload["predictions"] = [{"model_version": version, "result": result}]
+        version, result, *score = predict(article)  # a third item, if any: the prediction's score
+        payload["predictions"] = [{"model_version": version, "result": result,
+                                   **({"score": score[0]} if score and score[0] is not None else {})}]
     return payload
 
 
 def push(ls: LabelStudio, articles: Sequence[Article], scheme: Scheme, *, title: str = DEFAULT_TITLE,
          predict: Predict | None = None, batch_size: int = BATCH_SIZE, force: bool = False,
          progress: bool = True) -> PushReport:
-    """Bring the project in sync: config from the scheme, one task per article."""
+    """Bring the project in sync: config from the scheme, one task per article.
+
+    Two pushes to one project must not run at once (both would import the missing articles):
+    ``frontline push`` holds :func:`push_lock` around this call.
+    """
+    if batch_size < 1:
+        raise SyncError(f"batch size must be a whole number of at least 1, not {batch_size}")
     project, created, updated = ensure_project(ls, title, scheme, force=force)
     report = PushReport(project.id, created, updated)
     present = existing_doc_ids(ls, project.id)

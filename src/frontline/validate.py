@@ -7,20 +7,24 @@ has problems: it is refused whole, so nothing is dropped silently.
 A mention must lie inside one sentence and must not start or end with whitespace (the
 sentence-level configs of the dataset could not hold it otherwise); a relation joins two
 mentions of one sentence (guidelines R1); region ids are strings; ``ground_truth`` and
-``was_cancelled`` are booleans. Offsets count code points; where an export's offsets read
-the right text only when counted in UTF-16 code units (as JavaScript does, after an emoji),
-the problem says so.
+``was_cancelled`` are booleans. The gold of a task is its one annotation marked
+``ground_truth`` and not cancelled (:func:`gold_annotations`, which build uses too): two
+such annotations, or one marked ``ground_truth`` but cancelled, are problems, so that what
+validation passes, build neither refuses nor silently leaves out. Offsets count code
+points; where an export's offsets read the right text only when counted in UTF-16 code
+units (as JavaScript does, after an emoji), the problem says so.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from frontline.articles import Article, sha256_text
+from frontline.errors import FrontlineError
 from frontline.labelconfig import FROM_NAME, TO_NAME
 from frontline.scheme import Scheme
 from frontline.text import shared_sentences
@@ -41,7 +45,7 @@ class Problem:
         return f"doc {self.doc_id} task {self.task_id} {self.where}{region}: {self.message}"
 
 
-class ExportInvalid(ValueError):
+class ExportInvalid(FrontlineError, ValueError):
     """An export has problems; ``problems`` lists them all."""
 
     def __init__(self, source: str, problems: Sequence[Problem]):
@@ -233,6 +237,33 @@ def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
     return problems
 
 
+def gold_annotations(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The annotations of a task that are its gold: marked ``ground_truth`` and not cancelled.
+
+    The one rule of what is gold, for validation and build alike; a valid task has at most
+    one (:func:`gold_problems`).
+    """
+    items = task.get("annotations")
+    return [a for a in items if isinstance(a, Mapping) and a.get("ground_truth") is True
+            and a.get("was_cancelled") is not True] if isinstance(items, list) else []
+
+
+def gold_problems(task: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(where, message)`` when the gold of a task is not clear: an annotation marked
+    ``ground_truth`` but cancelled (build would not take it, and would leave the article
+    out if it is the only one), or more than one gold annotation (build refuses those)."""
+    items = task.get("annotations")
+    problems = [(f"annotation {a.get('id', '?')}", "marked ground_truth but cancelled (was_cancelled: true): a "
+                 "cancelled annotation cannot be the gold; unmark ground_truth or restore the annotation")
+                for a in (items if isinstance(items, list) else [])
+                if isinstance(a, Mapping) and a.get("ground_truth") is True and a.get("was_cancelled") is True]
+    gold = gold_annotations(task)
+    if len(gold) > 1:
+        problems.append(("task", f"{len(gold)} ground_truth annotations ({', '.join(str(a.get('id')) for a in gold)}); "
+                                 "adjudicate to exactly one"))
+    return problems
+
+
 def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) -> list[Problem]:
     """Every problem of one exported task, its annotations and its predictions."""
     if not isinstance(task, Mapping) or not isinstance(task.get("data"), Mapping):
@@ -267,6 +298,7 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
                          for flag in ("ground_truth", "was_cancelled")
                          if flag in item and not isinstance(item[flag], bool)]
             problems += [at(where, rid, msg) for rid, msg in result_problems(item.get("result"), text, scheme)]
+    problems += [at(where, "", message) for where, message in gold_problems(task)]
     return problems
 
 
@@ -293,10 +325,17 @@ def duplicate_problems(key: TaskKey | None, seen: dict[str, object]) -> list[Pro
     return []
 
 
+def iter_problems(tasks: Iterable[Any], articles: Mapping[str, Article], scheme: Scheme) -> Iterator[Problem]:
+    """The problems of the tasks of an export taken one at a time (a stream of them will do:
+    nothing but the doc ids seen is kept), including a second task of one article."""
+    seen: dict[str, object] = {}
+    for task in tasks:
+        yield from task_problems(task, articles, scheme)
+        yield from duplicate_problems(task_key(task), seen)
+
+
 def export_problems(tasks: Any, articles: Mapping[str, Article], scheme: Scheme) -> list[Problem]:
     """Problems of a whole export (a list of tasks), including duplicate tasks of one article."""
     if not isinstance(tasks, list):
         return [Problem("?", "?", "task", "", "an export must be a JSON list of tasks")]
-    seen: dict[str, object] = {}
-    return [problem for task in tasks
-            for problem in (*task_problems(task, articles, scheme), *duplicate_problems(task_key(task), seen))]
+    return list(iter_problems(tasks, articles, scheme))
