@@ -41,3 +41,32 @@ def task(result: list, *, annotation_id: int = 1, ground_truth: bool = True, tex
             "annotations": [{"id": annotation_id, "result": result, "ground_truth": ground_truth,
                              "was_cancelled": False}],
             "predictions": []}
+
+
+def tiny_project(tmp_path, repo, **other_fields):
+    """A tiny project: the real scheme, guidelines and pins, one article with gold (``ARTICLE``)
+    and one without (``zz-unannotated``, with ``other_fields`` over ``ARTICLE``'s metadata)."""
+    import hashlib
+    import shutil
+
+    from frontline.articles import add_articles
+    from frontline.documents import to_result
+    from frontline.exports import dumps
+    from frontline.paths import Project
+
+    for name in ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo.root / name, tmp_path / name)
+    other = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "zz-unannotated", "text": "Nothing here.",
+                                 "sha256": hashlib.sha256(b"Nothing here.").hexdigest(), **other_fields})
+    add_articles(tmp_path / "seeds", [ARTICLE, other])
+    project = Project(tmp_path)
+    project.exports.mkdir(parents=True)
+    project.gold_export.write_text(dumps([task(to_result(DOC))]), encoding="utf-8")
+    return project
+
+
+def load(folder, config, cache):
+    """One config of a built dataset, through ``datasets.load_dataset`` with its own cache."""
+    from datasets import load_dataset
+    return load_dataset(str(folder), config, cache_dir=str(cache))

@@ -1,4 +1,3 @@
-import hashlib
 import os
 import re
 import shutil
@@ -6,9 +5,8 @@ import subprocess
 from collections import Counter
 
 import pytest
-from fixtures import ARTICLE, DOC, task
+from fixtures import ARTICLE, DOC, load, task, tiny_project
 
-from frontline.articles import add_articles
 from frontline.build import build
 from frontline.documents import to_result
 from frontline.exports import ExportError, dumps
@@ -22,22 +20,7 @@ SPLIT = split_of(ARTICLE.id, ARTICLE.license)
 
 @pytest.fixture()
 def project(tmp_path, repo):
-    """A tiny project: the real scheme, guidelines and pins, one article with gold, one without."""
-    for name in ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(repo.root / name, tmp_path / name)
-    other = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "zz-unannotated", "text": "Nothing here.",
-                                 "sha256": hashlib.sha256(b"Nothing here.").hexdigest()})
-    add_articles(tmp_path / "seeds", [ARTICLE, other])
-    project = Project(tmp_path)
-    project.exports.mkdir(parents=True)
-    project.gold_export.write_text(dumps([task(to_result(DOC))]), encoding="utf-8")
-    return project
-
-
-def load(folder, config, cache):
-    from datasets import load_dataset
-    return load_dataset(str(folder), config, cache_dir=str(cache))
+    return tiny_project(tmp_path, repo)
 
 
 def test_build_writes_loadable_typed_configs(project, tmp_path):

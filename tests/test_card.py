@@ -1,43 +1,22 @@
 """The dataset card: its sections, and the parts generated from the data (instances, biases,
 rare labels, escaped tables)."""
 
-import hashlib
 import json
 import re
-import shutil
 from collections import Counter
 
 import pytest
-from fixtures import ARTICLE, DOC, task
+from fixtures import ARTICLE, load, tiny_project
 
 from frontline import card
-from frontline.articles import add_articles, load_articles
+from frontline.articles import load_articles
 from frontline.build import build
 from frontline.card import RowCounts
-from frontline.documents import to_result
-from frontline.exports import dumps
-from frontline.paths import Project
 
 
 @pytest.fixture()
 def project(tmp_path, repo):
-    """A tiny project: the real scheme, guidelines and pins, one article with gold, one without."""
-    for name in ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt"):
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(repo.root / name, tmp_path / name)
-    other = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "zz-unannotated", "text": "Nothing here.",
-                                 "sha256": hashlib.sha256(b"Nothing here.").hexdigest(),
-                                 "title": "A | B", "topic": "Kenya (post-election violence)"})
-    add_articles(tmp_path / "seeds", [ARTICLE, other])
-    project = Project(tmp_path)
-    project.exports.mkdir(parents=True)
-    project.gold_export.write_text(dumps([task(to_result(DOC))]), encoding="utf-8")
-    return project
-
-
-def load(folder, config, cache):
-    from datasets import load_dataset
-    return load_dataset(str(folder), config, cache_dir=str(cache))
+    return tiny_project(tmp_path, repo, title="A | B", topic="Kenya (post-election violence)")
 
 
 def _headings(text):

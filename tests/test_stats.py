@@ -32,3 +32,15 @@ def test_report_sections(repo):
     assert "| test | 1 | 5 | 3 |" in report
     assert "| GROUP | GPE | 0 | 0 | 1 | 0 | 0 | 1 | 0 |" in report
     assert "2 sentences; mean 2.50, max 3; sentences without mentions: 0." in report
+
+
+def test_report_has_the_preannotation_table_when_measured(repo):
+    from frontline.preannotate import Matches
+
+    measured = {"lexicon": Matches(3, 5, 0, 3, False), "sklearn-ner+sklearn-relations": Matches(4, 5, 1, 3)}
+    report = gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme), preannotation=measured)
+    assert "## Pre-annotation: what each model gets exactly right" in report
+    assert "scored on the 1 validation and test articles it never trained on" in report
+    assert "| lexicon | 3 / 5 (60.0%) | — (no relations proposed) |" in report
+    assert "| sklearn-ner+sklearn-relations | 4 / 5 (80.0%) | 1 / 3 (33.3%) |" in report
+    assert "Pre-annotation" not in gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme))

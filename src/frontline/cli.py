@@ -474,6 +474,11 @@ def cmd_agreement(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_stats(project: Project, args: argparse.Namespace) -> int:
+    code = _pinned_child(project, args, ["stats", *(["--verbose"] if args.verbose else [])])
+    return _run_stats(project, args) if code is None else code
+
+
+def _run_stats(project: Project, args: argparse.Namespace) -> int:
     from frontline import preannotate
     from frontline.dataset import DATASET_VERSION
 
@@ -506,19 +511,25 @@ def cmd_compare(project: Project, args: argparse.Namespace) -> int:
 
 # --- baselines ------------------------------------------------------------------------
 
-def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
+def _pinned_child(project: Project, args: argparse.Namespace, step: Sequence[str]) -> int | None:
+    """Run ``frontline STEP`` in a child with the pinned numerical environment (its settings are
+    read when the libraries load) and return its exit status; None when this process has it
+    already (or ``FRONTLINE_NUMERICS=as-is`` asks for the machine's own)."""
     from frontline import numerics
 
-    if os.environ.get(numerics.MARKER) != "as-is" and not numerics.is_pinned():
-        # the numerical settings are read when the libraries load: run in a child that has them
-        try:
-            numerics.check_cpu()
-        except numerics.NumericsError as exc:
-            raise CommandError(str(exc)) from None
-        argv = [sys.executable, "-m", "frontline", "--root", str(project.root), *(["-q"] if args.quiet else []),
-                "baselines"]
-        return subprocess.run(argv, env=numerics.pinned_environment(), check=False).returncode
-    return _run_baselines(project, args)
+    if os.environ.get(numerics.MARKER) == "as-is" or numerics.is_pinned():
+        return None
+    try:
+        numerics.check_cpu()
+    except numerics.NumericsError as exc:
+        raise CommandError(str(exc)) from None
+    argv = [sys.executable, "-m", "frontline", "--root", str(project.root), *(["-q"] if args.quiet else []), *step]
+    return subprocess.run(argv, env=numerics.pinned_environment(), check=False).returncode
+
+
+def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
+    code = _pinned_child(project, args, ["baselines"])
+    return _run_baselines(project, args) if code is None else code
 
 
 def _run_baselines(project: Project, args: argparse.Namespace) -> int:

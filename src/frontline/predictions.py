@@ -103,16 +103,17 @@ def label_name(value: str | int, names: Sequence[str]) -> str:
     return names[value] if _is_int(value) else value
 
 
+def _integer_problems(item: Mapping[str, Any], keys: Sequence[str]) -> list[str]:
+    """A missing or non-integer value of each of ``keys``."""
+    return [f'no "{key}" key' if key not in item else f'"{key}" must be an integer, found {_show(item[key])}'
+            for key in keys if not _is_int(item.get(key))]
+
+
 def entity_problems(item: Any, text: str, scheme: Scheme) -> list[str]:
     """What is wrong with one predicted mention of a document whose text is ``text``."""
     if not isinstance(item, dict):
         return [f"expected a JSON object, found {_what(item)}"]
-    problems = _repeats(item)
-    for key in ("start", "end"):
-        if key not in item:
-            problems.append(f'no "{key}" key')
-        elif not _is_int(item[key]):
-            problems.append(f'"{key}" must be an integer, found {_show(item[key])}')
+    problems = _repeats(item) + _integer_problems(item, ("start", "end"))
     if _is_int(item.get("start")) and _is_int(item.get("end")):
         start, end = item["start"], item["end"]
         if start >= end:
@@ -135,14 +136,9 @@ def relation_problems(item: Any, entities: int, scheme: Scheme) -> list[str]:
     """What is wrong with one predicted relation of a line with ``entities`` mentions."""
     if not isinstance(item, dict):
         return [f"expected a JSON object, found {_what(item)}"]
-    problems = _repeats(item)
-    for key in ("head", "tail"):
-        if key not in item:
-            problems.append(f'no "{key}" key')
-        elif not _is_int(item[key]):
-            problems.append(f'"{key}" must be an integer, found {_show(item[key])}')
-        elif not 0 <= item[key] < entities:
-            problems.append(f"{key} {item[key]} is not an entity of the line ({_entity_range(entities)})")
+    problems = _repeats(item) + _integer_problems(item, ("head", "tail"))
+    problems += [f"{key} {item[key]} is not an entity of the line ({_entity_range(entities)})"
+                 for key in ("head", "tail") if _is_int(item.get(key)) and not 0 <= item[key] < entities]
     if _is_int(item.get("head")) and item.get("head") == item.get("tail"):
         problems.append(f"head and tail are the same entity ({item['head']}); a relation links two entities")
     if "label" not in item:
