@@ -10,7 +10,8 @@ from frontline.documents import to_result
 from frontline.scheme import load_scheme
 
 pytestmark = pytest.mark.studio
-SCREENSHOTS = Path(__file__).resolve().parents[1] / ".frontline" / "screenshots"
+REPO = Path(__file__).resolve().parents[1]
+SCREENSHOTS = REPO / ".frontline" / "screenshots"
 
 
 @pytest.fixture()
@@ -71,3 +72,236 @@ def test_labeling_interface_shows_text_and_every_label(browser, ls, studio_serve
     options = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
     assert [o.text for o in options] == scheme.relation_names
     browser.save_screenshot(str(SCREENSHOTS / "relation-labels.png"))
+
+
+def _drag_over(browser, start: int, end: int) -> dict:
+    """Select characters ``start:end`` of the task's text with the mouse, as a person does; their box."""
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    box = browser.execute_script("""
+        const [start, end] = arguments;
+        const root = [...document.querySelectorAll('.lsf-richtext__line')].pop().parentElement;
+        const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+        let node, offset = 0, from = null, to = null;
+        while ((node = walker.nextNode())) {
+            const length = node.data.length;
+            if (from === null && start < offset + length) from = [node, start - offset];
+            if (to === null && end <= offset + length) { to = [node, end - offset]; break; }
+            offset += length;
+        }
+        const range = document.createRange();
+        range.setStart(...from);
+        range.setEnd(...to);
+        const box = range.getClientRects()[0];
+        return {left: box.left, right: box.right, middle: (box.top + box.bottom) / 2};""", start, end)
+    actions = ActionBuilder(browser)
+    y = int(box["middle"])
+    actions.pointer_action.move_to_location(int(box["left"]) + 1, y).pointer_down()
+    actions.pointer_action.move_to_location(int(box["right"]) - 1, y).pointer_up()
+    actions.perform()
+    return box
+
+
+def test_an_annotator_labels_in_the_browser_and_the_owner_releases_it(browser, ls, studio_server, empty_project,
+                                                                       monkeypatch, capsys):
+    """Issue 17: add-annotator, log in as that annotator (not the admin), draw two spans with the
+    label hotkeys and a relation, submit; the annotation is the annotator's; accept, pull, build."""
+    import shutil
+    import time
+
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from frontline.articles import add_articles
+    from frontline.cli import main
+    from frontline.exports import gold_documents, read_export
+
+    for name in ("annotation/guidelines.md", "requirements/constraints.txt"):  # what build reads besides the gold
+        (empty_project.root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / name, empty_project.root / name)
+    add_articles(empty_project.seeds, [ARTICLE])  # a throwaway checkout holding the fixture article
+    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
+    monkeypatch.delenv(studio.ENV_URL, raising=False)
+    root, url = ["--root", str(empty_project.root), "--quiet"], ["--url", studio_server.url]
+    title = ["--project", "team browser"]
+
+    def run(*args: str) -> str:
+        code = main([*root, *args])
+        out, err = capsys.readouterr()
+        assert (code, err) == (0, ""), (args, err)
+        return out
+
+    run("push", *title, *url)
+    project = labelstudio.find_project(ls, "team browser")
+    task_id = labelstudio.task_of(ls, project.id, "tiny")
+    email = "team-annotator@example.org"
+    out = run("studio", "add-annotator", email, *url)
+    password_file = empty_project.state / "annotators" / f"{email}.password"
+    assert f"password written to {password_file} (mode 0600)" in out
+    password = password_file.read_text(encoding="utf-8").strip()
+    (annotator,) = [u.id for u in ls.users.list() if u.email == email]
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    wait = WebDriverWait(browser, 120)
+    browser.get(f"{studio_server.url}/user/login/")
+    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(email)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
+    wait.until(lambda d: "/user/login" not in d.current_url)
+    whoami = browser.execute_script("return fetch('/api/current-user/whoami').then(r => r.json())")
+    assert whoami["email"] == email and whoami["id"] == annotator
+
+    browser.get(f"{studio_server.url}/projects/{project.id}/data?task={task_id}")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-richtext__line")))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".lsf-labels .lsf-label"))
+    scheme = load_scheme(empty_project.scheme)
+
+    def selected(name: str) -> bool:  # read in one script: the interface re-renders its elements
+        return browser.execute_script("""return [...document.querySelectorAll('.lsf-labels .lsf-label')].some(
+            e => e.innerText.trim().split(/\\s+/)[0] === arguments[0] && e.classList.contains('lsf-label_selected'))""",
+                                      name)
+
+    def drawn() -> list[dict]:  # what Submit would save now
+        return browser.execute_script("return JSON.parse(JSON.stringify("
+                                      "Htx.annotationStore.selected.serializeAnnotation()))")
+
+    def click_at(box: dict) -> None:
+        click = ActionBuilder(browser)
+        click.pointer_action.move_to_location(int(box["left"]) + 4, int(box["middle"])).click()
+        click.perform()
+
+    boxes = []
+    for start, end, name in ((0, 4, "GPE"), (11, 25, "GROUP")):
+        key = str(scheme.entity_names.index(name) + 1)  # the label's hotkey: its number
+        if not selected(name):  # the hotkey toggles: press it only to select the label
+            ActionChains(browser).send_keys(key).perform()
+            wait.until(lambda d, name=name: selected(name))
+        for attempt in range(3):  # a drag the busy interface missed is dragged again
+            box = _drag_over(browser, start, end)
+            try:
+                WebDriverWait(browser, 30).until(lambda d, span=(start, end, [name]): span in [
+                    (r["value"]["start"], r["value"]["end"], r["value"].get("labels")) for r in drawn()
+                    if "value" in r])
+                break
+            except TimeoutException:
+                if attempt == 2:
+                    raise
+                if not selected(name):
+                    ActionChains(browser).send_keys(key).perform()
+                    wait.until(lambda d, name=name: selected(name))
+        boxes.append(box)
+        ActionChains(browser).send_keys(Keys.ESCAPE).perform()  # unselect the new region
+        time.sleep(0.3)
+    browser.save_screenshot(str(SCREENSHOTS / "annotator-spans.png"))
+
+    # a relation: click the head region, Alt+R, click the tail region, then choose its label
+    click_at(boxes[0])
+    time.sleep(0.3)
+    ActionChains(browser).key_down(Keys.ALT).send_keys("r").key_up(Keys.ALT).perform()
+    time.sleep(0.3)
+    click_at(boxes[1])
+    wait.until(lambda d: [r for r in drawn() if r["type"] == "relation"])
+    stale = (StaleElementReferenceException, ValueError)
+    patient = WebDriverWait(browser, 60, ignored_exceptions=stale)
+
+    def open_relations(d) -> bool:
+        (tab,) = [t for t in d.find_elements(By.CSS_SELECTOR, ".lsf-panel-tabs__tab") if t.text.strip() == "Relations"]
+        tab.click()
+        return True
+
+    patient.until(open_relations)
+    item = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-relations__item")))
+    ActionChains(browser).move_to_element(item).perform()
+    item.find_element(By.CSS_SELECTOR, "button[aria-label='Show Relation Labels']").click()
+    meta = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-relation-meta")))
+    meta.find_element(By.CSS_SELECTOR, "[class*=selectTrigger]").click()
+
+    def choose(d) -> bool:
+        (option,) = [o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]") if o.text == "SUPPORTS"]
+        option.click()
+        return True
+
+    patient.until(choose)
+    wait.until(lambda d: [r.get("labels") for r in drawn() if r["type"] == "relation"] == [["SUPPORTS"]])
+    ActionChains(browser).send_keys(Keys.ESCAPE).perform()
+    browser.save_screenshot(str(SCREENSHOTS / "annotator-relation.png"))
+
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=bottombar-submit-button]").click()
+    wait.until(lambda d: ls.annotations.list(id=task_id))
+    browser.save_screenshot(str(SCREENSHOTS / "annotator-submitted.png"))
+    (annotation,) = ls.annotations.list(id=task_id)
+    assert annotation.completed_by == annotator and not annotation.ground_truth
+    spans = sorted((r["value"]["start"], r["value"]["end"], r["value"]["labels"][0])
+                   for r in annotation.result if r["type"] == "labels")
+    assert spans == [(0, 4, "GPE"), (11, 25, "GROUP")]
+    (relation,) = [r for r in annotation.result if r["type"] == "relation"]
+    assert relation["labels"] == ["SUPPORTS"]
+
+    # the owner: accept, pull into the throwaway checkout, build
+    assert run("accept", "tiny", *title, *url) == (
+        f"doc tiny task {task_id}: annotation {annotation.id} by {email} is now the ground truth; run `frontline "
+        "pull`, then `frontline build` to release it\n")
+    run("pull", *title, *url)
+    tasks = read_export(empty_project.gold_export)
+    assert tasks[0]["annotations"][0]["completed_by"]["email"] == email
+    (doc,), missing = gold_documents(tasks)
+    assert ([(e.start, e.end, e.label) for e in doc.entities], missing) == ([(0, 4, "GPE"), (11, 25, "GROUP")], [])
+    assert [(r.head, r.tail, r.label) for r in doc.relations] == [(0, 1, "SUPPORTS")]
+    out = run("build")
+    assert out.startswith(f"built {empty_project.corpus}: 1 article(s) released, 0 without gold; ")
+
+
+def test_spacy_pre_annotations_are_shown_to_the_annotator(browser, ls, studio_server, repo, empty_project,
+                                                          monkeypatch, capsys):
+    """Issue 17: ``push --predictions spacy-ner`` (trained on the released corpus' train split)
+    imports predictions with their model version and region scores, and the labeling
+    interface opens a task with them drawn, ready to correct (screenshot saved)."""
+    import shutil
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from frontline.articles import add_articles
+    from frontline.cli import main
+    from frontline.dataset import DATASET_VERSION
+
+    for name in ("corpus", "baselines"):  # what push trains on: the released corpus and the tuned C
+        shutil.copytree(REPO / name, empty_project.root / name)
+    add_articles(empty_project.seeds, [ARTICLE])
+    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
+    monkeypatch.delenv(studio.ENV_URL, raising=False)
+    code = main(["--root", str(empty_project.root), "--quiet", "push", "--project", "pre-annotated",
+                 "--url", studio_server.url, "--predictions", "spacy-ner"])
+    capsys.readouterr()
+    assert code == 0
+    project = labelstudio.find_project(ls, "pre-annotated")
+    task_id = labelstudio.task_of(ls, project.id, "tiny")
+    (prediction,) = ls.predictions.list(task=task_id)
+    assert prediction.model_version == f"spacy-ner@{DATASET_VERSION}"
+    regions = [r for r in prediction.result if r["type"] == "labels"]
+    assert regions and all(0.0 <= r["score"] <= 1.0 for r in regions)
+    assert all(ARTICLE.text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] for r in regions)
+
+    creds = studio.credentials(studio_server.state, env={})
+    wait = WebDriverWait(browser, 120)
+    browser.get(f"{studio_server.url}/user/login/")
+    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(creds.username)
+    browser.find_element(By.NAME, "password").send_keys(creds.password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
+    wait.until(lambda d: "/user/login" not in d.current_url)
+    browser.get(f"{studio_server.url}/projects/{project.id}/data?task={task_id}")
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-richtext__line")))
+    shown = wait.until(lambda d: d.execute_script(
+        "const s = window.Htx && Htx.annotationStore && Htx.annotationStore.selected;"
+        "return s ? JSON.parse(JSON.stringify(s.serializeAnnotation())) : null;") or None)
+    drawn = sorted((r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in shown
+                   if r["type"] == "labels")
+    assert drawn == sorted((r["value"]["start"], r["value"]["end"], r["value"]["labels"][0]) for r in regions)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SCREENSHOTS / "spacy-pre-annotations.png"))

@@ -79,8 +79,8 @@ class _Browser:
         except urllib.error.HTTPError as exc:
             return exc.code, exc.headers.get("Location", ""), exc.read().decode("utf-8", "replace")
         except OSError as exc:  # URLError, a lost connection, a timeout
-            raise PeopleError(f"lost the connection to Label Studio at {self.url} ({exc}): start it and run "
-                              "this again") from None
+            raise PeopleError(f"lost the connection to Label Studio at {_shown(self.url)} ({exc}): start it and "
+                              "run this again") from None
 
     def get(self, path: str) -> tuple[int, str, str]:
         return self._open(urllib.request.Request(self.url + path))
@@ -96,6 +96,13 @@ class _Browser:
                      "X-CSRFToken": csrf}))
 
 
+def _shown(url: str) -> str:
+    """``url`` without a password or token in it."""
+    from frontline.labelstudio import redact
+
+    return redact(url.rstrip("/"))
+
+
 def _api(url: str, token: str, path: str) -> object:
     request = urllib.request.Request(url.rstrip("/") + path, headers={"Authorization": f"Token {token}"})
     try:
@@ -104,7 +111,8 @@ def _api(url: str, token: str, path: str) -> object:
     except urllib.error.HTTPError as exc:
         raise PeopleError(f"Label Studio answered {path} with HTTP {exc.code}: check the API token") from None
     except OSError as exc:
-        raise PeopleError(f"lost the connection to Label Studio at {url} ({exc}): start it and run this again") from None
+        raise PeopleError(f"lost the connection to Label Studio at {_shown(url)} ({exc}): start it and run this "
+                          "again") from None
 
 
 def members(url: str, token: str) -> dict[str, dict]:
@@ -145,7 +153,7 @@ def add_annotator(url: str, token: str, state: Path, email: str) -> Account:
     password = secrets.token_urlsafe(18)
     _write_private(path, password + "\n")
     try:
-        status, location, body = _Browser(url).post_form(
+        status, _, body = _Browser(url).post_form(
             f"/user/signup/?token={urllib.parse.quote(invite_token)}", {"email": email, "password": password})
         if status != 302:
             found = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]+?)\s*<', body)
@@ -167,5 +175,6 @@ def add_annotator(url: str, token: str, state: Path, email: str) -> Account:
     if org is not None and user.get("active_organization") not in (None, org):
         raise PeopleError(f"{email} joined organization {user.get('active_organization')}, not the admin's ({org})")
     if not can_log_in(url, email, password):
-        raise PeopleError(f"the account {email} was made but cannot log in at {url}/user/login/ (is it inactive?)")
+        raise PeopleError(f"the account {email} was made but cannot log in at {_shown(url)}/user/login/ (is it "
+                          "inactive?)")
     return Account(user["id"], email, True, path)
