@@ -225,8 +225,9 @@ def test_restore_command_puts_the_whole_gold_back(fresh_server, tmp_path, monkey
     assert "created; from" in out and "added 55 task(s), 83 annotation(s), 0 prediction(s)" in out
     assert ("created annotator account(s) annotator-1@frontline.local, annotator-2@frontline.local, "
             "adjudicator@frontline.local: their passwords are random, never shown nor stored") in out
-    assert out.endswith("`frontline pull` would write it back with other values of: annotations[].created_at "
-                        "(83), annotations[].updated_at (83), created_at (55), updated_at (55)\n")
+    assert out.endswith("it differs only in the times Label Studio gave it (annotations[].created_at (83), "
+                        "annotations[].updated_at (83), created_at (55), updated_at (55)), which `frontline pull` "
+                        "keeps as committed\n")
     assert {u.email for u in ls.users.list()} >= {"annotator-1@frontline.local", "annotator-2@frontline.local",
                                                   "adjudicator@frontline.local"}
 

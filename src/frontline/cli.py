@@ -328,9 +328,11 @@ def cmd_restore(project: Project, args: argparse.Namespace) -> int:
     if check.lost:
         raise CommandError(f"the project does not hold all of {path}:\n" + "\n".join(f"  - {x}" for x in check.lost))
     changed = ", ".join(f"{name} ({n})" for name, n in sorted(check.fields.items()))
-    print(f"the project holds everything {path} holds; `frontline pull` would write it back "
-          + (f"with other values of: {changed}" if changed else "unchanged")
-          + (", and with what the project holds beyond it" if check.extra else ""))
+    clock_only = all(name.rsplit(".", 1)[-1] in ("created_at", "updated_at") for name in check.fields)
+    print(f"the project holds everything {path} holds"
+          + ("" if not changed else f"; it differs only in the times Label Studio gave it ({changed}), which "
+             "`frontline pull` keeps as committed" if clock_only else f"; it differs in: {changed}")
+          + ("; it holds more besides (see the note above)" if check.extra else ""))
     return 0
 
 
