@@ -312,6 +312,7 @@ def against_recorded(found: dict[str, Any], path: Path) -> tuple[dict[str, Any],
     if not path.is_file():
         return found, f"no recorded results at {path}: wrote them"
     recorded = json.loads(path.read_text(encoding="utf-8"))
+    found = json.loads(results_json(found))  # as it would be read back (lists, not tuples)
     this = found["platform"]
     if {k: v for k, v in recorded.items() if k != "platform"} == {k: v for k, v in found.items() if k != "platform"}:
         made_on = recorded.get("platform", {}).get("cpu_model", "an unrecorded machine")
