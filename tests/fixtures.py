@@ -70,3 +70,18 @@ def load(folder, config, cache):
     """One config of a built dataset, through ``datasets.load_dataset`` with its own cache."""
     from datasets import load_dataset
     return load_dataset(str(folder), config, cache_dir=str(cache))
+
+
+def browser_login(browser, url: str, email: str, password: str, timeout: float = 120):
+    """Log ``browser`` (selenium) in to the Label Studio at ``url``; returns a WebDriverWait of ``timeout``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, timeout)
+    browser.get(f"{url}/user/login/")
+    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(email)
+    browser.find_element(By.NAME, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
+    wait.until(lambda d: "/user/login" not in d.current_url)
+    return wait

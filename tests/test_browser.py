@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from fixtures import ARTICLE, DOC
+from fixtures import ARTICLE, DOC, browser_login
 
 from frontline import labelstudio, studio
 from frontline.documents import to_result
@@ -37,7 +37,6 @@ def test_labeling_interface_shows_text_and_every_label(browser, ls, studio_serve
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     scheme = load_scheme(repo.scheme)
     report = labelstudio.push(ls, [ARTICLE], scheme, title="browser", progress=False,
@@ -45,12 +44,7 @@ def test_labeling_interface_shows_text_and_every_label(browser, ls, studio_serve
     (task_id,) = [t.id for t in ls.tasks.list(project=report.project_id)]
     creds = studio.credentials(studio_server.state, env={})
 
-    wait = WebDriverWait(browser, 120)
-    browser.get(f"{studio_server.url}/user/login/")
-    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(creds.username)
-    browser.find_element(By.NAME, "password").send_keys(creds.password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
-    wait.until(lambda d: "/user/login" not in d.current_url)
+    wait = browser_login(browser, studio_server.url, creds.username, creds.password)
     browser.get(f"{studio_server.url}/projects/{report.project_id}/data?task={task_id}")
     wait.until(lambda d: ARTICLE.text[:20] in d.find_element(By.TAG_NAME, "body").text)
     body = browser.find_element(By.TAG_NAME, "body").text
@@ -147,12 +141,7 @@ def test_an_annotator_labels_in_the_browser_and_the_owner_releases_it(browser, l
     (annotator,) = [u.id for u in ls.users.list() if u.email == email]
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    wait = WebDriverWait(browser, 120)
-    browser.get(f"{studio_server.url}/user/login/")
-    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(email)
-    browser.find_element(By.NAME, "password").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
-    wait.until(lambda d: "/user/login" not in d.current_url)
+    wait = browser_login(browser, studio_server.url, email, password)
     whoami = browser.execute_script("return fetch('/api/current-user/whoami').then(r => r.json())")
     assert whoami["email"] == email and whoami["id"] == annotator
 
@@ -265,7 +254,6 @@ def test_spacy_pre_annotations_are_shown_to_the_annotator(browser, ls, studio_se
 
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     from frontline.articles import add_articles
     from frontline.cli import main
@@ -289,12 +277,7 @@ def test_spacy_pre_annotations_are_shown_to_the_annotator(browser, ls, studio_se
     assert all(ARTICLE.text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] for r in regions)
 
     creds = studio.credentials(studio_server.state, env={})
-    wait = WebDriverWait(browser, 120)
-    browser.get(f"{studio_server.url}/user/login/")
-    wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(creds.username)
-    browser.find_element(By.NAME, "password").send_keys(creds.password)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
-    wait.until(lambda d: "/user/login" not in d.current_url)
+    wait = browser_login(browser, studio_server.url, creds.username, creds.password)
     browser.get(f"{studio_server.url}/projects/{project.id}/data?task={task_id}")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-richtext__line")))
     shown = wait.until(lambda d: d.execute_script(

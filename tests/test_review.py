@@ -13,7 +13,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from fixtures import ARTICLE, DOC
+from fixtures import ARTICLE, DOC, browser_login
 
 from frontline import labelstudio, studio
 from frontline.articles import make_article
@@ -282,7 +282,6 @@ def test_the_labeling_interface_of_label_studio_community_has_no_ground_truth_co
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
-    from selenium.webdriver.support.ui import WebDriverWait
 
     ls.annotations.update(id=made.first, ground_truth=True)
     options = webdriver.ChromeOptions()
@@ -295,12 +294,7 @@ def test_the_labeling_interface_of_label_studio_community_has_no_ground_truth_co
     browser.set_page_load_timeout(120)
     try:
         creds = studio.credentials(studio_server.state, env={})
-        wait = WebDriverWait(browser, 120)
-        browser.get(f"{studio_server.url}/user/login/")
-        wait.until(EC.presence_of_element_located((By.NAME, "email"))).send_keys(creds.username)
-        browser.find_element(By.NAME, "password").send_keys(creds.password)
-        browser.find_element(By.CSS_SELECTOR, "button[type=submit], input[type=submit]").click()
-        wait.until(lambda d: "/user/login" not in d.current_url)
+        wait = browser_login(browser, studio_server.url, creds.username, creds.password)
         browser.get(f"{studio_server.url}/projects/{made.project}/data?task={made.task}")
         tabs = wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".lsf-annotation-button")) == 2
                           and d.find_elements(By.CSS_SELECTOR, ".lsf-annotation-button"))
