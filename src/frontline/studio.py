@@ -324,7 +324,9 @@ def _not_ours(server: Server) -> str | None:
     """None if ``server.pid`` is the server started from ``server.state``, "" if no such process
     runs, else why the process that has this pid is not it."""
     process = _process(server.pid)
-    if process is None or process.zombie:
+    # a process that is exiting has no command line any more (its memory is gone) before it
+    # becomes a zombie: it runs nothing, and waiting for it must go on until it is reaped
+    if process is None or process.zombie or not process.argv:
         return ""
     if not any(Path(arg).name == "label-studio" for arg in process.argv[:3]):
         program = Path(process.argv[0]).name if process.argv else "?"
