@@ -345,11 +345,12 @@ def cmd_pull(project: Project, args: argparse.Namespace) -> int:
     if problems:
         raise ExportInvalid(f"project {args.project!r}", problems)
     output = Path(args.output) if args.output else project.gold_export
-    if output.exists():  # keep the committed times of what is unchanged (a restored server's clock is new)
+    committed = exports.read_export(output) if output.exists() else None
+    if committed is not None:  # keep the committed times of what is unchanged (a restored server's clock is new)
         from frontline import restore
 
-        tasks = restore.keep_committed_clock(tasks, exports.read_export(output))
-    changed = exports.write_export(output, tasks, force=args.force, allow_empty=args.allow_empty,
+        tasks = restore.keep_committed_clock(tasks, committed)
+    changed = exports.write_export(output, tasks, force=args.force, allow_empty=args.allow_empty, committed=committed,
                                    warn=lambda note: print(f"frontline: warning: {note}", file=sys.stderr))
     total = sum(exports.annotation_counts(tasks).values())
     print(f"{'wrote' if changed else 'unchanged:'} {output}: {len(tasks)} task(s), {total} annotation(s), "

@@ -455,8 +455,10 @@ def losses(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -
 
 
 def write_export(path: Path, tasks: Sequence[Mapping[str, Any]], *, force: bool = False, allow_empty: bool = False,
-                 warn: Callable[[str], None] | None = None) -> bool:
+                 warn: Callable[[str], None] | None = None,
+                 committed: Sequence[Mapping[str, Any]] | None = None) -> bool:
     """Write ``tasks`` to ``path`` atomically; return False when the file was already identical.
+    ``committed``: what ``path`` holds, when the caller has read it already (read here otherwise).
 
     Refuses (:class:`ExportError`, listing each loss) to replace an export that holds
     anything :func:`losses` finds the new one lacks, unless ``force``; then ``warn`` is
@@ -466,7 +468,7 @@ def write_export(path: Path, tasks: Sequence[Mapping[str, Any]], *, force: bool 
     text = dumps(tasks)
     note = ""
     if path.exists():
-        old = read_export(path)
+        old = read_export(path) if committed is None else committed
         lost, total = _compare(old, tasks)
         if lost:
             listing = "\n".join(f"  - {x}" for x in lost)
