@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Scale benchmark: every pipeline step at 1,000 and 10,000 articles, beside its floor.
 
-The real articles and their gold are replicated under new ids (``frontline.scale``) to
+The real articles and their gold are replicated under new ids (``scale``) to
 each size. Each step and its floor (the work it cannot avoid, measured the same way) runs
 in a fresh Python process, so wall time excludes imports and peak memory (the process's
 maximum resident set, children included) belongs to that step alone. The report goes
@@ -33,7 +33,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from frontline.files import atomic_write
+from frontline.core.files import atomic_write
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- benchmark -->", "<!-- /benchmark -->"
@@ -65,27 +65,27 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _project(workdir: Path, size: int):
-    from frontline.paths import Project
+    from frontline.core.paths import Project
 
     return Project(workdir / f"n{size}")
 
 
 def _texts(project) -> list[str]:
-    from frontline.articles import load_articles
+    from frontline.core.articles import load_articles
 
     return [a.text for a in load_articles(project.seeds)]
 
 
 def _tokenize(texts) -> dict[str, int]:
     """The floor of tokenization: the project's spaCy pipeline over ``texts`` with nlp.pipe."""
-    from frontline.text import nlp
+    from frontline.core.text import nlp
 
     return {"tokens": sum(len(doc) for doc in nlp().pipe(texts))}
 
 
 def m_tasks(project, args) -> tuple[float, Any]:
-    from frontline.articles import load_articles
-    from frontline.tasks import tasks_json
+    from frontline.core.articles import load_articles
+    from frontline.studio.tasks import tasks_json
 
     out = project.root / "tasks.json"
     return _timed(lambda: out.write_text(tasks_json(load_articles(project.seeds)), encoding="utf-8"))
@@ -97,7 +97,7 @@ def m_tasks_floor(project, args) -> tuple[float, Any]:
 
 
 def m_build(project, args) -> tuple[float, Any]:
-    from frontline.build import build
+    from frontline.release.build import build
 
     return _timed(lambda: build(project, project.root / "corpus", num_proc=args.num_proc).counts)
 
@@ -105,7 +105,7 @@ def m_build(project, args) -> tuple[float, Any]:
 def m_build_floor(project, args) -> tuple[float, Any]:
     """Reading the export as a stream (the build must not hold it whole: ``iter_export``, the
     standard ``json`` decoder over a window of the file) + tokenization."""
-    from frontline.exports import iter_export
+    from frontline.gold.exports import iter_export
 
     return _timed(lambda: _tokenize(task["data"]["text"] for task in iter_export(project.gold_export)))
 
@@ -138,8 +138,8 @@ def _documents(project) -> list:
     """The gold documents of the scaled build (read before timing)."""
     from datasets import load_dataset
 
-    from frontline.dataset import document_from_row
-    from frontline.scheme import load_scheme
+    from frontline.core.scheme import load_scheme
+    from frontline.release.dataset import document_from_row
 
     scheme = load_scheme(project.scheme)
     splits = load_dataset(str(project.root / "corpus"), "documents", cache_dir=str(project.root / "hf-cache"))
@@ -150,7 +150,7 @@ def m_predict(project, args) -> tuple[float, Any]:
     """One trained baseline (see ``train_models``) over every document of the scaled corpus."""
     import pickle
 
-    from frontline.baselines import gold_entities_only
+    from frontline.baselines.suite import gold_entities_only
 
     model = pickle.loads((Path(args.workdir) / "models" / f"{args.model}.pkl").read_bytes())
     documents = _documents(project)
@@ -170,14 +170,14 @@ def _server() -> tuple[str, str]:
 
 
 def m_push(project, args) -> tuple[float, Any]:
-    from frontline import labelstudio
-    from frontline.articles import load_articles
-    from frontline.scheme import load_scheme
+    from frontline.core.articles import load_articles
+    from frontline.core.scheme import load_scheme
+    from frontline.studio import client
 
     url, token = _server()
-    ls = labelstudio.connect(url, token)
+    ls = client.connect(url, token)
     articles, scheme = load_articles(project.seeds), load_scheme(project.scheme)
-    seconds, pushed = _timed(lambda: labelstudio.push(
+    seconds, pushed = _timed(lambda: client.push(
         ls, articles, scheme, title=f"bench push {args.size}", batch_size=PUSH_BATCH, progress=False))
     ls.projects.delete(pushed.project_id)  # the next round starts from the same database
     if len(pushed.imported) != len(articles):  # a project left by an earlier round would be timed as a no-op
@@ -189,16 +189,16 @@ def m_push_floor(project, args) -> tuple[float, Any]:
     """Raw HTTP POSTs of the same payloads, same batch size, to a project made beforehand."""
     import httpx
 
-    from frontline import labelstudio
-    from frontline.articles import load_articles
-    from frontline.labelconfig import label_config
-    from frontline.scheme import load_scheme
+    from frontline.core.articles import load_articles
+    from frontline.core.labelconfig import label_config
+    from frontline.core.scheme import load_scheme
+    from frontline.studio import client
 
     url, token = _server()
-    ls = labelstudio.connect(url, token)
+    ls = client.connect(url, token)
     scheme = load_scheme(project.scheme)
     pid = ls.projects.create(title=f"bench raw {args.size}", label_config=label_config(scheme)).id
-    payloads = [labelstudio.task_payload(a, None) for a in sorted(load_articles(project.seeds), key=lambda a: a.id)]
+    payloads = [client.task_payload(a, None) for a in sorted(load_articles(project.seeds), key=lambda a: a.id)]
 
     def post() -> dict[str, int]:
         with httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=900) as client:
@@ -221,7 +221,7 @@ MEASURES: dict[str, Callable] = {
 
 def measure(args: argparse.Namespace) -> None:
     """The child process: one measurement, one JSON line on stdout."""
-    from frontline.text import nlp
+    from frontline.core.text import nlp
 
     nlp()  # build the pipeline before timing, as a long-running process would have it
     seconds, extra = MEASURES[args.measure](_project(Path(args.workdir), args.size), args)
@@ -271,9 +271,9 @@ def train_models(args: argparse.Namespace, env: dict[str, str]) -> None:
     code = f"""
 import json, pickle, sys
 from pathlib import Path
-from frontline.baselines import SEED, load_data
-from frontline.models import LexiconNer, SklearnNer, SklearnRelations, SpacyNer
-from frontline.scheme import load_scheme
+from frontline.baselines.suite import SEED, load_data
+from frontline.baselines.models import LexiconNer, SklearnNer, SklearnRelations, SpacyNer
+from frontline.core.scheme import load_scheme
 root, out = Path({str(ROOT)!r}), Path({str(args.workdir)!r}) / "models"
 out.mkdir(parents=True, exist_ok=True)
 scheme = load_scheme(root / "annotation" / "scheme.toml")
@@ -290,20 +290,21 @@ for name, model in models.items():
 
 
 def start_server(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, dict[str, str]]:
-    from frontline import studio
+    from frontline.studio import service
 
     state = Path(args.workdir) / "studio"
     shutil.rmtree(state, ignore_errors=True)  # a kept --workdir holds a server made with another token
-    secrets = {studio.ENV_TOKEN: os.urandom(20).hex(), studio.ENV_USERNAME: "bench@frontline.local",
-               studio.ENV_PASSWORD: os.urandom(12).hex()}
+    secrets = {service.ENV_TOKEN: os.urandom(20).hex(), service.ENV_USERNAME: "bench@frontline.local",
+               service.ENV_PASSWORD: os.urandom(12).hex()}
     server_env = {k: v for k, v in env.items() if not k.startswith("FRONTLINE_LS_")} | secrets
-    server = studio.start(state, port=studio.free_port(), env=server_env)
-    return state, {**env, "BENCH_LS_URL": server.url, "BENCH_LS_TOKEN": secrets[studio.ENV_TOKEN]}
+    server = service.start(state, port=service.free_port(), env=server_env)
+    return state, {**env, "BENCH_LS_URL": server.url, "BENCH_LS_TOKEN": secrets[service.ENV_TOKEN]}
 
 
 def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[str, Any]:
-    from frontline.paths import Project
-    from frontline.scale import replicate
+    from scale import replicate
+
+    from frontline.core.paths import Project
 
     print(f"{size} articles: replicating the real articles and gold", flush=True)
     folder = Path(args.workdir) / f"n{size}"
@@ -450,7 +451,7 @@ def metadata(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def write_report(path: Path, text: str) -> None:
-    from frontline.results import splice
+    from frontline.baselines.report import splice
 
     current = path.read_text(encoding="utf-8") if path.exists() else f"# Benchmark\n\n{BEGIN}\n{END}\n"
     atomic_write(path, splice(current, text, BEGIN, END).encode("utf-8"))
@@ -503,9 +504,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {args.output} and {args.output.with_suffix('.json')}")
     finally:
         if state is not None:
-            from frontline import studio
+            from frontline.studio import service
 
-            studio.stop(state)
+            service.stop(state)
         if not keep:
             shutil.rmtree(args.workdir, ignore_errors=True)
     return 0

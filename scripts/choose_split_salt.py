@@ -1,6 +1,6 @@
 """How the split salt of dataset 1.1 was chosen (run once; kept so the choice can be checked).
 
-``frontline.splits`` assigns an article to a split by a salted hash of its id. This script
+``frontline.release.splits`` assigns an article to a split by a salted hash of its id. This script
 tries the salts 0-1999 on the committed gold and prints the ones whose split has 10-12
 ``test`` and 7-9 ``validation`` articles and at least 3 mentions of every entity label and
 2 relations of every relation label in each of them, best first: the distance is the total
@@ -17,9 +17,9 @@ import argparse
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
-from frontline.build import load_gold
-from frontline.paths import find_project
-from frontline.splits import split_of
+from frontline.core.paths import find_project
+from frontline.release.build import load_gold
+from frontline.release.splits import split_of
 
 Labels = dict[str, tuple[Counter[str], Counter[str]]]
 

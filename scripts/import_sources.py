@@ -11,8 +11,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from frontline.articles import add_articles, read_jsonl, read_plain
-from frontline.paths import find_project
+from frontline.core.articles import add_articles, read_jsonl, read_plain
+from frontline.core.paths import find_project
 
 SEED = {
     "id": "000_2deeeecf94034bb2",

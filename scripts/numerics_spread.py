@@ -1,7 +1,7 @@
 """How far spacy-ner's test score moves with the last bits of its arithmetic (issue 15).
 
 spaCy's parser calls blis, which picks its kernel from the CPU and cannot be told otherwise
-(``frontline.numerics``), so spacy-ner's figures cannot be promised bit for bit on every CPU.
+(``frontline.baselines.numerics``), so spacy-ner's figures cannot be promised bit for bit on every CPU.
 This script measures what such a difference does: it trains and scores spacy-ner (the
 recorded seed) once under the pinned settings and once under each of several other
 OpenBLAS kernels and thread counts, which change the last bits of every matrix product of
@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from frontline import numerics
+from frontline.baselines import numerics
 
 # (name, settings over the as-is environment); the first is the pinned run itself
 SETTINGS: list[tuple[str, dict[str, str]]] = [
@@ -35,17 +35,17 @@ SETTINGS: list[tuple[str, dict[str, str]]] = [
 
 def child() -> None:
     """Train spacy-ner with the recorded seed, print its test strict F1 and this platform."""
-    from frontline import baselines, models
-    from frontline.paths import find_project
-    from frontline.scheme import load_scheme
+    from frontline.baselines import models, suite
+    from frontline.core.paths import find_project
+    from frontline.core.scheme import load_scheme
 
     project = find_project(None)
     scheme = load_scheme(project.scheme)
-    data = baselines.load_data(project.corpus, scheme)
+    data = suite.load_data(project.corpus, scheme)
     model = models.SpacyNer(data.train, data.validation, project.baselines / "configs" / "ner.cfg",
-                            seed=baselines.SEED)
-    f1 = baselines._ner_f1(model, data.test, scheme)
-    print(json.dumps({"strict_f1": baselines.rounded(f1), "dataset_sha256": data.checksum,
+                            seed=suite.SEED)
+    f1 = suite._ner_f1(model, data.test, scheme)
+    print(json.dumps({"strict_f1": suite.rounded(f1), "dataset_sha256": data.checksum,
                       "platform": numerics.platform_record()}))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from frontline.paths import Project
+from frontline.core.paths import Project
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,20 +43,20 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory):
     """A real Label Studio server: fresh SQLite data dir, free port on 127.0.0.1."""
     import os
 
-    from frontline import studio
+    from frontline.studio import service
 
     state = tmp_path_factory.mktemp("studio")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTLINE_LS_")}
-    server = studio.start(state, port=studio.free_port(), env=env)
+    server = service.start(state, port=service.free_port(), env=env)
     try:
         yield server
     finally:
-        studio.stop(state)
+        service.stop(state)
 
 
 @pytest.fixture(scope="session")
 def ls(studio_server):
     """An SDK client of the test server, with the admin token."""
-    from frontline import labelstudio, studio
+    from frontline.studio import client, service
 
-    return labelstudio.connect(studio_server.url, studio.api_token(studio_server.state, env={}))
+    return client.connect(studio_server.url, service.api_token(studio_server.state, env={}))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from frontline.articles import make_article
-from frontline.documents import Document, Entity, Relation
+from frontline.core.articles import make_article
+from frontline.core.documents import Document, Entity, Relation
 
 TEXT = "Iran backs Iraqi militias in Syria. Rebels took Aleppo."
 #       0    5     11             26 29   35     42   47    53
@@ -31,7 +31,7 @@ R0: SUPPORTS Iran -> Iraqi militias
 S1: [[Rebels]]GROUP took [[Aleppo]]GPE.
 R1: CONTROLS Rebels -> Aleppo
 """
-"""An annotation sheet of ARTICLE (five mentions, two relations; see frontline.sheets)."""
+"""An annotation sheet of ARTICLE (five mentions, two relations; see frontline.studio.sheets)."""
 
 
 def task(result: list, *, annotation_id: int = 1, ground_truth: bool = True, text: str = TEXT,
@@ -49,10 +49,10 @@ def tiny_project(tmp_path, repo, **other_fields):
     import hashlib
     import shutil
 
-    from frontline.articles import add_articles
-    from frontline.documents import to_result
-    from frontline.exports import dumps
-    from frontline.paths import Project
+    from frontline.core.articles import add_articles
+    from frontline.core.documents import to_result
+    from frontline.core.paths import Project
+    from frontline.gold.exports import dumps
 
     for name in ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,8 @@ import dataclasses
 import pytest
 from fixtures import DOC
 
-from frontline.agreement import Counts, agreement, count, disagreements, partial_counts, report
-from frontline.documents import Entity
+from frontline.core.documents import Entity
+from frontline.gold.agreement import Counts, agreement, count, disagreements, partial_counts, report
 
 LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
 

@@ -3,8 +3,16 @@ from pathlib import Path
 
 import pytest
 
-from frontline.articles import (
-    ArticleError, add_articles, check_articles, load_articles, make_article, read_jsonl, read_plain, sha256_text)
+from frontline.core.articles import (
+    ArticleError,
+    add_articles,
+    check_articles,
+    load_articles,
+    make_article,
+    read_jsonl,
+    read_plain,
+    sha256_text,
+)
 from frontline.errors import FrontlineError
 
 META = dict(title="Rebels take town", date="2024-12-01", url="https://example.org/a",
@@ -71,7 +79,7 @@ def test_a_write_failing_while_staging_leaves_nothing(tmp_path, monkeypatch):
 def test_a_commit_failing_after_its_journal_is_completed_by_the_next_check(tmp_path, monkeypatch):
     """A failure after the commit point (here every rename fails, so the add cannot finish it
     itself): readers refuse the half-done collection, the next check completes it."""
-    import frontline.articles as mod
+    import frontline.core.articles as mod
 
     add_articles(tmp_path, [art("a")])
 
@@ -100,7 +108,7 @@ def test_a_commit_failing_after_its_journal_is_completed_by_the_next_check(tmp_p
 
 
 def test_a_commit_whose_first_try_fails_once_is_completed_by_the_add_itself(tmp_path, monkeypatch):
-    import frontline.articles as mod
+    import frontline.core.articles as mod
 
     real, failed = mod.os.replace, []
 
@@ -229,7 +237,7 @@ def test_real_seeds_are_valid(repo):
 def test_one_scan_finds_every_character_the_text_checks_report():
     """``text_problems`` skips its three character checks when ``_SUSPECT`` finds nothing:
     it must match every character any of them matches."""
-    from frontline.articles import _LONE_CR, _SURROGATE, _SUSPECT, _TEXT_CONTROL
+    from frontline.core.articles import _LONE_CR, _SURROGATE, _SUSPECT, _TEXT_CONTROL
 
     reported = [c for c in map(chr, range(0x110000))
                 if _SURROGATE.search(c) or _TEXT_CONTROL.search(c) or _LONE_CR.search(c)]

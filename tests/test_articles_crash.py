@@ -35,10 +35,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from frontline.articles import add_articles, load_articles, make_article
-
 from conftest import REPO
+
+from frontline.core.articles import add_articles, load_articles, make_article
 
 N = 2000
 TIMEOUT = 180  # seconds for one run, however loaded the machine

@@ -2,7 +2,7 @@
 ``/dev/zero`` or a FIFO is refused at once, with a message naming it, and the memory used
 does not grow with the file.
 
-Each read runs in a process of its own (``frontline.articles`` only, which imports in
+Each read runs in a process of its own (``frontline.core.articles`` only, which imports in
 milliseconds), bounded in time and in address space, so that a regression reads /dev/zero
 into a MemoryError or blocks on a FIFO until the timeout, instead of taking the machine's
 memory or hanging the test run. The process reports its own peak RSS.
@@ -19,13 +19,19 @@ from pathlib import Path
 
 import pytest
 
-from frontline.articles import MAX_JSONL_BYTES, MAX_JSONL_LINE_BYTES, MAX_TEXT_BYTES, MAX_TEXT_CHARS, add_articles, \
-    make_article
+from frontline.core.articles import (
+    MAX_JSONL_BYTES,
+    MAX_JSONL_LINE_BYTES,
+    MAX_TEXT_BYTES,
+    MAX_TEXT_CHARS,
+    add_articles,
+    make_article,
+)
 
 READER = r"""
 import resource, sys
 from pathlib import Path
-from frontline.articles import ArticleError, load_articles, read_jsonl, read_plain
+from frontline.core.articles import ArticleError, load_articles, read_jsonl, read_plain
 kind, path = sys.argv[1:]
 try:
     if kind == "txt":

@@ -5,12 +5,12 @@ import json
 import re
 
 import pytest
+from frontline.baselines.suite import Data, results_json
 
-from frontline import baselines, models
-from frontline.baselines import Data, results_json
-from frontline.results import results_markdown, splice, table
-from frontline.scheme import load_scheme
-from frontline.sheets import Sheet, sheet_document
+from frontline.baselines import models, suite
+from frontline.baselines.report import results_markdown, splice, table
+from frontline.core.scheme import load_scheme
+from frontline.studio.sheets import Sheet, sheet_document
 
 SENTENCES = [
     ("[[Iran]]GPE backs [[Iraqi militias]]GROUP in [[Syria]]GPE.", ["SUPPORTS Iran -> Iraqi militias",
@@ -46,19 +46,19 @@ def test_type_pair_prior_keeps_rules_that_beat_no_relation(data):
     only_control = [make_doc("c1", [1], scheme)], [make_doc("c2", [1, 1], scheme)]
     prior = models.TypePairPrior(*only_control)
     assert prior.rules == {("GROUP", "GPE"): "CONTROLS"}
-    (pred,) = [prior.predict(baselines.gold_entities_only(x)) for x in only_control[1]]
+    (pred,) = [prior.predict(suite.gold_entities_only(x)) for x in only_control[1]]
     assert pred.relations == only_control[1][0].relations
 
 
 def test_sklearn_ner_learns_the_fixture(data):
     scheme, d = data
-    model = models.SklearnNer(d.train, scheme.entity_names, C=10.0, seed=baselines.SEED)
+    model = models.SklearnNer(d.train, scheme.entity_names, C=10.0, seed=suite.SEED)
     pred = model.predict(d.test[0].doc_id, d.test[0].text)
     assert [(e.text, e.label) for e in pred.entities] == [(e.text, e.label) for e in d.test[0].entities]
 
 
 def test_tags_to_entities_repairs_invalid_iob():
-    from frontline.text import parse
+    from frontline.core.text import parse
     doc = parse("Iraqi militias moved")
     assert models.tags_to_entities(list(doc), ["I-GROUP", "I-GROUP", "O"], doc.text) == [(0, 14, "GROUP")]
     assert models.tags_to_entities(list(doc), ["B-NORP", "I-GROUP", "O"], doc.text) == [(0, 5, "NORP"), (6, 14, "GROUP")]
@@ -67,8 +67,8 @@ def test_tags_to_entities_repairs_invalid_iob():
 def test_run_twice_gives_byte_identical_results(data, repo):
     scheme, d = data
     fast = {"training.max_steps": 30, "training.eval_frequency": 10}
-    first, _ = baselines.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
-    second, _ = baselines.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
+    first, _ = suite.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
+    second, _ = suite.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
     assert results_json(first) == results_json(second)
     assert set(first["entities"]) == {"lexicon", "sklearn-ner", "spacy-ner"}
     assert set(first["relations"]["gold_entities"]) == {"type-pair-prior", "sklearn-relations"}
@@ -88,12 +88,12 @@ def test_committed_table_matches_committed_results(repo):
 def test_committed_results_were_computed_on_the_committed_corpus(repo):
     scheme = load_scheme(repo.scheme)
     results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
-    assert results["run"]["dataset_sha256"] == baselines.dataset_checksum(repo.corpus)
+    assert results["run"]["dataset_sha256"] == suite.dataset_checksum(repo.corpus)
     digest = hashlib.sha256()  # the same, spelt out: names and bytes of the parquet files
     for path in sorted(repo.corpus.rglob("*.parquet")):
         digest.update(path.relative_to(repo.corpus).as_posix().encode() + b"\0" + path.read_bytes())
     assert results["run"]["dataset_sha256"] == digest.hexdigest()
-    assert results["run"]["seed"] == baselines.SEED and scheme.entity_names
+    assert results["run"]["seed"] == suite.SEED and scheme.entity_names
 
 
 def test_splice_replaces_only_the_block():
@@ -114,12 +114,12 @@ def test_table_does_not_depend_on_dict_order(repo):
 def test_tune_compares_rounded_scores_and_breaks_ties_to_the_smaller_c():
     # 0.4930 and 0.4895 round to 0.49, 0.4965 to 0.50: C=1 wins by a visible margin
     scores = {0.1: 0.4930, 1.0: 0.4965, 10.0: 0.4895}
-    model, c, tried = baselines.tune(lambda c: c, lambda m: scores[m])
+    model, c, tried = suite.tune(lambda c: c, lambda m: scores[m])
     assert (model, c) == (1.0, 1.0)
     assert tried == {"0.1": 0.493, "1.0": 0.4965, "10.0": 0.4895}
     # 0.4930 and 0.4940 both round to 0.49: a tie, so the smaller C
     scores = {0.1: 0.4930, 1.0: 0.4940, 10.0: 0.4895}
-    assert baselines.tune(lambda c: c, lambda m: scores[m])[1] == 0.1
+    assert suite.tune(lambda c: c, lambda m: scores[m])[1] == 0.1
 
 
 def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agrees(tmp_path):
@@ -127,26 +127,26 @@ def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agr
     recorded = {"entities": {"x": 1}, "platform": {"cpu_model": "Recorded CPU"}}
     path.write_text(json.dumps(recorded), encoding="utf-8")
     run = {"entities": {"x": 1}, "platform": {"cpu_model": "Other CPU", "cpu_count": 2}}
-    kept, verdict = baselines.against_recorded(run, path)
+    kept, verdict = suite.against_recorded(run, path)
     assert kept["platform"] == {"cpu_model": "Recorded CPU"}
     assert verdict == ("REPRODUCED: every figure equals the recorded results.json (recorded on Recorded CPU; "
                        "this run on Other CPU, 2 CPUs)")
-    changed, verdict = baselines.against_recorded({**run, "entities": {"x": 2}}, path)
+    changed, verdict = suite.against_recorded({**run, "entities": {"x": 2}}, path)
     assert changed["platform"]["cpu_model"] == "Other CPU"
     assert verdict == "CHANGED: results.json differs from the recorded one in entities (see git diff)"
-    assert baselines.against_recorded(run, tmp_path / "none.json")[1].startswith("no recorded results at ")
+    assert suite.against_recorded(run, tmp_path / "none.json")[1].startswith("no recorded results at ")
 
 
 def test_spread_is_mean_and_sample_std():
-    assert baselines.spread([0.7, 0.8, 0.9]) == {"strict_f1": [0.7, 0.8, 0.9], "mean": 0.8, "std": 0.1}
-    assert baselines.spread([0.5]) == {"strict_f1": [0.5], "mean": 0.5, "std": 0.0}
+    assert suite.spread([0.7, 0.8, 0.9]) == {"strict_f1": [0.7, 0.8, 0.9], "mean": 0.8, "std": 0.1}
+    assert suite.spread([0.5]) == {"strict_f1": [0.5], "mean": 0.5, "std": 0.0}
 
 
 def test_rare_labels_counts_the_held_out_splits(data):
     scheme, d = data
     # validation and test hold 2 documents each of the 4 fixture sentences: per split 12 GPE,
     # 6 GROUP, 4 PER mentions; 6 LOCATED_IN, 4 SUPPORTS, 2 CONTROLS, 2 MEETS relations
-    rare = baselines.rare_labels(d, scheme, below=5)
+    rare = suite.rare_labels(d, scheme, below=5)
     assert rare["test"] == rare["validation"]
     assert rare["test"]["entities"] == {"PER": 4, "ORG": 0, "LOC": 0, "FAC": 0, "NORP": 0}
     assert rare["test"]["relations"] == {"SUPPORTS": 4, "ATTACKS": 0, "CONTROLS": 2, "LEADS": 0, "MEMBER_OF": 0,

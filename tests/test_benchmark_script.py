@@ -8,10 +8,11 @@ from conftest import REPO
 
 
 def expected_splits(n: int) -> dict[str, int]:
-    """Articles per split of the first ``n`` replicas, by the split rule (frontline.splits)."""
-    from frontline.articles import load_articles
-    from frontline.scale import replica_id, replicas
-    from frontline.splits import split_of
+    """Articles per split of the first ``n`` replicas, by the split rule (frontline.release.splits)."""
+    from scale import replica_id, replicas
+
+    from frontline.core.articles import load_articles
+    from frontline.release.splits import split_of
 
     splits = [split_of(replica_id(a.id, k), a.license) for a, k in replicas(load_articles(REPO / "seeds"), n)]
     return {s: splits.count(s) for s in ("train", "validation", "test")}

@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 from fixtures import ARTICLE, DOC, browser_login
 
-from frontline import labelstudio, studio
-from frontline.documents import to_result
-from frontline.scheme import load_scheme
+from frontline.core.documents import to_result
+from frontline.core.scheme import load_scheme
+from frontline.studio import client, service
 
 pytestmark = pytest.mark.studio
 REPO = Path(__file__).resolve().parents[1]
@@ -39,10 +39,10 @@ def test_labeling_interface_shows_text_and_every_label(browser, ls, studio_serve
     from selenium.webdriver.support import expected_conditions as EC
 
     scheme = load_scheme(repo.scheme)
-    report = labelstudio.push(ls, [ARTICLE], scheme, title="browser", progress=False,
+    report = client.push(ls, [ARTICLE], scheme, title="browser", progress=False,
                               predict=lambda a: ("fixture", to_result(DOC)))
     (task_id,) = [t.id for t in ls.tasks.list(project=report.project_id)]
-    creds = studio.credentials(studio_server.state, env={})
+    creds = service.credentials(studio_server.state, env={})
 
     wait = browser_login(browser, studio_server.url, creds.username, creds.password)
     browser.get(f"{studio_server.url}/projects/{report.project_id}/data?task={task_id}")
@@ -63,8 +63,10 @@ def test_labeling_interface_shows_text_and_every_label(browser, ls, studio_serve
     item.find_element(By.CSS_SELECTOR, "button[aria-label='Show Relation Labels']").click()
     meta = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-relation-meta")))
     meta.find_element(By.CSS_SELECTOR, "[class*=selectTrigger]").click()
-    options = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role=option]"))
-    assert [o.text for o in options] == scheme.relation_names
+    # the list renders its options' text after the options themselves: wait until every one has it
+    texts = wait.until(lambda d: [o.text for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")]
+                       if all(o.text for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")) else None)
+    assert texts == scheme.relation_names
     browser.save_screenshot(str(SCREENSHOTS / "relation-labels.png"))
 
 
@@ -111,16 +113,16 @@ def test_an_annotator_labels_in_the_browser_and_the_owner_releases_it(browser, l
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from frontline.articles import add_articles
     from frontline.cli import main
-    from frontline.exports import gold_documents, read_export
+    from frontline.core.articles import add_articles
+    from frontline.gold.exports import gold_documents, read_export
 
     for name in ("annotation/guidelines.md", "requirements/constraints.txt"):  # what build reads besides the gold
         (empty_project.root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, empty_project.root / name)
     add_articles(empty_project.seeds, [ARTICLE])  # a throwaway checkout holding the fixture article
-    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
-    monkeypatch.delenv(studio.ENV_URL, raising=False)
+    monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
+    monkeypatch.delenv(service.ENV_URL, raising=False)
     root, url = ["--root", str(empty_project.root), "--quiet"], ["--url", studio_server.url]
     title = ["--project", "team browser"]
 
@@ -131,8 +133,8 @@ def test_an_annotator_labels_in_the_browser_and_the_owner_releases_it(browser, l
         return out
 
     run("push", *title, *url)
-    project = labelstudio.find_project(ls, "team browser")
-    task_id = labelstudio.task_of(ls, project.id, "tiny")
+    project = client.find_project(ls, "team browser")
+    task_id = client.task_of(ls, project.id, "tiny")
     email = "team-annotator@example.org"
     out = run("studio", "add-annotator", email, *url)
     password_file = empty_project.state / "annotators" / f"{email}.password"
@@ -255,28 +257,28 @@ def test_spacy_pre_annotations_are_shown_to_the_annotator(browser, ls, studio_se
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
 
-    from frontline.articles import add_articles
     from frontline.cli import main
-    from frontline.dataset import DATASET_VERSION
+    from frontline.core.articles import add_articles
+    from frontline.release.dataset import DATASET_VERSION
 
     for name in ("corpus", "baselines"):  # what push trains on: the released corpus and the tuned C
         shutil.copytree(REPO / name, empty_project.root / name)
     add_articles(empty_project.seeds, [ARTICLE])
-    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
-    monkeypatch.delenv(studio.ENV_URL, raising=False)
+    monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
+    monkeypatch.delenv(service.ENV_URL, raising=False)
     code = main(["--root", str(empty_project.root), "--quiet", "push", "--project", "pre-annotated",
                  "--url", studio_server.url, "--predictions", "spacy-ner"])
     capsys.readouterr()
     assert code == 0
-    project = labelstudio.find_project(ls, "pre-annotated")
-    task_id = labelstudio.task_of(ls, project.id, "tiny")
+    project = client.find_project(ls, "pre-annotated")
+    task_id = client.task_of(ls, project.id, "tiny")
     (prediction,) = ls.predictions.list(task=task_id)
     assert prediction.model_version == f"spacy-ner@{DATASET_VERSION}"
     regions = [r for r in prediction.result if r["type"] == "labels"]
     assert regions and all(0.0 <= r["score"] <= 1.0 for r in regions)
     assert all(ARTICLE.text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] for r in regions)
 
-    creds = studio.credentials(studio_server.state, env={})
+    creds = service.credentials(studio_server.state, env={})
     wait = browser_login(browser, studio_server.url, creds.username, creds.password)
     browser.get(f"{studio_server.url}/projects/{project.id}/data?task={task_id}")
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".lsf-richtext__line")))

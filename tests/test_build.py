@@ -7,14 +7,14 @@ from collections import Counter
 import pytest
 from fixtures import ARTICLE, DOC, load, task, tiny_project
 
-from frontline.build import build
-from frontline.documents import to_result
-from frontline.exports import ExportError, dumps
-from frontline.paths import Project
-from frontline.splits import split_of
-from frontline.validate import ExportInvalid
+from frontline.core.documents import to_result
+from frontline.core.paths import Project
+from frontline.gold.exports import ExportError, dumps
+from frontline.gold.validate import ExportInvalid
+from frontline.release.build import build
+from frontline.release.splits import split_of
 
-#: The split the rule gives the fixture article (frontline.splits).
+#: The split the rule gives the fixture article (frontline.release.splits).
 SPLIT = split_of(ARTICLE.id, ARTICLE.license)
 
 
@@ -142,8 +142,8 @@ def test_committed_corpus_holds_every_gold_span_and_relation(repo, tmp_path):
     """Lossless: the released documents equal the gold of the committed export, exactly."""
     from datasets import load_dataset
 
-    from frontline.build import load_gold
-    from frontline.dataset import document_from_row
+    from frontline.release.build import load_gold
+    from frontline.release.dataset import document_from_row
 
     gold = load_gold(repo)
     rows = load_dataset(str(repo.corpus), "documents", cache_dir=str(tmp_path / "cache"))
@@ -166,7 +166,7 @@ def test_an_export_without_any_gold_releases_nothing_and_says_so(project):
 
 # --- the output folder: only a build of ours is replaced ------------------------------------
 
-#: The file every build output holds (frontline.build.MARKER), named here as the user sees it.
+#: The file every build output holds (frontline.release.build.MARKER), named here as the user sees it.
 MARKER = ".frontline-build"
 
 
@@ -261,8 +261,9 @@ def test_the_checkout_its_parents_and_the_working_directory_are_refused(project,
 
 
 def test_every_build_output_is_marked_and_the_mark_is_neither_data_nor_published(project, tmp_path):
-    from frontline.baselines import dataset_checksum
-    from frontline.publish import publishable_files
+    from frontline.baselines.suite import dataset_checksum
+
+    from frontline.release.publish import publishable_files
 
     build(project)
     files = sorted(p.relative_to(project.corpus).as_posix() for p in project.corpus.rglob("*") if p.is_file())

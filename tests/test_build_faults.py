@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from scale import replicate
 
 from frontline.cli import main
-from frontline.paths import Project
-from frontline.scale import replicate
+from frontline.core.paths import Project
 
 #: The lock file next to the default output, corpus/.
 LOCK = ".frontline-build-corpus.lock"
@@ -115,8 +115,8 @@ def rename_hook(flag: Path, moment: str) -> str:
 def scan_hook(flag: Path) -> str:
     """Pause where the build starts reading the export (it has its staging folder then)."""
     return pause_hook(flag) + (
-        "import frontline.build\n"
-        "frontline.build.scan_export = lambda *args, **kwargs: pause()\n")
+        "import frontline.release.build\n"
+        "frontline.release.build.scan_export = lambda *args, **kwargs: pause()\n")
 
 
 @pytest.fixture()

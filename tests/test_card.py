@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 from fixtures import ARTICLE, load, tiny_project
 
-from frontline import card
-from frontline.articles import load_articles
-from frontline.build import build
-from frontline.card import RowCounts
+from frontline.core.articles import load_articles
+from frontline.release import card
+from frontline.release.build import build
+from frontline.release.card import RowCounts
 
 
 @pytest.fixture()

@@ -78,8 +78,9 @@ def test_sentences_of_the_seed_article(repo, capsys):
 @pytest.fixture(scope="module")
 def splits(repo, tmp_path_factory):
     """The built dataset's documents per split (what ``frontline evaluate`` scores against)."""
-    from frontline.baselines import load_data
-    from frontline.scheme import load_scheme
+    from frontline.baselines.suite import load_data
+
+    from frontline.core.scheme import load_scheme
 
     return load_data(repo.corpus, load_scheme(repo.scheme), cache=tmp_path_factory.mktemp("cache"))
 
@@ -118,7 +119,7 @@ def test_evaluate_prints_a_table_of_the_scores(repo, splits, tmp_path, capsys):
 
 
 def test_evaluate_json_prints_the_whole_record_and_takes_class_label_ids(repo, splits, tmp_path, capsys):
-    from frontline.scheme import load_scheme
+    from frontline.core.scheme import load_scheme
 
     scheme = load_scheme(repo.scheme)
     path = _gold_lines(tmp_path / "pred.jsonl", splits.validation, (scheme.entity_names, scheme.relation_names))

@@ -5,17 +5,17 @@ import json
 import pytest
 from fixtures import ARTICLE, SHEET
 
-from frontline import studio
-from frontline.articles import add_articles
 from frontline.cli import main
-from frontline.exports import gold_documents, read_export
+from frontline.core.articles import add_articles
+from frontline.gold.exports import gold_documents, read_export
+from frontline.studio import service
 
 
 @pytest.fixture()
 def project(empty_project, studio_server, monkeypatch):
     add_articles(empty_project.seeds, [ARTICLE])
-    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
-    monkeypatch.setenv(studio.ENV_URL, studio_server.url)
+    monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
+    monkeypatch.setenv(service.ENV_URL, studio_server.url)
     return empty_project
 
 
@@ -62,8 +62,8 @@ def test_pull_refuses_to_shrink_the_committed_gold(project, capsys):
 
 def test_pull_with_the_server_down_fails_clearly_and_touches_nothing(empty_project, capsys, monkeypatch):
     add_articles(empty_project.seeds, [ARTICLE])
-    monkeypatch.setenv(studio.ENV_TOKEN, "0" * 40)
-    url = f"http://127.0.0.1:{studio.free_port()}"
+    monkeypatch.setenv(service.ENV_TOKEN, "0" * 40)
+    url = f"http://127.0.0.1:{service.free_port()}"
     assert main(["--root", str(empty_project.root), "pull", "--url", url]) == 1
     err = capsys.readouterr().err
     assert f"no Label Studio answers at {url}" in err and "0" * 40 not in err

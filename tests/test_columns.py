@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from frontline.columns import Lists, Strings, Structs, join, record_batch, substrings
+from frontline.release.columns import Lists, Strings, Structs, join, record_batch, substrings
 
 
 def test_substrings_cut_multibyte_text_by_character_offsets():

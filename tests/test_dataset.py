@@ -1,12 +1,21 @@
 import numpy as np
 import pytest
 from datasets import Dataset, Features, List, Value, concatenate_datasets, load_dataset
-from fixtures import ARTICLE, DOC, ENTITIES as ENTITIES_OF_DOC
+from fixtures import ARTICLE, DOC
+from fixtures import ENTITIES as ENTITIES_OF_DOC
 
-from frontline.dataset import (SENT_BITS, AlignmentError, article_rows, document_from_row,
-                               encoding, features, iob2_ids, sentence_ids)
-from frontline.documents import Document, Entity, Relation
-from frontline.scheme import load_scheme
+from frontline.core.documents import Document, Entity, Relation
+from frontline.core.scheme import load_scheme
+from frontline.release.dataset import (
+    SENT_BITS,
+    AlignmentError,
+    article_rows,
+    document_from_row,
+    encoding,
+    features,
+    iob2_ids,
+    sentence_ids,
+)
 
 
 def test_features_are_derived_from_the_scheme(repo):
@@ -170,8 +179,8 @@ def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
     exactly what spaCy gives, for every word."""
     from spacy.training import biluo_to_iob, offsets_to_biluo_tags
 
-    from frontline.build import load_gold
-    from frontline.text import parse
+    from frontline.core.text import parse
+    from frontline.release.build import load_gold
 
     gold = load_gold(repo)
     names = gold.scheme.iob2_tags()

@@ -1,6 +1,6 @@
 from fixtures import DOC, TEXT
 
-from frontline.documents import Relation, from_result, to_result
+from frontline.core.documents import Relation, from_result, to_result
 
 
 def test_result_round_trip_is_exact():

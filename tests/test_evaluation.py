@@ -1,8 +1,8 @@
 import numpy as np
 
-from frontline.agreement import Counts
-from frontline.evaluation import bootstrap_ci, kfold, paired_p_value, resamples
-from frontline.metrics import DocScores, relation_f1
+from frontline.eval.bootstrap import bootstrap_ci, kfold, paired_p_value, resamples
+from frontline.eval.metrics import DocScores, relation_f1
+from frontline.gold.agreement import Counts
 
 
 def scores(tp, fp, fn):

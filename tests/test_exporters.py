@@ -2,8 +2,8 @@ import spacy
 from fixtures import DOC
 from spacy.tokens import Doc, DocBin
 
-from frontline.exporters import brat_ann, export
-from frontline.scheme import load_scheme
+from frontline.core.scheme import load_scheme
+from frontline.release.formats import brat_ann, export
 
 
 def test_spacy_docbin_reads_back_with_entities_sentences_and_relations(tmp_path, repo):

@@ -3,15 +3,26 @@ import json
 import sys
 
 import pytest
+from fixtures import ARTICLE, DOC, task
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from fixtures import ARTICLE, DOC, task
 
-from frontline.documents import to_result
-from frontline.exports import (ExportError, Part, dumps, export_parts, gold_documents, iter_export, losses, part_tasks,
-                               read_export, read_valid_export, write_export)
-from frontline.scheme import load_scheme
-from frontline.validate import ExportInvalid
+from frontline.core.documents import to_result
+from frontline.core.scheme import load_scheme
+from frontline.gold.exports import (
+    ExportError,
+    Part,
+    dumps,
+    export_parts,
+    gold_documents,
+    iter_export,
+    losses,
+    part_tasks,
+    read_export,
+    read_valid_export,
+    write_export,
+)
+from frontline.gold.validate import ExportInvalid
 
 
 def test_dumps_is_sorted_and_drops_created_ago():
@@ -222,7 +233,7 @@ def test_streamed_export_gives_the_tasks_as_json_does(tmp_path):
 @settings(max_examples=300, deadline=None)
 def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory, items, chunk, space):
     """Values split across chunks (numbers, multi-byte characters) decode as ``json`` does."""
-    import frontline.exports as exports
+    import frontline.gold.exports as exports
 
     path = tmp_path_factory.mktemp("chunks") / "export.json"
     path.write_text(space + json.dumps(items, ensure_ascii=False).replace(", ", "," + space) + space, encoding="utf-8")
@@ -333,7 +344,7 @@ def test_nested_duplicate_keys_name_the_object(tmp_path):
 @pytest.mark.parametrize("chunk", [None, 7])
 def test_integers_too_long_for_python_are_a_clear_error(tmp_path, chunk):
     """Issue 16.11: json raised ValueError (Python's limit on int-from-str digits)."""
-    import frontline.exports as exports
+    import frontline.gold.exports as exports
 
     limit = sys.get_int_max_str_digits()
     path = tmp_path / "gold.json"
@@ -361,7 +372,7 @@ def test_integers_too_long_for_python_are_a_clear_error(tmp_path, chunk):
 def test_a_long_float_cut_by_a_chunk_boundary_is_read(tmp_path, tail, cut):
     """The decoder sees "999...9." at the end of a chunk as an integer too long for Python:
     reading on finds the float it is."""
-    import frontline.exports as exports
+    import frontline.gold.exports as exports
 
     limit = sys.get_int_max_str_digits()
     head = '[{"n": '

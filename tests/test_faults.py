@@ -25,10 +25,10 @@ import pytest
 from fixtures import ARTICLE, SHEET
 from label_studio_sdk.core.api_error import ApiError
 
-from frontline import labelstudio, studio
-from frontline.articles import Article, add_articles, make_article
 from frontline.cli import CommandError, build_parser, main
-from frontline.paths import ENV_STATE_DIR, Project, find_project
+from frontline.core.articles import Article, add_articles, make_article
+from frontline.core.paths import ENV_STATE_DIR, Project, find_project
+from frontline.studio import client, service
 
 BATCH = 5
 KILLED_BATCH = 8  # the push loses the server while it handles its 8th import request
@@ -60,16 +60,16 @@ class Killable:
         return f"http://127.0.0.1:{self.port}"
 
     def token(self) -> str:
-        return studio.api_token(self.state, env={})
+        return service.api_token(self.state, env={})
 
     def ensure_up(self) -> None:
         """Start (or restart, on the same data dir and port) the server unless it answers."""
-        if not studio.is_up(self.url):
-            studio.start(self.state, port=self.port, env=self.env)
+        if not service.is_up(self.url):
+            service.start(self.state, port=self.port, env=self.env)
 
     def kill(self) -> None:
         """SIGKILL the server's whole process group, reap it and wait until the port is free."""
-        server = studio.running(self.state)
+        server = service.running(self.state)
         assert server is not None, "no server to kill"
         os.killpg(server.pid, signal.SIGKILL)
         try:
@@ -77,27 +77,27 @@ class Killable:
         except ChildProcessError:  # already reaped by the subprocess module
             pass
         deadline = time.monotonic() + 30
-        while not studio.port_is_free(self.port) and time.monotonic() < deadline:
+        while not service.port_is_free(self.port) and time.monotonic() < deadline:
             time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
 def killable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killable]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FRONTLINE_LS_")}
-    server = Killable(tmp_path_factory.mktemp("killable"), studio.free_port(), env)
+    server = Killable(tmp_path_factory.mktemp("killable"), service.free_port(), env)
     server.ensure_up()
     try:
         yield server
     finally:
-        studio.stop(server.state)
+        service.stop(server.state)
 
 
 @pytest.fixture()
 def cli_project(empty_project: Project, killable: Killable, monkeypatch: pytest.MonkeyPatch) -> Project:
     """A project whose CLI commands talk to the killable server (up when the test starts)."""
     killable.ensure_up()
-    monkeypatch.setenv(studio.ENV_URL, killable.url)
-    monkeypatch.setenv(studio.ENV_TOKEN, killable.token())
+    monkeypatch.setenv(service.ENV_URL, killable.url)
+    monkeypatch.setenv(service.ENV_TOKEN, killable.token())
     return empty_project
 
 
@@ -150,7 +150,7 @@ def error_line(err: str, *fragments: str) -> str:
     return errors[0]
 
 
-def annotations_by_doc(ls: labelstudio.LabelStudio, project_id: int) -> dict[str, list[dict[str, Any]]]:
+def annotations_by_doc(ls: client.LabelStudio, project_id: int) -> dict[str, list[dict[str, Any]]]:
     """doc id -> its annotations (id, annotator, result, gold mark, last update), from the full export."""
     keys = ("id", "completed_by", "result", "ground_truth", "was_cancelled", "updated_at")
     return {task["data"]["doc_id"]: [{k: a.get(k) for k in keys} for a in task["annotations"]]
@@ -177,8 +177,8 @@ def test_push_killed_midway_fails_clearly_and_resumes_after_a_restart(cli_projec
     assert main([*root, "--quiet", "push", *title]) == 0
     sheets = write_sheets(cli_project.annotation / "sheets", SHEET, GEN_SHEET)
     assert main([*root, "--quiet", "annotate", *sheets, *title, "--ground-truth"]) == 0
-    ls = labelstudio.connect(killable.url, killable.token())
-    project_id = labelstudio.find_project(ls, "killed push").id
+    ls = client.connect(killable.url, killable.token())
+    project_id = client.find_project(ls, "killed push").id
     before = annotations_by_doc(ls, project_id)
     assert sorted(before) == ["gen-000", "tiny"] and all(len(a) == 1 for a in before.values())
     articles = add_articles(cli_project.seeds, generated(range(1, N_ARTICLES - 1)))
@@ -192,16 +192,16 @@ def test_push_killed_midway_fails_clearly_and_resumes_after_a_restart(cli_projec
     err = capsys.readouterr().err
     error_line(err, f"lost the connection to Label Studio at {killable.url}",
                "start the server and run `frontline push` again: it resumes")
-    assert killable.token() not in err and not studio.is_up(killable.url)
+    assert killable.token() not in err and not service.is_up(killable.url)
 
     killable.ensure_up()
-    ls = labelstudio.connect(killable.url, killable.token())
-    survived = labelstudio.existing_doc_ids(ls, project_id)
+    ls = client.connect(killable.url, killable.token())
+    survived = client.existing_doc_ids(ls, project_id)
     done = 2 + (KILLED_BATCH - 1) * BATCH  # the killed batch itself is in or not, as the kill fell
     assert done <= sum(survived.values()) <= done + BATCH and set(survived.values()) == {1}
     assert main([*root, "--quiet", "push", *title, "--batch-size", str(BATCH)]) == 0
     assert f"{N_ARTICLES - sum(survived.values())} task(s) imported" in capsys.readouterr().out
-    assert labelstudio.existing_doc_ids(ls, project_id) == Counter({a.id: 1 for a in articles})
+    assert client.existing_doc_ids(ls, project_id) == Counter({a.id: 1 for a in articles})
     assert annotations_by_doc(ls, project_id) == before
 
 
@@ -216,8 +216,8 @@ def test_pull_that_loses_the_server_fails_clearly_and_writes_nothing(cli_project
     assert main([*root, "pull", *title]) == 0
     committed, listing = cli_project.gold_export.read_bytes(), sorted(cli_project.exports.iterdir())
     assert main([*root, "annotate", sheet, *title, "--annotator", "ann-2@frontline.local"]) == 0
-    ls = labelstudio.connect(killable.url, killable.token())
-    on_server = annotations_by_doc(ls, labelstudio.find_project(ls, "lost pull").id)
+    ls = client.connect(killable.url, killable.token())
+    on_server = annotations_by_doc(ls, client.find_project(ls, "lost pull").id)
     assert len(on_server["tiny"]) == 2  # a pull now would change the committed export
     capsys.readouterr()
 
@@ -244,7 +244,7 @@ LOST = [httpx.ConnectError("[Errno 111] Connection refused"),
 
 @pytest.mark.parametrize("exc", LOST, ids=lambda e: type(e).__name__)
 def test_a_lost_server_is_one_line_with_the_url_and_how_to_carry_on(exc):
-    with pytest.raises(labelstudio.SyncError) as info, labelstudio.server_errors(URL, "run it again"):
+    with pytest.raises(client.SyncError) as info, client.server_errors(URL, "run it again"):
         raise exc
     message = str(info.value)
     assert "\n" not in message and URL in message and message.endswith("; run it again")
@@ -253,8 +253,8 @@ def test_a_lost_server_is_one_line_with_the_url_and_how_to_carry_on(exc):
 
 def test_a_refused_token_or_request_says_so_without_the_resume_hint():
     def failure(exc: Exception) -> str:
-        with (pytest.raises(labelstudio.SyncError) as info,
-              labelstudio.server_errors(URL, "run it again", token_hint="check the token")):
+        with (pytest.raises(client.SyncError) as info,
+              client.server_errors(URL, "run it again", token_hint="check the token")):
             raise exc
         return str(info.value)
 
@@ -266,7 +266,7 @@ def test_a_refused_token_or_request_says_so_without_the_resume_hint():
 
 
 def test_other_errors_pass_through():
-    with pytest.raises(KeyError), labelstudio.server_errors(URL, "run it again"):
+    with pytest.raises(KeyError), client.server_errors(URL, "run it again"):
         raise KeyError("not a server problem")
 
 
@@ -275,7 +275,7 @@ def test_other_errors_pass_through():
 def raised_by(argv: list[str]) -> BaseException:
     """What a CLI step raises (``main`` prints it as one ``frontline: error:`` line)."""
     args = build_parser().parse_args(argv)
-    with pytest.raises((labelstudio.SyncError, CommandError)) as info:
+    with pytest.raises((client.SyncError, CommandError)) as info:
         args.handler(find_project(args.root), args)
     return info.value
 
@@ -308,31 +308,31 @@ def run_flow(project: Project, server: Killable, wrong: str, monkeypatch) -> lis
     (sheet,) = write_sheets(project.annotation / "sheets", SHEET)
     assert main([*root, "studio", "start", "--port", str(server.port)]) == 0
     try:
-        monkeypatch.setenv(studio.ENV_URL, server.url)
+        monkeypatch.setenv(service.ENV_URL, server.url)
         assert main([*root, "push"]) == 0
         assert main([*root, "annotate", sheet, "--ground-truth"]) == 0
         assert main([*root, "pull"]) == 0 and main([*root, "validate"]) == 0
-        monkeypatch.setenv(studio.ENV_TOKEN, wrong)
+        monkeypatch.setenv(service.ENV_TOKEN, wrong)
         assert main([*root, "pull"]) == 1
         denied = raised_by([*root, "push"])
-        monkeypatch.delenv(studio.ENV_TOKEN)
+        monkeypatch.delenv(service.ENV_TOKEN)
     finally:
         assert main([*root, "studio", "stop"]) == 0
     assert main([*root, "pull"]) == 1
     down = raised_by([*root, "pull"])
     # the SDK's own error with the server down
-    with pytest.raises(labelstudio.SyncError) as lost, labelstudio.server_errors(server.url, "start it"):
-        labelstudio.pull(labelstudio.connect(server.url, server.token()))
+    with pytest.raises(client.SyncError) as lost, client.server_errors(server.url, "start it"):
+        client.pull(client.connect(server.url, server.token()))
     return [denied, down, lost.value]
 
 
 @pytest.mark.studio
 def test_the_token_never_shows_in_output_logs_exceptions_or_the_checkout(empty_project, killable, monkeypatch,
                                                                          capsys, caplog):
-    for var in (studio.ENV_TOKEN, studio.ENV_USERNAME, studio.ENV_PASSWORD, studio.ENV_URL):
+    for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv(ENV_STATE_DIR, str(killable.state))  # the CLI starts that server again
-    studio.stop(killable.state)
+    service.stop(killable.state)
     token, wrong = killable.token(), secrets.token_hex(20)
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "label_studio_sdk", "fern", "urllib3"):
@@ -341,7 +341,7 @@ def test_the_token_never_shows_in_output_logs_exceptions_or_the_checkout(empty_p
 
     denied, down, lost = run_flow(empty_project, killable, wrong, monkeypatch)
 
-    assert studio.api_token(empty_project.state, env={}) == token  # the token the CLI used
+    assert service.api_token(empty_project.state, env={}) == token  # the token the CLI used
     out, err = capsys.readouterr()
     assert f"Label Studio is up at {killable.url}" in out and "1 annotation(s)" in out
     assert f"Label Studio at {killable.url} refused the API token (HTTP 401" in err

@@ -1,4 +1,4 @@
-from frontline.files import changed_files, snapshot
+from frontline.core.files import changed_files, snapshot
 
 
 def test_snapshot_and_changed_files(tmp_path):

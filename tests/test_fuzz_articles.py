@@ -13,7 +13,7 @@ lone surrogates, truncated lines and blank lines. Every run must end in one of t
   problem, no traceback, and ``seeds/`` byte-identical to before.
 
 Which of the two is decided here, independently, by the policy of
-:mod:`frontline.articles` (see its docstring): a text is refused if it is not UTF-8, has a
+:mod:`frontline.core.articles` (see its docstring): a text is refused if it is not UTF-8, has a
 lone surrogate, a control character other than TAB/LF/CR, a lone CR, a leading byte order
 mark, nothing visible, or more than MAX_TEXT_CHARS characters; metadata is refused if the
 id is not ``[A-Za-z0-9][A-Za-z0-9_.-]{0,199}``, the date not a real YYYY-MM-DD from 1900-01-01
@@ -44,14 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from frontline.articles import MAX_TEXT_CHARS, add_articles, make_article
 from frontline.cli import main
-from frontline.text import nlp, parse, sentence_spans
-
-from conftest import REPO
+from frontline.core.articles import MAX_TEXT_CHARS, add_articles, make_article
+from frontline.core.text import nlp, parse, sentence_spans
 
 EXPLORE = bool(os.environ.get("FRONTLINE_FUZZ_EXPLORE"))
 FIELDS = ("id", "title", "date", "url", "license", "attribution", "source", "topic")

@@ -38,19 +38,18 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from conftest import REPO
 from fixtures import ARTICLE, DOC
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from frontline.articles import add_articles, make_article
 from frontline.cli import main
-from frontline.documents import Document, Entity, Relation, to_result
-from frontline.exports import dumps
-from frontline.paths import Project
-from frontline.scheme import load_scheme
-from frontline.text import parse, sentence_spans
-
-from conftest import REPO
+from frontline.core.articles import add_articles, make_article
+from frontline.core.documents import Document, Entity, Relation, to_result
+from frontline.core.paths import Project
+from frontline.core.scheme import load_scheme
+from frontline.core.text import parse, sentence_spans
+from frontline.gold.exports import dumps
 
 EXPLORE = bool(os.environ.get("FRONTLINE_FUZZ_EXPLORE"))
 SCHEME = load_scheme(REPO / "annotation" / "scheme.toml")

@@ -7,11 +7,12 @@ import json
 import pytest
 from fixtures import ARTICLE, DOC, task
 
-from frontline import cli, labelstudio
-from frontline.articles import add_articles
+from frontline import cli
 from frontline.cli import main
-from frontline.documents import to_result
-from frontline.exports import dumps
+from frontline.core.articles import add_articles
+from frontline.core.documents import to_result
+from frontline.gold.exports import dumps
+from frontline.studio import client
 
 
 def annotation(result, *, ground_truth=True):
@@ -32,7 +33,7 @@ def serve(monkeypatch, annotations):
     """The server answers ``pull`` with the one task holding ``annotations``."""
     answer = [{**task([]), "annotations": annotations}]
     monkeypatch.setattr(cli, "_client", lambda project, args: None)
-    monkeypatch.setattr(labelstudio, "pull", lambda ls, title: copy.deepcopy(answer))
+    monkeypatch.setattr(client, "pull", lambda ls, title: copy.deepcopy(answer))
     return answer
 
 

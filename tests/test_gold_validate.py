@@ -11,14 +11,14 @@ import sys
 import pytest
 from fixtures import ARTICLE, DOC, task
 
-from frontline import exports
-from frontline.articles import add_articles
 from frontline.cli import main
-from frontline.documents import to_result
-from frontline.exports import dumps
-from frontline.paths import Project
-from frontline.scheme import load_scheme
-from frontline.validate import export_problems
+from frontline.core.articles import add_articles
+from frontline.core.documents import to_result
+from frontline.core.paths import Project
+from frontline.core.scheme import load_scheme
+from frontline.gold import exports
+from frontline.gold.exports import dumps
+from frontline.gold.validate import export_problems
 
 OTHER = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "zz-other", "text": "Nothing here.",
                              "sha256": hashlib.sha256(b"Nothing here.").hexdigest()})

@@ -17,9 +17,9 @@ import re
 
 import pytest
 
-from frontline.scheme import load_scheme
-from frontline.sheets import read_sheet, sheet_document
-from frontline.splits import split_of
+from frontline.core.scheme import load_scheme
+from frontline.release.splits import split_of
+from frontline.studio.sheets import read_sheet, sheet_document
 
 N = 5
 CONSTRUCTED = "(constructed example)"

@@ -2,8 +2,8 @@ import xml.etree.ElementTree as ET
 
 from label_studio_sdk.label_interface import LabelInterface
 
-from frontline.labelconfig import FROM_NAME, TO_NAME, label_config
-from frontline.scheme import load_scheme
+from frontline.core.labelconfig import FROM_NAME, TO_NAME, label_config
+from frontline.core.scheme import load_scheme
 
 
 def test_committed_config_is_up_to_date(repo):

@@ -1,6 +1,6 @@
 from fixtures import DOC
 
-from frontline.lexicon import Lexicon
+from frontline.baselines.lexicon import Lexicon
 
 LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
 
@@ -13,7 +13,7 @@ def test_longest_match_first_on_token_boundaries():
 
 
 def test_majority_label_wins_and_version_depends_on_entries():
-    from frontline.documents import Document, Entity
+    from frontline.core.documents import Document, Entity
     docs = [Document("a", "Kurds Kurds Kurds", (Entity(0, 5, "NORP", "Kurds", "1"),
                                                    Entity(6, 11, "GROUP", "Kurds", "2"),
                                                    Entity(12, 17, "NORP", "Kurds", "3")), ())]

@@ -6,8 +6,8 @@ from nervaluate import Evaluator
 from seqeval.metrics import f1_score
 from seqeval.scheme import IOB2
 
-from frontline.documents import Document, Entity, Relation
-from frontline.metrics import NerCounts, direction_errors, entity_counts, relation_counts
+from frontline.core.documents import Document, Entity, Relation
+from frontline.eval.metrics import NerCounts, direction_errors, entity_counts, relation_counts
 
 LABELS = ["PER", "ORG", "GPE"]
 

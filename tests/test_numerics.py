@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from frontline import numerics
+from frontline.baselines import numerics
 
 HERE = Path(__file__).parent
 
@@ -17,18 +17,18 @@ CHILD = """
 import hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 from test_baselines import make_doc
-from frontline import baselines, models, numerics
-from frontline.baselines import Data, results_json
-from frontline.paths import find_project
-from frontline.scheme import load_scheme
+from frontline.baselines import models, numerics, suite
+from frontline.baselines.suite import Data, results_json
+from frontline.core.paths import find_project
+from frontline.core.scheme import load_scheme
 project = find_project(None)
 scheme = load_scheme(project.scheme)
 docs = [make_doc(f"d{k}", [(k + j) % 4 for j in range(4)], scheme) for k in range(8)]
 data = Data(docs[:4], docs[4:6], docs[6:], "fixture")
 fast = {"training.max_steps": 30, "training.eval_frequency": 10}
-results, _ = baselines.run(data, scheme, project.baselines / "configs" / "ner.cfg", lambda m: None, fast)
-rel = models.SklearnRelations(data.train, C=1.0, seed=baselines.SEED)
-ner = models.SklearnNer(data.train, scheme.entity_names, C=1.0, seed=baselines.SEED)
+results, _ = suite.run(data, scheme, project.baselines / "configs" / "ner.cfg", lambda m: None, fast)
+rel = models.SklearnRelations(data.train, C=1.0, seed=suite.SEED)
+ner = models.SklearnNer(data.train, scheme.entity_names, C=1.0, seed=suite.SEED)
 print(json.dumps({"results": results_json(results),
                   "coef": hashlib.sha256(rel.model.coef_.tobytes() + ner.model.coef_.tobytes()).hexdigest(),
                   "platform": numerics.platform_record()}))

@@ -11,8 +11,8 @@ import stat
 
 import pytest
 
-from frontline import people, studio
 from frontline.cli import main
+from frontline.studio import people, service
 
 _numbers = itertools.count(1)
 
@@ -27,8 +27,8 @@ def test_an_email_is_checked_and_lower_cased_as_label_studio_stores_it(tmp_path)
 
 
 def test_a_server_that_does_not_answer_is_named(empty_project, capsys, monkeypatch):
-    monkeypatch.setenv(studio.ENV_TOKEN, "0" * 40)
-    url = f"http://127.0.0.1:{studio.free_port()}"
+    monkeypatch.setenv(service.ENV_TOKEN, "0" * 40)
+    url = f"http://127.0.0.1:{service.free_port()}"
     assert main(["--root", str(empty_project.root), "studio", "add-annotator", "ann@example.org", "--url", url]) == 1
     refused = (f"frontline: error: no Label Studio answers at {url}: start one with `frontline studio start` or "
                "pass --url / set FRONTLINE_LS_URL\n")
@@ -39,7 +39,7 @@ def test_a_server_that_does_not_answer_is_named(empty_project, capsys, monkeypat
 @pytest.fixture()
 def run(empty_project, studio_server, monkeypatch, capsys):
     """``frontline studio add-annotator ARGS --url SERVER`` with the admin token in the environment."""
-    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
+    monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(["--root", str(empty_project.root), "studio", "add-annotator", *args, "--url", studio_server.url])
@@ -58,7 +58,7 @@ def test_label_studio_users_api_makes_accounts_that_cannot_log_in(ls, studio_ser
     address = email()
     ls.users.create(username=address.split("@")[0], email=address, password="a-long-password-42")
     assert people.can_log_in(studio_server.url, address, "a-long-password-42") is False
-    admin = studio.credentials(studio_server.state, env={})
+    admin = service.credentials(studio_server.state, env={})
     assert people.can_log_in(studio_server.url, admin.username, admin.password) is True
 
 
@@ -78,7 +78,7 @@ def test_add_annotator_makes_an_account_of_the_organization_that_logs_in(run, ls
     password = path.read_text(encoding="utf-8").strip()
     assert len(password) == 24 and password not in out
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    admin = studio.credentials(studio_server.state, env={})
+    admin = service.credentials(studio_server.state, env={})
     assert user.active_organization == users[admin.username].active_organization
     assert people.can_log_in(url, address, password) is True
 
@@ -116,7 +116,7 @@ def test_an_account_made_another_way_is_left_alone(run, ls, empty_project, studi
 def test_a_password_file_without_its_account_is_not_overwritten(run, empty_project):
     address = email()
     path = empty_project.state / "annotators" / f"{address}.password"
-    studio.private_folder(path.parent)
+    service.private_folder(path.parent)
     path.write_text("old\n", encoding="utf-8")
     refused = (f"frontline: error: {path} exists but the server has no account {address}: it belongs to an account "
                "on another server or one that was deleted; move it away and run this again\n")
@@ -127,7 +127,7 @@ def test_a_password_file_without_its_account_is_not_overwritten(run, empty_proje
 @pytest.mark.studio
 def test_the_local_server_token_comes_from_the_state_folder(studio_server, empty_project, monkeypatch, capsys):
     """No $FRONTLINE_LS_TOKEN: the token (and the password files) are the local server's state folder's."""
-    monkeypatch.delenv(studio.ENV_TOKEN, raising=False)
+    monkeypatch.delenv(service.ENV_TOKEN, raising=False)
     monkeypatch.setenv("FRONTLINE_STATE_DIR", str(studio_server.state))
     address = email()
     code = main(["--root", str(empty_project.root), "studio", "add-annotator", address, "--url", studio_server.url])
@@ -138,7 +138,7 @@ def test_the_local_server_token_comes_from_the_state_folder(studio_server, empty
 
 
 def test_a_lost_connection_is_one_line_without_the_password_of_the_url(tmp_path):
-    url = f"http://user:secret@127.0.0.1:{studio.free_port()}"
+    url = f"http://user:secret@127.0.0.1:{service.free_port()}"
     with pytest.raises(people.PeopleError) as caught:
         people.add_annotator(url, "0" * 40, tmp_path, "ann@example.org")
     message = str(caught.value)

@@ -27,11 +27,11 @@ from urllib.parse import quote
 import pytest
 from fixtures import ARTICLE, SHEET
 
-from frontline import studio
-from frontline.articles import add_articles
 from frontline.cli import main
-from frontline.exports import gold_documents, read_export
-from frontline.paths import Project
+from frontline.core.articles import add_articles
+from frontline.core.paths import Project
+from frontline.gold.exports import gold_documents, read_export
+from frontline.studio import service
 
 USER, DATABASE = "frontline", "labelstudio"
 PASSWORD = "pg-S3cret:w/at@%-7b1e"  # characters a URL must percent-encode: decoded by --postgres
@@ -91,7 +91,7 @@ def cluster() -> Iterator[Cluster]:
                         "postgresql package creates: run scripts/install-system-deps.sh")
         os.chown(folder, owner.pw_uid, owner.pw_gid)
         run_as = ("runuser", "-u", "postgres", "--")
-    cluster = Cluster(folder, studio.free_port(), run_as, bin_)
+    cluster = Cluster(folder, service.free_port(), run_as, bin_)
     data = str(folder / "data")
     started = False
     try:
@@ -130,20 +130,20 @@ def project(tmp_path: Path) -> Project:
 # --- without a server ---------------------------------------------------------------------
 
 def test_url_becomes_label_studio_settings_and_inherited_ones_are_dropped(tmp_path):
-    database = studio.postgres_database("postgresql://team%40lab:p%2Fw%3A1@db.example:6543/label%20studio")
+    database = service.postgres_database("postgresql://team%40lab:p%2Fw%3A1@db.example:6543/label%20studio")
     assert (database.user, database.password, database.host, database.port, database.dbname) == (
         "team@lab", "p/w:1", "db.example", 6543, "label studio")
     assert database.shown == "postgresql://team%40lab@db.example:6543/label%20studio"
     assert "p/w" not in repr(database) and "p%2Fw" not in repr(database)
-    assert studio.postgres_database("postgres://u@127.0.0.1/db").port == 5432
-    creds = studio.Credentials("u@x.y", "p", "0" * 40)
+    assert service.postgres_database("postgres://u@127.0.0.1/db").port == 5432
+    creds = service.Credentials("u@x.y", "p", "0" * 40)
     inherited = {"LABEL_STUDIO_POSTGRE_PASSWORD": "old", "HEARTEX_POSTGRE_HOST": "elsewhere", "POSTGRE_PORT": "1",
                  "LABEL_STUDIO_DJANGO_DB": "sqlite", "DATABASE_NAME": "/elsewhere.sqlite3", "PATH": "/bin"}
-    env = studio.server_env(tmp_path, creds, base=inherited, database=database)
+    env = service.server_env(tmp_path, creds, base=inherited, database=database)
     assert {k: v for k, v in env.items() if "POSTGRE" in k or "DJANGO" in k or "DATABASE" in k} == {
         "DJANGO_DB": "default", "POSTGRE_NAME": "label studio", "POSTGRE_USER": "team@lab",
         "POSTGRE_PASSWORD": "p/w:1", "POSTGRE_HOST": "db.example", "POSTGRE_PORT": "6543"}
-    sqlite = studio.server_env(tmp_path, creds, base=inherited)
+    sqlite = service.server_env(tmp_path, creds, base=inherited)
     assert sqlite["DJANGO_DB"] == "sqlite" and sqlite["PATH"] == "/bin"
     assert not [k for k in sqlite if "POSTGRE" in k or k.endswith("DJANGO_DB") and k != "DJANGO_DB"
                 or "DATABASE_NAME" in k]
@@ -158,8 +158,8 @@ def test_url_becomes_label_studio_settings_and_inherited_ones_are_dropped(tmp_pa
     ("postgresql://u:hunter2@h/db?sslmode=require", "options after '?' or '#' are not supported"),
 ])
 def test_a_url_that_is_not_one_is_refused_without_its_password(url, why):
-    with pytest.raises(studio.StudioError) as error:
-        studio.postgres_database(url)
+    with pytest.raises(service.StudioError) as error:
+        service.postgres_database(url)
     assert why in str(error.value) and "hunter2" not in str(error.value)
 
 
@@ -167,17 +167,17 @@ def test_a_url_that_is_not_one_is_refused_without_its_password(url, why):
 
 @pytest.mark.studio
 def test_a_database_that_refuses_is_named_before_any_server_starts(cluster, project, capsys, monkeypatch):
-    for var in (studio.ENV_TOKEN, studio.ENV_USERNAME, studio.ENV_PASSWORD, studio.ENV_URL):
+    for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL):
         monkeypatch.delenv(var, raising=False)
     wrong = "not-the-Pa55word"
-    monkeypatch.setenv(studio.ENV_POSTGRES, f"postgresql://{USER}:{wrong}@127.0.0.1:{cluster.port}/{DATABASE}")
-    assert main(["--root", str(project.root), "studio", "start", "--port", str(studio.free_port())]) == 1
+    monkeypatch.setenv(service.ENV_POSTGRES, f"postgresql://{USER}:{wrong}@127.0.0.1:{cluster.port}/{DATABASE}")
+    assert main(["--root", str(project.root), "studio", "start", "--port", str(service.free_port())]) == 1
     err = capsys.readouterr().err
     assert (f"PostgreSQL database '{DATABASE}' on 127.0.0.1 port {cluster.port} (user '{USER}') does not answer"
             in err), err
     assert "password authentication failed" in err and wrong not in err and "Traceback" not in err
     assert not (project.state / "studio.json").exists() and not (project.state / "studio").exists()
-    monkeypatch.delenv(studio.ENV_POSTGRES)
+    monkeypatch.delenv(service.ENV_POSTGRES)
     assert main(["--root", str(project.root), "studio", "start",
                  "--postgres", f"postgresql://{USER}:{wrong}@127.0.0.1/"]) == 1
     err = capsys.readouterr().err
@@ -186,10 +186,10 @@ def test_a_database_that_refuses_is_named_before_any_server_starts(cluster, proj
 
 @pytest.mark.studio
 def test_push_annotate_pull_build_on_postgres(cluster, project, tmp_path, capsys, monkeypatch):
-    for var in (studio.ENV_TOKEN, studio.ENV_USERNAME, studio.ENV_PASSWORD, studio.ENV_URL, studio.ENV_POSTGRES):
+    for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL, service.ENV_POSTGRES):
         monkeypatch.delenv(var, raising=False)
     root = ["--root", str(project.root), "--quiet"]
-    port = studio.free_port()
+    port = service.free_port()
     shown = f"postgresql://{USER}@127.0.0.1:{cluster.port}/{DATABASE}"
     try:
         assert main([*root, "studio", "start", "--port", str(port), "--postgres", cluster.url]) == 0
@@ -200,7 +200,7 @@ def test_push_annotate_pull_build_on_postgres(cluster, project, tmp_path, capsys
         assert main([*root, "studio", "status"]) == 0
         assert f"database: PostgreSQL {shown}) is up" in capsys.readouterr().out
 
-        monkeypatch.setenv(studio.ENV_URL, f"http://127.0.0.1:{port}")
+        monkeypatch.setenv(service.ENV_URL, f"http://127.0.0.1:{port}")
         title = ["--project", "team on postgres"]
         assert main([*root, "push", *title]) == 0
         sheet = tmp_path / "tiny.sheet"
@@ -225,7 +225,7 @@ def test_push_annotate_pull_build_on_postgres(cluster, project, tmp_path, capsys
         assert "1 article(s) released, 0 without gold" in capsys.readouterr().out
     finally:
         main(["--root", str(project.root), "studio", "stop"])
-    assert studio.port_is_free(port) and not (project.state / "studio.json").exists()
+    assert service.port_is_free(port) and not (project.state / "studio.json").exists()
     secret = (PASSWORD, quote(PASSWORD, safe=""))
     out = capsys.readouterr()
     for text in (out.out, out.err, (project.state / "studio.log").read_text(errors="replace"),

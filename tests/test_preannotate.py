@@ -1,4 +1,4 @@
-"""Pre-annotation from the trained baselines (frontline.preannotate, issue 17)."""
+"""Pre-annotation from the trained baselines (frontline.studio.preannotate, issue 17)."""
 
 import json
 
@@ -6,13 +6,14 @@ import pytest
 from fixtures import ARTICLE, DOC
 from test_baselines import make_doc
 
-from frontline import labelstudio, models, preannotate, studio
-from frontline.articles import add_articles, make_article
+from frontline.baselines import models
 from frontline.cli import main
-from frontline.documents import Document, Entity, Relation
-from frontline.labelconfig import FROM_NAME, TO_NAME
-from frontline.scheme import load_scheme
-from frontline.text import parse
+from frontline.core.articles import add_articles, make_article
+from frontline.core.documents import Document, Entity, Relation
+from frontline.core.labelconfig import FROM_NAME, TO_NAME
+from frontline.core.scheme import load_scheme
+from frontline.core.text import parse
+from frontline.studio import client, preannotate, service
 
 FAST_SPACY = {"training.max_steps": 30, "training.eval_frequency": 10}
 C = {"sklearn-ner": 1.0, "sklearn-relations": 10.0}
@@ -86,7 +87,7 @@ def test_prediction_payload_shape(trained, docs, name):
     doc = docs[6]
     article = make_article(doc.text, id=doc.doc_id, title="t", date="2024-12-01", url="https://example.org/x",
                            license="CC BY 4.0")
-    (prediction,) = labelstudio.task_payload(article, trained[name])["predictions"]
+    (prediction,) = client.task_payload(article, trained[name])["predictions"]
     assert prediction["model_version"] == f"{name}@9.9.9"
     regions = [r for r in prediction["result"] if r["type"] == "labels"]
     relations = [r for r in prediction["result"] if r["type"] == "relation"]
@@ -156,20 +157,20 @@ def test_trained_model_needs_the_tuning_record(empty_project, capsys):
 @pytest.mark.studio
 def test_push_with_sklearn_predictions_reads_back_through_the_sdk(empty_project, studio_server, ls, docs,
                                                                   monkeypatch, capsys):
-    from frontline.dataset import DATASET_VERSION
+    from frontline.release.dataset import DATASET_VERSION
 
     add_articles(empty_project.seeds, [ARTICLE])
     empty_project.baselines.mkdir()
     (empty_project.baselines / "results.json").write_text(json.dumps(
         {"tuning": {"sklearn-ner": {"C": 1.0}, "sklearn-relations": {"C": 10.0}}}))
     monkeypatch.setattr(preannotate, "load_training", lambda corpus, scheme: (docs[:4], docs[4:6]))
-    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
-    monkeypatch.setenv(studio.ENV_URL, studio_server.url)
+    monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
+    monkeypatch.setenv(service.ENV_URL, studio_server.url)
     name = "sklearn-ner+sklearn-relations"
     assert main(["--root", str(empty_project.root), "--quiet", "push", "--project", "sklearn predicted",
                  "--predictions", name]) == 0
     assert f"trained {name}@{DATASET_VERSION} in" in capsys.readouterr().out
-    project = labelstudio.find_project(ls, "sklearn predicted")
+    project = client.find_project(ls, "sklearn predicted")
     (task,) = list(ls.tasks.list(project=project.id))
     (prediction,) = ls.predictions.list(task=task.id)
     assert prediction.model_version == f"{name}@{DATASET_VERSION}"

@@ -6,9 +6,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from frontline.documents import Document, Entity, Relation
-from frontline.predictions import MAX_LISTED, PredictionError, capped, read_predictions, summary_text, to_line
-from frontline.scheme import load_scheme
+from frontline.core.documents import Document, Entity, Relation
+from frontline.core.scheme import load_scheme
+from frontline.eval.predictions import (
+    MAX_LISTED,
+    PredictionError,
+    capped,
+    read_predictions,
+    summary_text,
+    to_line,
+)
 
 TEXT = "Rebels shelled Homs."  # Rebels [0:6], Homs [15:19]
 GOLD = {

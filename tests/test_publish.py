@@ -1,6 +1,6 @@
 import pytest
 
-from frontline.publish import PublishError, publish, publishable_files
+from frontline.release.publish import PublishError, publish, publishable_files
 
 
 class RecordingApi:
@@ -197,7 +197,7 @@ class FailingApi:
 def test_http_errors_of_the_hub_are_one_line_without_the_token(built, hub, capsys, monkeypatch, status, server,
                                                               expected):
     monkeypatch.setenv("HF_TOKEN", GOOD_TOKEN)
-    monkeypatch.setattr("frontline.publish.HfApi", lambda token: FailingApi(status, server))
+    monkeypatch.setattr("frontline.release.publish.HfApi", lambda token: FailingApi(status, server))
     assert publish_cli(built) == 1
     line = one_line(capsys.readouterr().err)
     assert line == f"frontline: error: {expected}"

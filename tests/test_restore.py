@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from frontline import labelstudio, restore, studio
-from frontline.articles import load_articles
 from frontline.cli import main
-from frontline.documents import from_result
-from frontline.exports import dumps, read_export
-from frontline.scheme import load_scheme
-from frontline.validate import export_problems
+from frontline.core.articles import load_articles
+from frontline.core.documents import from_result
+from frontline.core.scheme import load_scheme
+from frontline.gold.exports import dumps, read_export
+from frontline.gold.validate import export_problems
+from frontline.studio import client, restore, service
 
 REPO = Path(__file__).resolve().parents[1]
 TITLE = "Frontline gold"
@@ -37,8 +37,8 @@ def blank_studio(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The state folder of a server that was started once (migrations, admin user and token)
     and stopped: nothing else is in it."""
     state = tmp_path_factory.mktemp("blank-studio")
-    studio.start(state, port=studio.free_port(), env=server_env())
-    studio.stop(state)
+    service.start(state, port=service.free_port(), env=server_env())
+    service.stop(state)
     return state
 
 
@@ -53,13 +53,13 @@ def fresh_server(blank_studio: Path, tmp_path_factory: pytest.TempPathFactory):
         shutil.copytree(blank_studio / "studio", state / "studio")
         shutil.copy2(blank_studio / "credentials.json", state / "credentials.json")
         started.append(state)
-        server = studio.start(state, port=studio.free_port(), env=server_env())
-        token = studio.api_token(state, env={})
-        return server.url, token, labelstudio.connect(server.url, token)
+        server = service.start(state, port=service.free_port(), env=server_env())
+        token = service.api_token(state, env={})
+        return server.url, token, client.connect(server.url, token)
 
     yield start
     for state in started:
-        studio.stop(state)
+        service.stop(state)
 
 
 @pytest.fixture(scope="module")
@@ -97,25 +97,25 @@ def make_small_export(ls, scheme, articles, *, later_prediction_on: int) -> list
         return "fixture-model-1", spans
 
     picked = [articles[t["data"]["doc_id"]] for t in chosen]
-    report = labelstudio.push(ls, picked, scheme, title=TITLE, predict=predict, progress=False)
-    first = labelstudio.annotator(ls, FIRST, "a-long-password-1")
-    second = labelstudio.annotator(ls, SECOND, "a-long-password-2")
+    report = client.push(ls, picked, scheme, title=TITLE, predict=predict, progress=False)
+    first = client.annotator(ls, FIRST, "a-long-password-1")
+    second = client.annotator(ls, SECOND, "a-long-password-2")
     for n, article in enumerate(picked):
-        task_id = labelstudio.task_of(ls, report.project_id, article.id)
+        task_id = client.task_of(ls, report.project_id, article.id)
         if n == 2:  # pre-annotation switched off: the annotations copy no prediction
             ls.projects.update(id=report.project_id, model_version="")
         for user, email in ((first, FIRST), (second, SECOND)):
             doc = from_result(article.id, article.text, result[(article.id, email)])
-            labelstudio.annotate(ls, task_id, doc, user_id=user, ground_truth=(n == 1) == (email == SECOND),
+            client.annotate(ls, task_id, doc, user_id=user, ground_truth=(n == 1) == (email == SECOND),
                                  lead_time=10.0 * (n + 1) if email == FIRST else None)
         if n == 2:
             ls.annotations.create(id=task_id, result=[], completed_by=second, was_cancelled=True)
             ls.projects.update(id=report.project_id, model_version="fixture-model-1")
-    later = labelstudio.task_of(ls, report.project_id, picked[later_prediction_on].id)
+    later = client.task_of(ls, report.project_id, picked[later_prediction_on].id)
     ls.predictions.create(task=later, result=[r for r in result[(picked[later_prediction_on].id, SECOND)]
                                               if r["type"] == "labels"][:2],
                           model_version="fixture-model-2", score=0.42)
-    return labelstudio.pull(ls, TITLE)
+    return client.pull(ls, TITLE)
 
 
 @pytest.mark.studio
@@ -142,7 +142,7 @@ def test_small_export_round_trip(fresh_server, scheme, articles, later_predictio
     assert len(one_by_one) == (0 if later_prediction_on == 2 else 4)
     assert (report.project_created, report.accounts_created) == (True, [FIRST, SECOND])
     assert (report.tasks_created, report.annotations_created, report.predictions_created) == (3, 7, 4)
-    pulled = labelstudio.pull(ls, TITLE)
+    pulled = client.pull(ls, TITLE)
     comparison = restore.compare(committed, pulled)
     assert comparison.lost == [] and comparison.extra == []
     # the same ids, unique ids, authors, flags, counts and copied predictions: only the clock differs
@@ -156,13 +156,13 @@ def test_small_export_round_trip(fresh_server, scheme, articles, later_predictio
     again = restore.restore(ls, committed, scheme, title=TITLE, progress=False)
     assert again.added == 0 and not again.project_created
     assert (again.tasks_present, again.annotations_present, again.predictions_present) == (3, 7, 4)
-    assert dumps(labelstudio.pull(ls, TITLE)) == dumps(pulled)
+    assert dumps(client.pull(ls, TITLE)) == dumps(pulled)
 
     # into a second project of the same server: other ids (and unique ids, which must be unique
     # on a server), the same meaning
     other = restore.restore(ls, committed, scheme, title="Frontline copy", progress=False)
     assert (other.accounts_created, other.annotations_created, other.predictions_created) == ([], 7, 4)
-    copied = restore.compare(committed, labelstudio.pull(ls, "Frontline copy"))
+    copied = restore.compare(committed, client.pull(ls, "Frontline copy"))
     assert copied.lost == [] and copied.extra == []
     assert {"id", "project", "annotations[].id", "annotations[].unique_id"} <= set(copied.fields)
 
@@ -182,13 +182,13 @@ def test_restore_adds_what_an_author_lacks_and_keeps_the_servers_annotations(fre
     assert partial[1]["annotations"][0]["ground_truth"] is False  # the export's gold of doc 1 is the second's
     partial[1]["annotations"][0]["ground_truth"] = True  # the server's own gold
     restore.restore(ls, partial, scheme, title=TITLE, progress=False)
-    before = labelstudio.pull(ls, TITLE)
+    before = client.pull(ls, TITLE)
     report = restore.restore(ls, committed, scheme, title=TITLE, progress=False)
     assert (report.tasks_present, report.annotations_present, report.annotations_created) == (3, 3, 4)
     assert (report.predictions_created, report.predictions_present) == (4, 0)
     doc0, doc1 = (t["data"]["doc_id"] for t in committed[:2])
     assert report.gold_kept == [doc1]
-    after = labelstudio.pull(ls, TITLE)
+    after = client.pull(ls, TITLE)
     unchanged = {a["id"]: a for t in before for a in t["annotations"]}
     assert all(a == unchanged[a["id"]] for t in after for a in t["annotations"] if a["id"] in unchanged)
     comparison = restore.compare(committed, after)
@@ -203,9 +203,9 @@ def test_restore_adds_what_an_author_lacks_and_keeps_the_servers_annotations(fre
 @pytest.mark.studio
 def labelstudio_pull(ls):
     """The project as ``frontline pull`` reads it from the server, before it writes anything."""
-    from frontline import labelstudio
+    from frontline.studio import client
 
-    return labelstudio.pull(ls, labelstudio.DEFAULT_TITLE)
+    return client.pull(ls, client.DEFAULT_TITLE)
 
 
 def test_restore_command_puts_the_whole_gold_back(fresh_server, tmp_path, monkeypatch, capsys):
@@ -253,7 +253,7 @@ def test_restore_command_puts_the_whole_gold_back(fresh_server, tmp_path, monkey
 def test_nameless_authors_are_refused_before_anything_is_done(scheme):
     task = {"id": 1, "data": {"doc_id": "tiny", "text": "x"},
             "annotations": [{"id": 3, "result": [], "completed_by": 2}], "predictions": []}
-    with pytest.raises(labelstudio.SyncError, match=r"completed_by.email\) of doc tiny annotation 3"):
+    with pytest.raises(client.SyncError, match=r"completed_by.email\) of doc tiny annotation 3"):
         restore.restore(None, [task], scheme)  # type: ignore[arg-type]
 
 

@@ -15,14 +15,14 @@ from types import SimpleNamespace
 import pytest
 from fixtures import ARTICLE, DOC, browser_login
 
-from frontline import labelstudio, studio
-from frontline.articles import make_article
 from frontline.cli import main
-from frontline.documents import to_result
-from frontline.exports import gold_documents
-from frontline.review import Annotation, differences, no_gold_message, result_items
-from frontline.scheme import load_scheme
-from frontline.tasks import task_data
+from frontline.core.articles import make_article
+from frontline.core.documents import to_result
+from frontline.core.scheme import load_scheme
+from frontline.gold.exports import gold_documents
+from frontline.studio import client, service
+from frontline.studio.review import Annotation, differences, no_gold_message, result_items
+from frontline.studio.tasks import task_data
 
 OTHER = make_article("Troops entered the town.", id="other", title="Other", date="2024-12-02",
                      url="https://example.org/o", license="CC BY 4.0")
@@ -102,21 +102,21 @@ def made(ls, repo, annotators):
     """A new project: ARTICLE's task annotated by two annotators who disagree (no ground truth,
     as the browser saves them), and OTHER's task not annotated."""
     title = f"review {next(_titles)}"
-    project = ls.projects.create(title=title, label_config=labelstudio.label_config(load_scheme(repo.scheme)))
+    project = ls.projects.create(title=title, label_config=client.label_config(load_scheme(repo.scheme)))
     ls.projects.import_tasks(id=project.id, request=[{"data": task_data(ARTICLE)}, {"data": task_data(OTHER)}])
-    task = labelstudio.task_of(ls, project.id, "tiny")
+    task = client.task_of(ls, project.id, "tiny")
     first = ls.annotations.create(id=task, result=to_result(DOC), completed_by=annotators[0])
     second = ls.annotations.create(id=task, result=to_result(SMALLER), completed_by=annotators[1])
     assert (first.ground_truth, second.ground_truth) == (False, False)
-    other = labelstudio.task_of(ls, project.id, "other")
+    other = client.task_of(ls, project.id, "other")
     return SimpleNamespace(title=title, project=project.id, task=task, other=other, first=first.id, second=second.id)
 
 
 @pytest.fixture()
 def run(empty_project, studio_server, monkeypatch, capsys):
     """``frontline ARGS --url SERVER``: (exit status, stdout, stderr)."""
-    monkeypatch.setenv(studio.ENV_TOKEN, studio.api_token(studio_server.state, env={}))
-    monkeypatch.delenv(studio.ENV_URL, raising=False)
+    monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
+    monkeypatch.delenv(service.ENV_URL, raising=False)
 
     def run(*args: str) -> tuple[int, str, str]:
         code = main(["--root", str(empty_project.root), "--quiet", *args, "--url", studio_server.url])
@@ -204,7 +204,7 @@ def test_accept_marks_the_annotation_moves_the_mark_and_is_idempotent(ls, made, 
            f"annotation {made.first}){done}", "")
     assert marks(ls, made.task) == {made.first: False, made.second: True}
 
-    (task,) = [t for t in labelstudio.pull(ls, made.title) if t["data"]["doc_id"] == "tiny"]
+    (task,) = [t for t in client.pull(ls, made.title) if t["data"]["doc_id"] == "tiny"]
     assert gold_documents([task]) == ([SMALLER], [])  # what pull and build take as the gold
 
 
@@ -251,17 +251,17 @@ def test_a_single_annotation_is_accepted_without_its_id(ls, made, annotators, ru
 def test_review_lists_imported_annotations_that_are_all_ground_truth(ls, repo, studio_server, run):
     """Label Studio marks an imported annotation ground truth unless it says otherwise."""
     title = f"review {next(_titles)}"
-    project = ls.projects.create(title=title, label_config=labelstudio.label_config(load_scheme(repo.scheme)))
+    project = ls.projects.create(title=title, label_config=client.label_config(load_scheme(repo.scheme)))
     ls.projects.import_tasks(id=project.id, request=[{"data": task_data(ARTICLE), "annotations": [
         {"result": to_result(DOC)}, {"result": to_result(DOC)}]}])
-    task = labelstudio.task_of(ls, project.id, "tiny")
+    task = client.task_of(ls, project.id, "tiny")
     ids = sorted(marks(ls, task))
     assert marks(ls, task) == dict.fromkeys(ids, True)
     code, out, _ = run("review", "--project", title)
     lines = out.splitlines()
     assert lines[0].endswith("1 annotated (0 with gold, 0 without, 1 with several), 0 not annotated; 0 tasks with "
                              "disagreeing annotations")
-    admin = studio.credentials(studio_server.state, env={}).username  # who imported them
+    admin = service.credentials(studio_server.state, env={}).username  # who imported them
     assert lines[1:3] == ["several ground truths (1): the build refuses these",
                           f"  doc tiny task {task}: annotation {ids[0]} by {admin}, annotation {ids[1]} by {admin}"]
     assert lines[3] == NEXT
@@ -293,7 +293,7 @@ def test_the_labeling_interface_of_label_studio_community_has_no_ground_truth_co
     browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     browser.set_page_load_timeout(120)
     try:
-        creds = studio.credentials(studio_server.state, env={})
+        creds = service.credentials(studio_server.state, env={})
         wait = browser_login(browser, studio_server.url, creds.username, creds.password)
         browser.get(f"{studio_server.url}/projects/{made.project}/data?task={made.task}")
         tabs = wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".lsf-annotation-button")) == 2

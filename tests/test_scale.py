@@ -5,13 +5,19 @@ from bisect import bisect_right
 from itertools import accumulate
 
 import pyarrow.parquet as pq
+from scale import replica_id, replicate
 
-from frontline.articles import load_articles
-from frontline.build import build
-from frontline.exports import ExportError, export_parts, gold_documents, part_tasks, read_valid_export
-from frontline.scale import replica_id, replicate
-from frontline.scheme import load_scheme
-from frontline.validate import ExportInvalid
+from frontline.core.articles import load_articles
+from frontline.core.scheme import load_scheme
+from frontline.gold.exports import (
+    ExportError,
+    export_parts,
+    gold_documents,
+    part_tasks,
+    read_valid_export,
+)
+from frontline.gold.validate import ExportInvalid
+from frontline.release.build import build
 
 
 def test_replicate_copies_articles_and_gold_under_new_ids(repo, tmp_path):

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from frontline.scheme import SchemeError, load_scheme
+from frontline.core.scheme import SchemeError, load_scheme
 
 
 def test_real_scheme_labels_in_order(repo):

@@ -1,8 +1,8 @@
 import pytest
 from fixtures import DOC, TEXT
 
-from frontline.scheme import load_scheme
-from frontline.sheets import SheetError, read_sheet, sheet_document
+from frontline.core.scheme import load_scheme
+from frontline.studio.sheets import SheetError, read_sheet, sheet_document
 
 SHEET = """doc: tiny
 # a comment
@@ -60,7 +60,7 @@ def test_every_mismatch_is_named_with_its_line(tmp_path, scheme):
 
 
 def test_committed_sheets_fit_their_articles(repo, scheme):
-    from frontline.articles import load_articles
+    from frontline.core.articles import load_articles
     texts = {a.id: a.text for a in load_articles(repo.seeds)}
     sheets = sorted((repo.annotation / "sheets").glob("*.sheet"))
     assert sheets

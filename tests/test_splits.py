@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from frontline.sample import SEED_ARTICLE
-from frontline.splits import SPLIT_SALT, assign_splits, is_open_licence, position, split_of
+from frontline.gold.sample import SEED_ARTICLE
+from frontline.release.splits import SPLIT_SALT, assign_splits, is_open_licence, position, split_of
 
 IDS = [f"w{i:03d}" for i in range(400)]
 

@@ -2,9 +2,9 @@ import dataclasses
 
 from fixtures import DOC
 
-from frontline.documents import Document, Entity
-from frontline.scheme import load_scheme
-from frontline.stats import gold_report, label_inconsistencies, unannotated_occurrences
+from frontline.core.documents import Document, Entity
+from frontline.core.scheme import load_scheme
+from frontline.gold.stats import gold_report, label_inconsistencies, unannotated_occurrences
 
 
 def test_same_string_with_two_labels_is_listed():
@@ -35,7 +35,7 @@ def test_report_sections(repo):
 
 
 def test_report_has_the_preannotation_table_when_measured(repo):
-    from frontline.preannotate import Matches
+    from frontline.studio.preannotate import Matches
 
     measured = {"lexicon": Matches(3, 5, 0, 3, False), "sklearn-ner+sklearn-relations": Matches(4, 5, 1, 3)}
     report = gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme), preannotation=measured)

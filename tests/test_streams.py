@@ -3,9 +3,9 @@
 import pyarrow as pa
 from fixtures import ARTICLE, DOC
 
-from frontline.dataset import article_rows, encoding
-from frontline.scheme import load_scheme
-from frontline.streams import ArrowSink, join
+from frontline.core.scheme import load_scheme
+from frontline.release.dataset import article_rows, encoding
+from frontline.release.streams import ArrowSink, join
 
 
 def _renamed(doc_id: str):

@@ -6,9 +6,9 @@ import stat
 
 import pytest
 
-from frontline import studio
 from frontline.cli import main
-from frontline.paths import ENV_STATE_DIR, Project, state_dir
+from frontline.core.paths import ENV_STATE_DIR, Project, state_dir
+from frontline.studio import service
 
 
 def test_state_lives_outside_the_checkout_one_folder_per_checkout(tmp_path, monkeypatch):
@@ -35,40 +35,40 @@ def test_state_lives_outside_the_checkout_one_folder_per_checkout(tmp_path, monk
 
 def test_start_refuses_while_an_older_state_sits_in_the_checkout(empty_project, capsys):
     (empty_project.root / ".frontline" / "studio").mkdir(parents=True)
-    assert main(["--root", str(empty_project.root), "studio", "start", "--port", str(studio.free_port())]) == 1
+    assert main(["--root", str(empty_project.root), "studio", "start", "--port", str(service.free_port())]) == 1
     err = capsys.readouterr().err
     assert f"{empty_project.root / '.frontline'}, inside the checkout" in err and str(empty_project.state) in err
     assert not empty_project.state.exists()
 
 
 def test_credentials_are_generated_owner_only_and_reused(tmp_path):
-    first = studio.credentials(tmp_path, env={})
+    first = service.credentials(tmp_path, env={})
     path = tmp_path / "credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(first.token) == 40 and int(first.token, 16) >= 0
-    assert studio.credentials(tmp_path, env={}) == first
-    assert studio.api_token(tmp_path, env={}) == first.token
+    assert service.credentials(tmp_path, env={}) == first
+    assert service.api_token(tmp_path, env={}) == first.token
 
 
 def test_environment_wins_and_secrets_never_show_in_repr(tmp_path):
-    env = {studio.ENV_TOKEN: "f" * 40, studio.ENV_USERNAME: "a@b.c", studio.ENV_PASSWORD: "pw-secret"}
-    creds = studio.credentials(tmp_path, env=env)
+    env = {service.ENV_TOKEN: "f" * 40, service.ENV_USERNAME: "a@b.c", service.ENV_PASSWORD: "pw-secret"}
+    creds = service.credentials(tmp_path, env=env)
     assert (creds.username, creds.password, creds.token) == ("a@b.c", "pw-secret", "f" * 40)
     assert not (tmp_path / "credentials.json").exists()  # nothing to generate
     assert "pw-secret" not in repr(creds) and "f" * 40 not in repr(creds)
-    assert studio.api_token(tmp_path, env=env) == "f" * 40
+    assert service.api_token(tmp_path, env=env) == "f" * 40
 
 
 def test_missing_token_is_a_clear_error(tmp_path):
-    with pytest.raises(studio.StudioError, match="set FRONTLINE_LS_TOKEN or run `frontline studio start`"):
-        studio.api_token(tmp_path, env={})
+    with pytest.raises(service.StudioError, match="set FRONTLINE_LS_TOKEN or run `frontline studio start`"):
+        service.api_token(tmp_path, env={})
 
 
 def test_server_env_is_loopback_sqlite_without_telemetry(tmp_path):
-    creds = studio.Credentials("u@x.y", "p", "0" * 40)
-    env = studio.server_env(tmp_path, creds, base={"USERNAME": "me", "PORT": "1", "PATH": "/bin",
-                                                   studio.ENV_TOKEN: "leak"})
-    assert "USERNAME" not in env and "PORT" not in env and studio.ENV_TOKEN not in env
+    creds = service.Credentials("u@x.y", "p", "0" * 40)
+    env = service.server_env(tmp_path, creds, base={"USERNAME": "me", "PORT": "1", "PATH": "/bin",
+                                                   service.ENV_TOKEN: "leak"})
+    assert "USERNAME" not in env and "PORT" not in env and service.ENV_TOKEN not in env
     assert env["DJANGO_DB"] == "sqlite" and env["COLLECT_ANALYTICS"] == "false"
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
     assert env["LABEL_STUDIO_USER_TOKEN"] == "0" * 40 and env["PATH"] == "/bin"
@@ -79,9 +79,9 @@ def test_taken_port_is_refused(tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert not studio.port_is_free(port)
-        with pytest.raises(studio.StudioError, match=f"port {port} on 127.0.0.1 is taken"):
-            studio.start(tmp_path, port=port, env={})
+        assert not service.port_is_free(port)
+        with pytest.raises(service.StudioError, match=f"port {port} on 127.0.0.1 is taken"):
+            service.start(tmp_path, port=port, env={})
     assert not (tmp_path / "studio.json").exists()
 
 
@@ -94,28 +94,28 @@ def test_stop_without_a_server_says_so(tmp_path, capsys):
 
 @pytest.mark.studio
 def test_second_start_is_refused_while_one_runs(studio_server):
-    with pytest.raises(studio.StudioError, match=f"already running at {studio_server.url}"):
-        studio.start(studio_server.state, port=studio.free_port(), env={})
-    assert studio.is_up(studio_server.url)
+    with pytest.raises(service.StudioError, match=f"already running at {studio_server.url}"):
+        service.start(studio_server.state, port=service.free_port(), env={})
+    assert service.is_up(studio_server.url)
 
 
 @pytest.mark.studio
 def test_cli_start_status_stop(empty_project, local_state_home, capsys, monkeypatch):
-    for var in (studio.ENV_TOKEN, studio.ENV_USERNAME, studio.ENV_PASSWORD, studio.ENV_URL):
+    for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL):
         monkeypatch.delenv(var, raising=False)
     root = ["--root", str(empty_project.root)]
-    port = studio.free_port()
+    port = service.free_port()
     assert main([*root, "studio", "start", "--port", str(port)]) == 0
     out = capsys.readouterr().out
     record = json.loads((empty_project.state / "studio.json").read_text())
-    token = studio.api_token(empty_project.state, env={})
+    token = service.api_token(empty_project.state, env={})
     assert f"Label Studio is up at http://127.0.0.1:{port}" in out and token not in out
     assert main([*root, "studio", "status"]) == 0
     assert main([*root, "studio", "stop"]) == 0
     assert f"stopped Label Studio (pid {record['pid']})" in capsys.readouterr().out
     with pytest.raises(ProcessLookupError):
         os.kill(record["pid"], 0)
-    assert studio.port_is_free(port) and not studio.is_up(f"http://127.0.0.1:{port}")
+    assert service.port_is_free(port) and not service.is_up(f"http://127.0.0.1:{port}")
     assert main([*root, "studio", "status"]) == 1
     assert token not in (empty_project.state / "studio.log").read_text(errors="replace")
     assert f"data in {empty_project.state / 'studio'}" in out

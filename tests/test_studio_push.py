@@ -24,10 +24,10 @@ import pytest
 from fixtures import ARTICLE
 from label_studio_sdk.core.api_error import ApiError
 
-from frontline import labelstudio, studio
-from frontline.articles import add_articles, make_article
 from frontline.cli import main
-from frontline.scheme import load_scheme
+from frontline.core.articles import add_articles, make_article
+from frontline.core.scheme import load_scheme
+from frontline.studio import client, service
 
 TOKEN = "ab" * 20
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -58,8 +58,8 @@ def one_error_line(err: str) -> str:
 @pytest.fixture()
 def project(empty_project, monkeypatch):
     add_articles(empty_project.seeds, [ARTICLE])
-    monkeypatch.setenv(studio.ENV_TOKEN, TOKEN)
-    monkeypatch.delenv(studio.ENV_URL, raising=False)
+    monkeypatch.setenv(service.ENV_TOKEN, TOKEN)
+    monkeypatch.delenv(service.ENV_URL, raising=False)
     return empty_project
 
 
@@ -79,7 +79,7 @@ def test_batch_size_must_be_a_positive_whole_number(project, capsys, size):
     (" gold ", "project title ' gold ' starts or ends with a space, which Label Studio strips: give it as 'gold'"),
 ])
 def test_project_title_is_checked_before_any_request(project, capsys, title, message):
-    url = f"http://127.0.0.1:{studio.free_port()}"  # nothing listens: the check must come first
+    url = f"http://127.0.0.1:{service.free_port()}"  # nothing listens: the check must come first
     assert main(["--root", str(project.root), "push", "--url", url, "--project", title]) == 1
     assert one_error_line(capsys.readouterr().err) == f"frontline: error: {message}"
 
@@ -87,18 +87,18 @@ def test_project_title_is_checked_before_any_request(project, capsys, title, mes
 # --- no credentials in messages ---------------------------------------------------------------
 
 def test_redact_hides_passwords_lone_user_names_and_token_parameters():
-    assert labelstudio.redact("http://user:s3cret@ls.example:8080/x") == "http://user:***@ls.example:8080/x"
-    assert labelstudio.redact("https://" + TOKEN + "@ls.example") == "https://***@ls.example"
-    assert labelstudio.redact("http://h/?api_key=k1&page=2&token=t") == "http://h/?api_key=***&page=2&token=***"
-    assert labelstudio.redact("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
-    assert labelstudio.redact_text(f"at http://u:pw@h/ with Token {TOKEN}") == "at http://u:***@h/ with Token ***"
+    assert client.redact("http://user:s3cret@ls.example:8080/x") == "http://user:***@ls.example:8080/x"
+    assert client.redact("https://" + TOKEN + "@ls.example") == "https://***@ls.example"
+    assert client.redact("http://h/?api_key=k1&page=2&token=t") == "http://h/?api_key=***&page=2&token=***"
+    assert client.redact("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
+    assert client.redact_text(f"at http://u:pw@h/ with Token {TOKEN}") == "at http://u:***@h/ with Token ***"
 
 
 def test_a_push_to_a_url_with_credentials_that_answers_nothing(project, capsys, loopback_only):
-    url = f"http://user:s3cret@127.0.0.1:{studio.free_port()}"
+    url = f"http://user:s3cret@127.0.0.1:{service.free_port()}"
     assert main(["--root", str(project.root), "push", "--url", url]) == 1
     line = one_error_line(capsys.readouterr().err)
-    assert f"no Label Studio answers at {labelstudio.redact(url)}:" in line and "user:***@127.0.0.1" in line
+    assert f"no Label Studio answers at {client.redact(url)}:" in line and "user:***@127.0.0.1" in line
     assert "s3cret" not in line and TOKEN not in line
     assert loopback_only == []  # "user:s3cret@127.0.0.1" was never looked up as a host name
 
@@ -155,7 +155,7 @@ def test_server_errors_redact_the_url_in_every_kind_of_message():
 
     for exc in (httpx.ConnectError(f"cannot reach {url}"), ApiError(status_code=401, body={"detail": url}),
                 ApiError(status_code=400, body=f"bad {url}"), ApiError(status_code=503, body=None)):
-        with pytest.raises(labelstudio.SyncError) as info, labelstudio.server_errors(url, "run it again"):
+        with pytest.raises(client.SyncError) as info, client.server_errors(url, "run it again"):
             raise exc
         assert "s3cret" not in str(info.value) and "http://user:***@127.0.0.1:9" in str(info.value)
 
@@ -237,7 +237,7 @@ def test_two_pushes_at_once_make_one_project_and_one_task_per_article(empty_proj
     title = "concurrent push"
     articles = add_articles(empty_project.seeds, [ARTICLE, *generated(29)])
     url = f"http://127.0.0.1:{gate.server_address[1]}"
-    env = {**os.environ, studio.ENV_URL: url, studio.ENV_TOKEN: studio.api_token(studio_server.state, env={})}
+    env = {**os.environ, service.ENV_URL: url, service.ENV_TOKEN: service.api_token(studio_server.state, env={})}
     argv = [sys.executable, "-m", "frontline", "--root", str(empty_project.root), "--quiet",
             "push", "--project", title, "--batch-size", "4"]
     first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -254,7 +254,7 @@ def test_two_pushes_at_once_make_one_project_and_one_task_per_article(empty_proj
     assert line.startswith(f"frontline: error: another push to project {title!r} on {url} is running (lock ")
     assert line.endswith("; wait for it to finish")
     (project,) = [p for p in ls.projects.list(title=title) if p.title == title]
-    assert labelstudio.existing_doc_ids(ls, project.id) == Counter({a.id: 1 for a in articles})
+    assert client.existing_doc_ids(ls, project.id) == Counter({a.id: 1 for a in articles})
     # the lock was released with the first push: a third one runs and finds nothing to import
     third = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
     assert third.returncode == 0 and "found, config unchanged, 0 task(s) imported" in third.stdout, third.stderr
@@ -263,9 +263,9 @@ def test_two_pushes_at_once_make_one_project_and_one_task_per_article(empty_proj
 @pytest.mark.studio
 def test_a_title_that_differs_only_by_case_or_spaces_is_refused(ls, repo):
     scheme = load_scheme(repo.scheme)
-    made = labelstudio.push(ls, [ARTICLE], scheme, title="Look Alike", progress=False)
-    with pytest.raises(labelstudio.SyncError) as info:
-        labelstudio.push(ls, [ARTICLE], scheme, title="look  alike", progress=False)
+    made = client.push(ls, [ARTICLE], scheme, title="Look Alike", progress=False)
+    with pytest.raises(client.SyncError) as info:
+        client.push(ls, [ARTICLE], scheme, title="look  alike", progress=False)
     assert str(info.value) == (f"project 'Look Alike' (id {made.project_id}) already exists: push to it with "
                                "--project 'Look Alike', or choose a title that differs by more than case or spaces")
     assert [p.title for p in ls.projects.list(title="alike")] == ["Look Alike"]
@@ -282,12 +282,12 @@ def test_a_project_created_meanwhile_by_another_client_wins(ls, repo, monkeypatc
         return real(**kwargs)
 
     monkeypatch.setattr(ls.projects, "create", create_after_another_client)
-    with pytest.raises(labelstudio.SyncError) as info:
-        labelstudio.push(ls, [ARTICLE], scheme, title="raced", progress=False)
+    with pytest.raises(client.SyncError) as info:
+        client.push(ls, [ARTICLE], scheme, title="raced", progress=False)
     monkeypatch.undo()
     (first,) = other
     assert str(info.value).startswith(f"project 'raced' was created by another client at the same time "
                                       f"(id {first.id}); removed the one this push made (id ")
     assert [p.id for p in ls.projects.list(title="raced") if p.title == "raced"] == [first.id]
-    report = labelstudio.push(ls, [ARTICLE], scheme, title="raced", progress=False)
+    report = client.push(ls, [ARTICLE], scheme, title="raced", progress=False)
     assert (report.project_id, report.created, report.imported) == (first.id, False, ["tiny"])

@@ -1,7 +1,7 @@
 """The local server's state folder is private, and `studio stop` signals only the server we started.
 
 The stop tests run real processes (``setsid``, so that each leads a process group of its own, as
-the server does) whose pid is written into ``studio.json``; whatever happens, they are killed at
+the server does) whose pid is written into ``service.json``; whatever happens, they are killed at
 the end. The permission tests start a real server (``studio`` mark) or none at all.
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from frontline import studio
 from frontline.cli import main
-from frontline.paths import ENV_STATE_DIR
+from frontline.core.paths import ENV_STATE_DIR
+from frontline.studio import service
 
 
 def mode(path: Path) -> int:
@@ -33,7 +33,7 @@ def project_root(empty_project, tmp_path_factory, monkeypatch) -> tuple[list[str
     """``--root`` of a project and its state folder (``$FRONTLINE_STATE_DIR``, outside the checkout)."""
     state = tmp_path_factory.mktemp("state-parent") / "state"
     monkeypatch.setenv(ENV_STATE_DIR, str(state))
-    for var in (studio.ENV_TOKEN, studio.ENV_USERNAME, studio.ENV_PASSWORD, studio.ENV_URL):
+    for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL):
         monkeypatch.delenv(var, raising=False)
     return ["--root", str(empty_project.root)], state
 
@@ -109,7 +109,7 @@ def test_status_does_not_take_an_unrelated_process_for_the_server(project_root, 
 
 def imitation(state: Path) -> list[str]:
     """The command line of a server started from ``state`` (python running a script named
-    label-studio, as the virtualenv's entry point does), running a script that only sleeps."""
+    label-service, as the virtualenv's entry point does), running a script that only sleeps."""
     script = state.parent / "bin" / "label-studio"
     script.parent.mkdir(exist_ok=True)
     script.write_text("import time\ntime.sleep(300)\n")
@@ -173,8 +173,8 @@ def test_a_state_folder_owned_by_someone_else_is_refused(project_root, capsys, m
     root, state = project_root
     state.mkdir(mode=0o755)
     os.chown(state, 65534, 65534)
-    monkeypatch.setattr(studio, "label_studio_executable", lambda: "/bin/false")  # never a real server
-    assert main([*root, "studio", "start", "--port", str(studio.free_port())]) == 1
+    monkeypatch.setattr(service, "label_studio_executable", lambda: "/bin/false")  # never a real server
+    assert main([*root, "studio", "start", "--port", str(service.free_port())]) == 1
     line = one_error_line(capsys.readouterr().err)
     assert f"{state} belongs to uid 65534, not to you (uid 0)" in line and "refusing" in line
     assert list(state.iterdir()) == [] and mode(state) == 0o755  # nothing written, nothing changed
@@ -183,7 +183,7 @@ def test_a_state_folder_owned_by_someone_else_is_refused(project_root, capsys, m
 def test_a_state_path_that_is_a_file_is_refused(project_root, capsys):
     root, state = project_root
     state.write_text("")
-    assert main([*root, "studio", "start", "--port", str(studio.free_port())]) == 1
+    assert main([*root, "studio", "start", "--port", str(service.free_port())]) == 1
     assert f"{state} is not a folder" in one_error_line(capsys.readouterr().err)
 
 
@@ -192,11 +192,11 @@ def test_an_existing_state_folder_is_tightened(project_root, capsys):
     root, state = project_root
     state.mkdir(mode=0o755)
     os.chmod(state, 0o755)  # whatever the umask
-    port = studio.free_port()
+    port = service.free_port()
     try:
         assert main([*root, "studio", "start", "--port", str(port)]) == 0
         database = state / "studio" / "label_studio.sqlite3"
-        token = studio.api_token(state, env={})
+        token = service.api_token(state, env={})
         assert token.encode() in database.read_bytes()  # why it matters
         private = [state / "credentials.json", state / "studio.json", state / "studio.log", database]
         assert (mode(state), mode(state / "studio")) == (0o700, 0o700)
@@ -214,4 +214,4 @@ def test_an_existing_state_folder_is_tightened(project_root, capsys):
         loose = [p for p in state.rglob("*") if not p.is_symlink() and mode(p) & 0o077]
         assert loose == []
     finally:
-        studio.stop(state)
+        service.stop(state)

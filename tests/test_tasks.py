@@ -2,8 +2,8 @@ import json
 
 from fixtures import ARTICLE, TEXT
 
-from frontline.articles import load_articles
-from frontline.tasks import task_data, tasks_json
+from frontline.core.articles import load_articles
+from frontline.studio.tasks import task_data, tasks_json
 
 
 def test_task_data_carries_text_byte_exact_and_metadata():

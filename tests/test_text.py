@@ -1,6 +1,6 @@
 import pytest
 
-from frontline.text import parse, sentence_spans, word_tokens
+from frontline.core.text import parse, sentence_spans, word_tokens
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -41,8 +41,8 @@ def test_parse_is_deterministic():
 def test_primed_parses_equal_parses_one_at_a_time():
     from spacy.attrs import IDX, IS_SPACE, SENT_START
 
-    from frontline import text as text_module
-    from frontline.text import prime, shared_parse
+    from frontline.core import text as text_module
+    from frontline.core.text import prime, shared_parse
 
     texts = ["Troops left Basra.\nRebels held it.", "Gen. Smith said so. U.S.-backed units withdrew.",
              "Troops left Basra.\nRebels held it."]

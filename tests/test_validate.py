@@ -3,9 +3,9 @@ import copy
 import pytest
 from fixtures import ARTICLE, DOC, TEXT, task
 
-from frontline.documents import to_result
-from frontline.scheme import load_scheme
-from frontline.validate import Problem, export_problems
+from frontline.core.documents import to_result
+from frontline.core.scheme import load_scheme
+from frontline.gold.validate import Problem, export_problems
 
 
 @pytest.fixture(scope="module")

@@ -3,18 +3,17 @@
 import copy
 import json
 
+from conftest import REPO
 from fixtures import ARTICLE, DOC, task
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontline.dataset import AlignmentError, article_rows
-from frontline.documents import to_result
-from frontline.exports import gold_documents
-from frontline.scheme import Scheme, load_scheme
-from frontline.text import parse
-from frontline.validate import export_problems
-
-from conftest import REPO
+from frontline.core.documents import to_result
+from frontline.core.scheme import Scheme, load_scheme
+from frontline.core.text import parse
+from frontline.gold.exports import gold_documents
+from frontline.gold.validate import export_problems
+from frontline.release.dataset import AlignmentError, article_rows
 
 SCHEME: Scheme = load_scheme(REPO / "annotation" / "scheme.toml")
 TOKENS = [(t.idx, t.idx + len(t)) for t in parse(ARTICLE.text)]

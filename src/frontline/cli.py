@@ -20,23 +20,32 @@ from pathlib import Path
 from tqdm import tqdm
 
 from frontline import __version__
-from frontline import agreement, exporters, exports, labelstudio, stats, studio
-from frontline.articles import ArticleError, Article, add_articles, load_articles, read_jsonl, read_plain
-from frontline.build import build, load_gold
-from frontline.dataset import AlignmentError
-from frontline.documents import Document, to_result
+from frontline.baselines.lexicon import Lexicon
+from frontline.core.articles import (
+    Article,
+    ArticleError,
+    add_articles,
+    load_articles,
+    read_jsonl,
+    read_plain,
+)
+from frontline.core.documents import Document, to_result
+from frontline.core.files import atomic_write, changed_files, snapshot
+from frontline.core.labelconfig import label_config
+from frontline.core.paths import ENV_STATE_DIR, Project, ProjectNotFound, find_project
+from frontline.core.scheme import SchemeError, load_scheme
+from frontline.core.text import parse, sentence_spans
 from frontline.errors import FrontlineError
-from frontline.files import atomic_write, changed_files, snapshot
-from frontline.labelconfig import label_config
-from frontline.lexicon import Lexicon
-from frontline.paths import ENV_STATE_DIR, Project, ProjectNotFound, find_project
-from frontline.predictions import PredictionError, read_predictions, to_line
-from frontline.scheme import SchemeError, load_scheme
-from frontline.sheets import SheetError, read_sheet, sheet_document
-from frontline.stats import count_article, summary_table
-from frontline.tasks import tasks_json
-from frontline.text import parse, sentence_spans
-from frontline.validate import ExportInvalid, export_problems
+from frontline.eval.predictions import PredictionError, read_predictions, to_line
+from frontline.gold import agreement, exports, stats
+from frontline.gold.stats import count_article, summary_table
+from frontline.gold.validate import ExportInvalid, export_problems
+from frontline.release import formats
+from frontline.release.build import build, load_gold
+from frontline.release.dataset import AlignmentError
+from frontline.studio import client, service
+from frontline.studio.sheets import SheetError, read_sheet, sheet_document
+from frontline.studio.tasks import tasks_json
 
 
 class CommandError(FrontlineError):
@@ -49,7 +58,7 @@ Handler = Callable[[Project, argparse.Namespace], int]
 # --- articles -------------------------------------------------------------------------
 
 def cmd_articles_check(project: Project, args: argparse.Namespace) -> int:
-    from frontline.articles import check_articles
+    from frontline.core.articles import check_articles
 
     clean = getattr(args, "clean", False)  # also run as a step of reproduce, without --clean
     articles = check_articles(project.seeds, clean=clean, report=print)
@@ -132,49 +141,49 @@ def _legacy_state_note(project: Project) -> str:
         return ""
     return (f"the Label Studio state of an older frontline is in {old}, inside the checkout; it now "
             f"lives in {project.state}: stop that server, then move {old}'s credentials.json, "
-            f"studio.json, studio.log and studio/ there")
+            f"studio.json, service.log and studio/ there")
 
 
 def cmd_studio_start(project: Project, args: argparse.Namespace) -> int:
     note = _legacy_state_note(project)
     if note and not (project.state / "studio").exists():
         raise CommandError(note)
-    server = studio.start(project.state, port=args.port, postgres=args.postgres)
-    creds = studio.credentials(project.state)
+    server = service.start(project.state, port=args.port, postgres=args.postgres)
+    creds = service.credentials(project.state)
     print(f"Label Studio is up at {server.url} (pid {server.pid}, data in {project.state / 'studio'}, "
           f"database: {server.backend})")
-    print(f"log in as {creds.username}; the password is ${studio.ENV_PASSWORD} or in "
+    print(f"log in as {creds.username}; the password is ${service.ENV_PASSWORD} or in "
           f"{project.state / 'credentials.json'}")
-    print(f"the other commands reach it with: export {studio.ENV_URL}={server.url}")
+    print(f"the other commands reach it with: export {service.ENV_URL}={server.url}")
     return 0
 
 
 def cmd_studio_stop(project: Project, args: argparse.Namespace) -> int:
-    server = studio.stop(project.state)
+    server = service.stop(project.state)
     print(f"stopped Label Studio (pid {server.pid})" if server else "no Label Studio server of ours is running")
     return 0
 
 
 def cmd_studio_status(project: Project, args: argparse.Namespace) -> int:
-    server = studio.running(project.state)
+    server = service.running(project.state)
     if server is None:
         print("no Label Studio server of ours is running")
         return 1
     print(f"{server.url} (pid {server.pid}, database: {server.backend}) is "
-          f"{'up' if studio.is_up(server.url) else 'not answering'}")
+          f"{'up' if service.is_up(server.url) else 'not answering'}")
     return 0
 
 
 def cmd_studio_add_annotator(project: Project, args: argparse.Namespace) -> int:
-    from frontline import people
+    from frontline.studio import people
 
     url = _server_url(args)
-    shown = labelstudio.redact(url)
-    if not studio.is_up(url):
+    shown = client.redact(url)
+    if not service.is_up(url):
         raise CommandError(f"no Label Studio answers at {shown}: start one with `frontline studio start` "
-                           f"or pass --url / set {studio.ENV_URL}")
+                           f"or pass --url / set {service.ENV_URL}")
     with _on_server(args, "studio add-annotator", "it is safe to run again"):
-        account = people.add_annotator(url, studio.api_token(project.state), project.state, args.email)
+        account = people.add_annotator(url, service.api_token(project.state), project.state, args.email)
     where = account.password_file
     if account.created:
         print(f"created annotator {account.email} (user {account.user_id}) on {shown}: a member of the "
@@ -206,34 +215,34 @@ def cmd_tasks(project: Project, args: argparse.Namespace) -> int:
 
 def _server_url(args: argparse.Namespace) -> str:
     """The server the command talks to: --url, else $FRONTLINE_LS_URL, else the default port."""
-    return args.url or os.environ.get(studio.ENV_URL) or f"http://127.0.0.1:{studio.DEFAULT_PORT}"
+    return args.url or os.environ.get(service.ENV_URL) or f"http://127.0.0.1:{service.DEFAULT_PORT}"
 
 
-def _client(project: Project, args: argparse.Namespace) -> labelstudio.LabelStudio:
+def _client(project: Project, args: argparse.Namespace) -> client.LabelStudio:
     url = _server_url(args)
-    if not studio.is_up(url):
-        raise CommandError(f"no Label Studio answers at {labelstudio.redact(url)}: start one with "
+    if not service.is_up(url):
+        raise CommandError(f"no Label Studio answers at {client.redact(url)}: start one with "
                            "`frontline studio start` "
-                           f"or pass --url / set {studio.ENV_URL}")
+                           f"or pass --url / set {service.ENV_URL}")
     try:
-        return labelstudio.connect(url, studio.api_token(project.state))
-    except studio.StudioError as exc:
+        return client.connect(url, service.api_token(project.state))
+    except service.StudioError as exc:
         note = _legacy_state_note(project)
         raise CommandError(f"{exc}" + (f" ({note})" if note else "")) from None
 
 
 def _on_server(args: argparse.Namespace, step: str, carry_on: str) -> AbstractContextManager[None]:
     """Make a lost connection or an error answer during ``frontline STEP`` a one-line error."""
-    return labelstudio.server_errors(
+    return client.server_errors(
         _server_url(args), f"start the server and run `frontline {step}` again: {carry_on}",
-        token_hint=f"check ${studio.ENV_TOKEN}, or unset it to use the local server's token")
+        token_hint=f"check ${service.ENV_TOKEN}, or unset it to use the local server's token")
 
 
-def _predictor(project: Project, name: str | None, scheme) -> labelstudio.Predict | None:
+def _predictor(project: Project, name: str | None, scheme) -> client.Predict | None:
     if name in (None, "none"):
         return None
-    if name != "lexicon":  # a trained baseline (or one with a relation model on top): frontline.preannotate
-        from frontline import preannotate
+    if name != "lexicon":  # a trained baseline (or one with a relation model on top): frontline.studio.preannotate
+        from frontline.studio import preannotate
 
         preannotate.check_name(name)
         return preannotate.for_push(name, project.corpus, project.baselines / "results.json",
@@ -252,18 +261,18 @@ def _predictor(project: Project, name: str | None, scheme) -> labelstudio.Predic
 
 
 def cmd_push(project: Project, args: argparse.Namespace) -> int:
-    from frontline.locks import exclusive
+    from frontline.core.locks import exclusive
 
-    labelstudio.check_title(args.project)
+    client.check_title(args.project)
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
     predict = _predictor(project, args.predictions, scheme)
     url = _server_url(args)
-    studio.private_folder(project.state)  # the lock lives there: refuses a folder of another user
-    running = f"another push to project {args.project!r} on {labelstudio.redact(url)} is running"
-    with (exclusive(labelstudio.push_lock(project.state, url, args.project), running),
+    service.private_folder(project.state)  # the lock lives there: refuses a folder of another user
+    running = f"another push to project {args.project!r} on {client.redact(url)} is running"
+    with (exclusive(client.push_lock(project.state, url, args.project), running),
           _on_server(args, "push", "it resumes, importing only the articles that have no task yet")):
-        report = labelstudio.push(_client(project, args), articles, scheme, title=args.project,
+        report = client.push(_client(project, args), articles, scheme, title=args.project,
                                   predict=predict, batch_size=args.batch_size, force=args.force,
                                   progress=not args.quiet)
     print(f"project {args.project!r} (id {report.project_id}): "
@@ -275,7 +284,7 @@ def cmd_push(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_review(project: Project, args: argparse.Namespace) -> int:
-    from frontline import review
+    from frontline.studio import review
 
     with _on_server(args, "review", "it only reads"):
         report = review.review(_client(project, args), args.project)
@@ -284,7 +293,7 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_accept(project: Project, args: argparse.Namespace) -> int:
-    from frontline import review
+    from frontline.studio import review
 
     with _on_server(args, "accept", "accepting again is harmless"):
         accepted = review.accept(_client(project, args), args.project, args.task, args.annotation)
@@ -293,21 +302,21 @@ def cmd_accept(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(project: Project, args: argparse.Namespace) -> int:
-    from frontline import restore
-    from frontline.locks import exclusive
+    from frontline.core.locks import exclusive
+    from frontline.studio import restore
 
-    labelstudio.check_title(args.project)
+    client.check_title(args.project)
     scheme = load_scheme(project.scheme)
     path = Path(args.export) if args.export else project.gold_export
     tasks = exports.read_valid_export(path, load_articles(project.seeds), scheme)
     url = _server_url(args)
-    studio.private_folder(project.state)  # the lock lives there, as push's does
-    running = f"a push or restore to project {args.project!r} on {labelstudio.redact(url)} is running"
-    with (exclusive(labelstudio.push_lock(project.state, url, args.project), running),
+    service.private_folder(project.state)  # the lock lives there, as push's does
+    running = f"a push or restore to project {args.project!r} on {client.redact(url)} is running"
+    with (exclusive(client.push_lock(project.state, url, args.project), running),
           _on_server(args, "restore", "it adds only what the project still lacks")):
         ls = _client(project, args)
         report = restore.restore(ls, tasks, scheme, title=args.project, force=args.force, progress=not args.quiet)
-        check = restore.compare(tasks, labelstudio.pull(ls, args.project))
+        check = restore.compare(tasks, client.pull(ls, args.project))
     print(f"project {args.project!r} (id {report.project_id}) {'created' if report.project_created else 'found'}; "
           f"from {path}: added {report.tasks_created} task(s), {report.annotations_created} annotation(s), "
           f"{report.predictions_created} prediction(s); already there: {report.tasks_present} task(s), "
@@ -340,14 +349,14 @@ def cmd_pull(project: Project, args: argparse.Namespace) -> int:
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
     with _on_server(args, "pull", "nothing was written"):
-        tasks = labelstudio.pull(_client(project, args), args.project)
+        tasks = client.pull(_client(project, args), args.project)
     problems = export_problems(tasks, {a.id: a for a in articles}, scheme)
     if problems:
         raise ExportInvalid(f"project {args.project!r}", problems)
     output = Path(args.output) if args.output else project.gold_export
     committed = exports.read_export(output) if output.exists() else None
     if committed is not None:  # keep the committed times of what is unchanged (a restored server's clock is new)
-        from frontline import restore
+        from frontline.studio import restore
 
         tasks = restore.keep_committed_clock(tasks, committed)
     changed = exports.write_export(output, tasks, force=args.force, allow_empty=args.allow_empty, committed=committed,
@@ -406,16 +415,16 @@ def cmd_annotate(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
-def save_sheets(ls: labelstudio.LabelStudio, documents: Sequence[tuple[str, Document]],
+def save_sheets(ls: client.LabelStudio, documents: Sequence[tuple[str, Document]],
                 args: argparse.Namespace) -> None:
     """Save each checked sheet's document as the annotator's annotation, one line per sheet."""
-    found = labelstudio.find_project(ls, args.project)
+    found = client.find_project(ls, args.project)
     if found is None:
         raise CommandError(f"no project titled {args.project!r}: run `frontline push` first")
-    user_id = labelstudio.annotator(ls, args.annotator, args.password or secrets.token_urlsafe(18))
+    user_id = client.annotator(ls, args.annotator, args.password or secrets.token_urlsafe(18))
     for path, doc in tqdm(documents, desc="saving", unit="sheet", disable=args.quiet or len(documents) < 2):
-        task_id = labelstudio.task_of(ls, found.id, doc.doc_id)
-        saved = labelstudio.annotate(ls, task_id, doc, user_id=user_id, ground_truth=args.ground_truth)
+        task_id = client.task_of(ls, found.id, doc.doc_id)
+        saved = client.annotate(ls, task_id, doc, user_id=user_id, ground_truth=args.ground_truth)
         note = f"; ground truth taken from annotation(s) {list(saved.unmarked)}" if saved.unmarked else ""
         print(f"doc {doc.doc_id} task {task_id}: annotation {saved.annotation_id} by {args.annotator} "
               f"{saved.action} ({len(doc.entities)} mentions, {len(doc.relations)} relations"
@@ -439,7 +448,7 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
     by_split: dict[str, list] = {}
     for doc in gold.documents:
         by_split.setdefault(gold.splits[doc.doc_id], []).append(doc)
-    written = exporters.export(args.format, Path(args.output), by_split, gold.scheme)
+    written = formats.export(args.format, Path(args.output), by_split, gold.scheme)
     for path in written:
         print(f"wrote {path}")
     if args.format == "conll":
@@ -449,7 +458,7 @@ def cmd_export(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_publish(project: Project, args: argparse.Namespace) -> int:
-    from frontline.publish import check_repo_id, publish, publishable_files
+    from frontline.release.publish import check_repo_id, publish, publishable_files
 
     files = publishable_files(project.corpus)
     check_repo_id(args.repo_id)
@@ -482,8 +491,8 @@ def cmd_stats(project: Project, args: argparse.Namespace) -> int:
 
 
 def _run_stats(project: Project, args: argparse.Namespace) -> int:
-    from frontline import preannotate
-    from frontline.dataset import DATASET_VERSION
+    from frontline.release.dataset import DATASET_VERSION
+    from frontline.studio import preannotate
 
     gold = load_gold(project)
     measured = preannotate.measure(gold.documents, gold.splits, gold.scheme, version=DATASET_VERSION,
@@ -518,7 +527,7 @@ def _pinned_child(project: Project, args: argparse.Namespace, step: Sequence[str
     """Run ``frontline STEP`` in a child with the pinned numerical environment (its settings are
     read when the libraries load) and return its exit status; None when this process has it
     already (or ``FRONTLINE_NUMERICS=as-is`` asks for the machine's own)."""
-    from frontline import numerics
+    from frontline.baselines import numerics
 
     if os.environ.get(numerics.MARKER) == "as-is" or numerics.is_pinned():
         return None
@@ -536,31 +545,32 @@ def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
 
 
 def _run_baselines(project: Project, args: argparse.Namespace) -> int:
-    from frontline import baselines, numerics, results as results_mod
-    from frontline.dataset import DATASET_VERSION
+    from frontline.baselines import numerics, suite
+    from frontline.baselines import report as results_mod
+    from frontline.release.dataset import DATASET_VERSION
 
     started = time.perf_counter()
     scheme = load_scheme(project.scheme)
-    data = baselines.load_data(project.corpus, scheme)
+    data = suite.load_data(project.corpus, scheme)
     if not (data.train and data.validation and data.test):
         raise CommandError(f"{project.corpus} needs train, validation and test articles with gold "
                            f"(has {len(data.train)}, {len(data.validation)}, {len(data.test)})")
     log = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     config = project.baselines / "configs" / "ner.cfg"
-    found, predictions = baselines.run(data, scheme, config, log)
-    found["cross_validation"] = baselines.cross_validation(data, scheme, log, found["tuning"])
-    found["seeds"] = baselines.seed_spread(data, scheme, config, found, log)
-    found["bootstrap"] = {"resamples": baselines.N_BOOTSTRAP, "level": 0.95, "seed": baselines.SEED}
-    found["model_selection"] = baselines.SELECTION_RULE
-    found["rare_labels"] = baselines.rare_labels(data, scheme)
-    found["reproducibility"] = baselines.reproducibility(project.baselines / "spread.json", data.checksum)
-    found["run"] = {"dataset_sha256": data.checksum, "dataset_version": DATASET_VERSION, "seed": baselines.SEED,
-                    "packages": baselines.package_versions(), "n_train_documents": len(data.train),
+    found, predictions = suite.run(data, scheme, config, log)
+    found["cross_validation"] = suite.cross_validation(data, scheme, log, found["tuning"])
+    found["seeds"] = suite.seed_spread(data, scheme, config, found, log)
+    found["bootstrap"] = {"resamples": suite.N_BOOTSTRAP, "level": 0.95, "seed": suite.SEED}
+    found["model_selection"] = suite.SELECTION_RULE
+    found["rare_labels"] = suite.rare_labels(data, scheme)
+    found["reproducibility"] = suite.reproducibility(project.baselines / "spread.json", data.checksum)
+    found["run"] = {"dataset_sha256": data.checksum, "dataset_version": DATASET_VERSION, "seed": suite.SEED,
+                    "packages": suite.package_versions(), "n_train_documents": len(data.train),
                     "n_validation_documents": len(data.validation), "n_test_documents": len(data.test)}
     found["platform"] = numerics.platform_record()
     path = project.baselines / "results.json"
-    found, verdict = baselines.against_recorded(found, path)
-    atomic_write(path, baselines.results_json(found).encode("utf-8"))
+    found, verdict = suite.against_recorded(found, path)
+    atomic_write(path, suite.results_json(found).encode("utf-8"))
     atomic_write(project.baselines / "RESULTS.md", results_mod.results_markdown(found).encode("utf-8"))
     readme = project.root / "README.md"
     block = results_mod.table(found)
@@ -583,11 +593,12 @@ def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
 
 
 def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
-    from frontline import baselines, evaluation
-    from frontline.predictions import MAX_LISTED, capped, summary_text
+    from frontline.baselines import suite
+    from frontline.eval import bootstrap
+    from frontline.eval.predictions import MAX_LISTED, capped, summary_text
 
     scheme = load_scheme(project.scheme)
-    data = baselines.load_data(project.corpus, scheme)
+    data = suite.load_data(project.corpus, scheme)
     gold = {d.doc_id: d for d in getattr(data, args.split)}
     if not gold:
         raise CommandError(f"{project.corpus} has no documents in the {args.split} split")
@@ -606,15 +617,15 @@ def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
                   *(f"  {p}" for p in listed[MAX_LISTED:]), sep="\n", file=sys.stderr)
         return 1
     ids = sorted(gold)
-    per_doc = baselines.score([gold[i] for i in ids], [predicted[i] for i in ids], scheme)
-    samples = evaluation.resamples(len(ids), baselines.N_BOOTSTRAP, baselines.SEED)
-    summary = {"entities": baselines.entity_summary(per_doc, scheme, samples),
-               "relations": baselines.relation_summary(per_doc, scheme, samples)}
+    per_doc = suite.score([gold[i] for i in ids], [predicted[i] for i in ids], scheme)
+    samples = bootstrap.resamples(len(ids), suite.N_BOOTSTRAP, suite.SEED)
+    summary = {"entities": suite.entity_summary(per_doc, scheme, samples),
+               "relations": suite.relation_summary(per_doc, scheme, samples)}
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
         print(f"{path.name} on the {args.split} split ({len(ids)} documents; "
-              f"95% CI: {baselines.N_BOOTSTRAP} bootstrap resamples of the documents)")
+              f"95% CI: {suite.N_BOOTSTRAP} bootstrap resamples of the documents)")
         print(summary_text(summary))
         print("(per-label F1, relation counts: --json)")
     return 0
@@ -721,12 +732,12 @@ def build_parser() -> argparse.ArgumentParser:
          f"and token live outside the checkout (${ENV_STATE_DIR}, else "
          "${XDG_STATE_HOME:-~/.local/state}/frontline/CHECKOUT-HASH)",
          "frontline studio start --port 8080")
-    studio_start.add_argument("--port", type=int, default=studio.DEFAULT_PORT,
+    studio_start.add_argument("--port", type=int, default=service.DEFAULT_PORT,
                               help="port on 127.0.0.1 (default %(default)s)")
     studio_start.add_argument("--postgres", metavar="URL",
                               help="keep the data in this PostgreSQL database instead of SQLite: "
                                    "postgresql://USER:PASSWORD@HOST:PORT/DATABASE (default "
-                                   f"${studio.ENV_POSTGRES}); it must answer first")
+                                   f"${service.ENV_POSTGRES}); it must answer first")
     _add(studio_steps, "stop", cmd_studio_stop, "stop the server `studio start` started",
          "frontline studio stop")
     _add(studio_steps, "status", cmd_studio_status, "say whether our server runs and answers",
@@ -737,8 +748,8 @@ def build_parser() -> argparse.ArgumentParser:
         "STATE/annotators/EMAIL.password (mode 0600) and never printed unless asked; an existing account is "
         "left as it is", "frontline studio add-annotator ann@example.org")
     add_annotator.add_argument("email", metavar="EMAIL", help="the annotator's email (their login)")
-    add_annotator.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
-                               f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from ${studio.ENV_TOKEN} "
+    add_annotator.add_argument("--url", help=f"Label Studio URL (default ${service.ENV_URL} or "
+                               f"http://127.0.0.1:{service.DEFAULT_PORT}); the token comes from ${service.ENV_TOKEN} "
                                "or the local server's credentials file")
     add_annotator.add_argument("--show-password", action="store_true",
                                help="also print the password once to the terminal")
@@ -748,12 +759,12 @@ def build_parser() -> argparse.ArgumentParser:
     tasks.add_argument("-o", "--output", default="-", help="output file (default: standard output)")
 
     def server_options(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
-                            f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from "
-                            f"${studio.ENV_TOKEN} or the local server's credentials file "
+        parser.add_argument("--url", help=f"Label Studio URL (default ${service.ENV_URL} or "
+                            f"http://127.0.0.1:{service.DEFAULT_PORT}); the token comes from "
+                            f"${service.ENV_TOKEN} or the local server's credentials file "
                             f"(in the state folder outside the checkout: ${ENV_STATE_DIR} or "
                             "~/.local/state/frontline/)")
-        parser.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
+        parser.add_argument("--project", default=client.DEFAULT_TITLE,
                             help="project title (default %(default)r)")
         parser.add_argument("--force", action="store_true",
                             help="go ahead even if annotations would be orphaned or lost")
@@ -767,7 +778,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "baseline trained on the train split of corpus/ when push runs (spacy-ner: about a "
                            "minute): sklearn-ner, spacy-ner, or ENTITY+sklearn-relations / "
                            "ENTITY+type-pair-prior, e.g. spacy-ner+sklearn-relations")
-    push.add_argument("--batch-size", type=_positive, default=labelstudio.BATCH_SIZE, metavar="N",
+    push.add_argument("--batch-size", type=_positive, default=client.BATCH_SIZE, metavar="N",
                       help="tasks per import request (default %(default)s)")
 
     pull = _add(steps, "pull", cmd_pull,
@@ -792,10 +803,10 @@ def build_parser() -> argparse.ArgumentParser:
                          "list the tasks whose annotations lack a ground truth (or have several) and those "
                          "whose annotations disagree, with their annotators (reads only)",
                          "frontline review --json")
-    review_parser.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
-                               f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from "
-                               f"${studio.ENV_TOKEN} or the local server's credentials file")
-    review_parser.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
+    review_parser.add_argument("--url", help=f"Label Studio URL (default ${service.ENV_URL} or "
+                               f"http://127.0.0.1:{service.DEFAULT_PORT}); the token comes from "
+                               f"${service.ENV_TOKEN} or the local server's credentials file")
+    review_parser.add_argument("--project", default=client.DEFAULT_TITLE,
                                help="project title (default %(default)r)")
     review_parser.add_argument("--json", action="store_true", help="the lists as JSON")
     accept = _add(steps, "accept", cmd_accept,
@@ -805,10 +816,10 @@ def build_parser() -> argparse.ArgumentParser:
     accept.add_argument("task", metavar="TASK", help="a task id or a doc id")
     accept.add_argument("--annotation", type=_positive, metavar="ID",
                         help="the annotation id (required when the task has several annotations)")
-    accept.add_argument("--url", help=f"Label Studio URL (default ${studio.ENV_URL} or "
-                        f"http://127.0.0.1:{studio.DEFAULT_PORT}); the token comes from ${studio.ENV_TOKEN} "
+    accept.add_argument("--url", help=f"Label Studio URL (default ${service.ENV_URL} or "
+                        f"http://127.0.0.1:{service.DEFAULT_PORT}); the token comes from ${service.ENV_TOKEN} "
                         "or the local server's credentials file")
-    accept.add_argument("--project", default=labelstudio.DEFAULT_TITLE,
+    accept.add_argument("--project", default=client.DEFAULT_TITLE,
                         help="project title (default %(default)r)")
 
     validate = _add(steps, "validate", cmd_validate,
@@ -817,7 +828,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", metavar="FILE", help="export files (default: annotation/exports/*.json)")
 
     annotate = _add(steps, "annotate", cmd_annotate,
-                    "save an annotation sheet (see frontline.sheets) as an annotator's annotation",
+                    "save an annotation sheet (see frontline.studio.sheets) as an annotator's annotation",
                     "frontline annotate seed.sheet --annotator annotator-1@frontline.local --ground-truth")
     server_options(annotate)
     annotate.add_argument("sheets", nargs="+", metavar="SHEET", help="sheet files (all are checked first)")
@@ -838,7 +849,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "the output is the same)")
     export = _add(steps, "export", cmd_export, "write the gold as spaCy DocBin, brat standoff or CoNLL IOB",
                   "frontline export --format brat -o exports/brat")
-    export.add_argument("--format", required=True, choices=exporters.FORMATS)
+    export.add_argument("--format", required=True, choices=formats.FORMATS)
     export.add_argument("-o", "--output", required=True, help="output folder")
     publish = _add(steps, "publish", cmd_publish, "push corpus/ to the Hugging Face Hub (token: $HF_TOKEN)",
                    "frontline publish --repo-id my-org/frontline")
@@ -895,8 +906,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(find_project(args.root), args)
-    except (FrontlineError, ArticleError, CommandError, ExportInvalid, exports.ExportError, labelstudio.SyncError,
-            ProjectNotFound, SchemeError, SheetError, studio.StudioError, AlignmentError, PredictionError) as exc:
+    except (FrontlineError, ArticleError, CommandError, ExportInvalid, exports.ExportError, client.SyncError,
+            ProjectNotFound, SchemeError, SheetError, service.StudioError, AlignmentError, PredictionError) as exc:
         problems = getattr(exc, "problems", [str(exc)])
         print(f"frontline: error: {problems[0]}" if len(problems) == 1 else
               "frontline: error: {} problems:\n".format(len(problems))

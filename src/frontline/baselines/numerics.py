@@ -1,0 +1,127 @@
+"""One numerical environment for the baselines, the same on every x86-64 machine.
+
+Floating-point sums give different last bits when they are added in another order, and
+the order is chosen at run time by the CPU: OpenBLAS picks a kernel for the processor
+(``Haswell``, ``SkylakeX``, ``Zen`` ...) and a thread count for its cores, NumPy dispatches
+its loops to AVX2 or AVX-512 where the CPU has them, and glibc's ``exp``/``log`` take an
+FMA path where the CPU has FMA. A logistic regression tuned on validation flips its choice
+of C on such bits (issue 15: 0.4965 vs 0.4930). :data:`PINNED` fixes every one of these
+choices; ``frontline baselines`` runs its numerical work in a child process with it (the
+settings are read when the libraries load, so they cannot be changed in a running
+process).
+
+What it cannot fix: the ``blis`` library that spaCy's transition-based parser calls for its
+inference-time hidden layer picks its kernel from the CPU (``generic``, ``haswell``,
+``skx``, ``zen``...) and has no setting to override it. Training goes through OpenBLAS
+(:func:`spacy_ops`), so only inference can differ, in float32 last bits. The README and
+``results.json`` (``reproducibility``) say which figures are exact and which are not.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+MARKER = "FRONTLINE_NUMERICS"
+# Every NumPy 2.2 dispatch target above the x86-64 baseline (SSE, SSE2, SSE3).
+NUMPY_DISPATCH = ("SSSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2 AVX512F AVX512CD AVX512_KNL "
+                  "AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL")
+PINNED: dict[str, str] = {
+    MARKER: "pinned",
+    # OpenBLAS: one kernel whatever the CPU (Haswell: AVX2 and FMA, every x86-64 server CPU
+    # since 2013-2015), one thread (a threaded dot product splits its sum by thread count).
+    "OPENBLAS_CORETYPE": "Haswell",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "BLIS_NUM_THREADS": "1",
+    # NumPy's own loops: the baseline code path on every CPU.
+    "NPY_DISABLE_CPU_FEATURES": NUMPY_DISPATCH,
+    # glibc's libm: the non-FMA, non-AVX variants of exp, log, pow... on every CPU.
+    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512BW,-AVX512VL",
+    # set and dict order of strings
+    "PYTHONHASHSEED": "0",
+}
+# What a machine's own environment may set that the pinned one overrides.
+OVERRIDDEN = tuple(k for k in PINNED if k != MARKER) + ("OPENBLAS_L2_SIZE", "OPENBLAS_VERBOSE")
+REQUIRED_CPU_FLAGS = ("avx2", "fma")
+
+
+class NumericsError(RuntimeError):
+    """The machine cannot run the pinned kernel."""
+
+
+def is_pinned(env: Mapping[str, str] = os.environ) -> bool:
+    """Whether this process was started with :data:`PINNED`."""
+    return all(env.get(k) == v for k, v in PINNED.items())
+
+
+def pinned_environment(env: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """``env`` with every numerical setting replaced by :data:`PINNED` (``OPENBLAS_L2_SIZE``
+    dropped: OpenBLAS then reads the cache size as it does for its Haswell kernel)."""
+    out = {k: v for k, v in env.items() if k not in OVERRIDDEN}
+    out.update(PINNED)
+    return out
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
+    """The CPU's feature flags (empty where /proc/cpuinfo cannot be read)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return set()
+    return next((set(line.split(":", 1)[1].split()) for line in text.splitlines()
+                 if line.startswith("flags")), set())
+
+
+def check_cpu(flags: set[str] | None = None, machine: str | None = None) -> None:
+    """Refuse, with the reason, a machine on which the pinned kernel cannot run."""
+    machine = machine or platform.machine()
+    if machine not in ("x86_64", "AMD64"):
+        raise NumericsError(f"the recorded baselines are made on x86-64 with OpenBLAS's Haswell kernel; "
+                            f"this machine is {machine}: run with FRONTLINE_NUMERICS=as-is to use its own "
+                            f"kernels (the figures will then differ from the recorded ones in places)")
+    flags = cpu_flags() if flags is None else flags
+    missing = [f for f in REQUIRED_CPU_FLAGS if f not in flags]
+    if flags and missing:
+        raise NumericsError(f"OpenBLAS's Haswell kernel needs the CPU features {', '.join(missing)}, which this "
+                            f"CPU lacks: run with FRONTLINE_NUMERICS=as-is to use its own kernels (the figures "
+                            f"will then differ from the recorded ones in places)")
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return platform.processor() or "unknown"
+    return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
+                platform.processor() or "unknown")
+
+
+def spacy_ops() -> Any:
+    """thinc's NumPy ops with BLIS off: spaCy's layers multiply through NumPy, so through the
+    pinned OpenBLAS kernel, instead of the kernel ``blis`` picks for the CPU."""
+    from thinc.api import NumpyOps
+
+    return NumpyOps(use_blis=False)
+
+
+def platform_record() -> dict[str, Any]:
+    """The machine and numerical libraries of this run (CPU, BLAS kernels, threads, NumPy SIMD)."""
+    import numpy
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+    from threadpoolctl import threadpool_info
+
+    blas = [{"library": i.get("internal_api"), "version": i.get("version"), "kernel": i.get("architecture"),
+             "threads": i.get("num_threads"), "used_by": Path(i.get("filepath", "")).parent.name}
+            for i in threadpool_info()]
+    return {
+        "machine": platform.machine(), "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
+        "python": platform.python_version(), "numerics": os.environ.get(MARKER, "as-is"),
+        "blas": sorted(blas, key=lambda b: (str(b["used_by"]), str(b["library"]))),
+        "numpy_simd_enabled": sorted(k for k, on in features.items() if on and k in set(NUMPY_DISPATCH.split())),
+        "numpy": numpy.__version__,
+    }

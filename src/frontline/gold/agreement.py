@@ -1,0 +1,267 @@
+"""Inter-annotator agreement between two annotations of the same articles.
+
+Agreement is computed as pairwise F1, treating one annotator as "gold" and the other as
+"predicted" (F1 is symmetric, so the choice does not matter):
+
+* entities, **strict**: same span (start, end) and same label; **partial**: overlapping
+  spans with the same label, matched one to one, left to right;
+* relations, **strict**: both spans exact, both entity labels and the relation label equal;
+  **boundaries**: both spans exact and the relation label equal (entity labels ignored);
+  **on shared mentions**: strict, counted only over relations whose two mentions both
+  annotators marked with the same spans;
+* Cohen's kappa (scikit-learn) on the labels of mentions both annotators marked with the
+  same span, and the confusion matrix of those labels, with ``(none)`` for spans that only
+  one annotator marked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sklearn.metrics import cohen_kappa_score
+
+from frontline.core.documents import Document
+from frontline.gold.sample import SEED_ARTICLE
+
+NONE = "(none)"
+
+
+@dataclass(frozen=True)
+class Counts:
+    """True positives, false positives, false negatives; P/R/F derived from them."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float | None:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def f1(self) -> float | None:
+        total = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / total if total else None
+
+
+def count(gold: Iterable[object], predicted: Iterable[object]) -> Counts:
+    """Counts of two multisets of hashable items."""
+    g, p = Counter(gold), Counter(predicted)
+    tp = sum((g & p).values())
+    return Counts(tp, sum(p.values()) - tp, sum(g.values()) - tp)
+
+
+def entity_items(doc: Document, label: str | None = None) -> list[tuple[int, int, str]]:
+    return [(e.start, e.end, e.label) for e in doc.entities if label in (None, e.label)]
+
+
+def partial_counts(a: Document, b: Document) -> Counts:
+    """Overlapping spans with the same label, matched one to one in order of start offset."""
+    unmatched = list(entity_items(b))
+    tp = 0
+    for start, end, label in entity_items(a):
+        for k, (s, e, lab) in enumerate(unmatched):
+            if lab == label and s < end and start < e:
+                tp += 1
+                del unmatched[k]
+                break
+    return Counts(tp, len(unmatched), len(a.entities) - tp)
+
+
+def relation_items(doc: Document, *, labels: bool = True) -> list[tuple]:
+    items = []
+    for r in doc.relations:
+        h, t = doc.entities[r.head], doc.entities[r.tail]
+        head, tail = ((h.start, h.end, h.label), (t.start, t.end, t.label)) if labels else \
+            ((h.start, h.end), (t.start, t.end))
+        items.append((head, tail, r.label))
+    return items
+
+
+def shared_relation_counts(a: Document, b: Document) -> Counts:
+    """Strict relation counts over relations whose two mentions both annotators marked."""
+    spans_a = {(e.start, e.end) for e in a.entities}
+    spans_b = {(e.start, e.end) for e in b.entities}
+    shared = spans_a & spans_b
+
+    def keep(doc: Document) -> list[tuple]:
+        return [item for item in relation_items(doc) if item[0][:2] in shared and item[1][:2] in shared]
+
+    return count(keep(a), keep(b))
+
+
+def same_span_labels(a: Document, b: Document) -> list[tuple[str, str]]:
+    """(label by a, label by b) for every span marked by at least one annotator."""
+    la = {(e.start, e.end): e.label for e in a.entities}
+    lb = {(e.start, e.end): e.label for e in b.entities}
+    return [(la.get(span, NONE), lb.get(span, NONE)) for span in sorted({*la, *lb})]
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """All agreement counts of one pair of annotations (or of a sum of pairs)."""
+
+    entities_strict: Counts
+    entities_partial: Counts
+    entities_by_label: dict[str, Counts]
+    relations_strict: Counts
+    relations_boundaries: Counts
+    relations_shared: Counts
+    label_pairs: list[tuple[str, str]]
+
+    def __add__(self, other: Agreement) -> Agreement:
+        labels = sorted({*self.entities_by_label, *other.entities_by_label})
+        return Agreement(
+            self.entities_strict + other.entities_strict, self.entities_partial + other.entities_partial,
+            {lab: self.entities_by_label.get(lab, Counts()) + other.entities_by_label.get(lab, Counts())
+             for lab in labels},
+            self.relations_strict + other.relations_strict,
+            self.relations_boundaries + other.relations_boundaries,
+            self.relations_shared + other.relations_shared, self.label_pairs + other.label_pairs)
+
+    def kappa(self) -> float | None:
+        """Cohen's kappa over mentions both annotators marked with the same span."""
+        both = [(x, y) for x, y in self.label_pairs if NONE not in (x, y)]
+        if not both or len({*(x for x, _ in both), *(y for _, y in both)}) < 2:
+            return None
+        return float(cohen_kappa_score([x for x, _ in both], [y for _, y in both]))
+
+    def confusion(self, labels: Sequence[str]) -> list[list[int]]:
+        """Rows: annotator A's label (then ``(none)``); columns: annotator B's."""
+        names = [*labels, NONE]
+        pairs = Counter(self.label_pairs)
+        return [[pairs[(x, y)] for y in names] for x in names]
+
+
+EMPTY = Agreement(Counts(), Counts(), {}, Counts(), Counts(), Counts(), [])
+
+
+def agreement(a: Document, b: Document, entity_labels: Sequence[str]) -> Agreement:
+    """Agreement between two annotations of the same article."""
+    return Agreement(
+        count(entity_items(a), entity_items(b)), partial_counts(a, b),
+        {lab: count(entity_items(a, lab), entity_items(b, lab)) for lab in entity_labels},
+        count(relation_items(a), relation_items(b)),
+        count(relation_items(a, labels=False), relation_items(b, labels=False)),
+        shared_relation_counts(a, b), same_span_labels(a, b))
+
+
+def disagreements(a: Document, b: Document) -> list[str]:
+    """Human-readable differences between two annotations, for adjudication."""
+    lines = []
+    la = {(e.start, e.end): e for e in a.entities}
+    lb = {(e.start, e.end): e for e in b.entities}
+    for span in sorted({*la, *lb}):
+        ea, eb = la.get(span), lb.get(span)
+        text = (ea or eb).text
+        if ea and eb and ea.label != eb.label:
+            lines.append(f"label   [{span[0]}:{span[1]}] {text!r}: A {ea.label}, B {eb.label}")
+        elif not eb:
+            lines.append(f"only A  [{span[0]}:{span[1]}] {text!r} {ea.label}")
+        elif not ea:
+            lines.append(f"only B  [{span[0]}:{span[1]}] {text!r} {eb.label}")
+
+    def rels(doc: Document) -> set[tuple]:
+        return {((doc.entities[r.head].start, doc.entities[r.head].end, doc.entities[r.head].text),
+                 (doc.entities[r.tail].start, doc.entities[r.tail].end, doc.entities[r.tail].text), r.label)
+                for r in doc.relations}
+
+    ra, rb = rels(a), rels(b)
+    for who, only in (("A", ra - rb), ("B", rb - ra)):
+        for head, tail, label in sorted(only):
+            lines.append(f"only {who}  {label} {head[2]!r}[{head[0]}] -> {tail[2]!r}[{tail[0]}]")
+    return lines
+
+
+def summary_of(report_text: str) -> str | None:
+    """The summary paragraph of a report made by :func:`report` (None if it has none)."""
+    match = re.search(r"<!-- summary -->\n(.*?)\n<!-- /summary -->", report_text, re.DOTALL)
+    return match[1].strip() if match else None
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: str = "") -> str:
+    """The Markdown agreement report (``annotation/agreement.md``)."""
+    if not per_doc:
+        return "# Inter-annotator agreement\n\nNo article has two annotations yet.\n"
+    total = sum(per_doc.values(), start=EMPTY)
+    rest = sum((x for d, x in per_doc.items() if d != SEED_ARTICLE), start=EMPTY)
+    summary = (f"On {len(per_doc)} double-annotated articles: entity agreement F1 "
+               f"{_fmt(total.entities_strict.f1)} strict, {_fmt(total.entities_partial.f1)} partial; "
+               f"relation agreement F1 {_fmt(total.relations_strict.f1)} strict, "
+               f"{_fmt(total.relations_boundaries.f1)} boundaries, {_fmt(total.relations_shared.f1)} on "
+               f"relations whose two mentions both annotators marked; Cohen's kappa on the labels of "
+               f"same-span mentions {_fmt(total.kappa())}.")
+    rows = [f"| {doc} | {_fmt(x.entities_strict.f1)} | {_fmt(x.entities_partial.f1)} | "
+            f"{_fmt(x.relations_strict.f1)} | {_fmt(x.relations_boundaries.f1)} | {_fmt(x.relations_shared.f1)} | "
+            f"{x.entities_strict.tp + x.entities_strict.fn} / {x.entities_strict.tp + x.entities_strict.fp} | "
+            f"{x.relations_strict.tp + x.relations_strict.fn} / {x.relations_strict.tp + x.relations_strict.fp} |"
+            for doc, x in sorted(per_doc.items())]
+    label_rows = [f"| {lab} | {c.tp} | {c.fn} | {c.fp} | {_fmt(c.f1)} |"
+                  for lab, c in total.entities_by_label.items()]
+    names = [*entity_labels, NONE]
+    matrix = ["| A \\ B | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    matrix += [f"| {x} | " + " | ".join(str(v) for v in row) + " |"
+               for x, row in zip(names, total.confusion(entity_labels))]
+    return "\n".join([
+        "# Inter-annotator agreement", "",
+        "Generated by `frontline agreement` from the committed export: annotator A is "
+        "`annotator-1` (first annotation), annotator B is `annotator-2` (blind second "
+        "annotation). Definitions are in `frontline/agreement.py`. Do not edit by hand; the "
+        "analysis below comes from `annotation/agreement-notes.md`.", "",
+        "<!-- summary -->", summary, "<!-- /summary -->", "",
+        "## Per article", "",
+        "| article | entities strict F1 | entities partial F1 | relations strict F1 | relations boundaries F1 "
+        "| relations on shared mentions F1 | mentions A / B | relations A / B |",
+        "|---|---|---|---|---|---|---|---|", *rows,
+        f"| **all** | {_fmt(total.entities_strict.f1)} | {_fmt(total.entities_partial.f1)} | "
+        f"{_fmt(total.relations_strict.f1)} | {_fmt(total.relations_boundaries.f1)} | "
+        f"{_fmt(total.relations_shared.f1)} | | |",
+        f"| **all but the seed article** (its sentences are guideline examples) | {_fmt(rest.entities_strict.f1)} | "
+        f"{_fmt(rest.entities_partial.f1)} | {_fmt(rest.relations_strict.f1)} | "
+        f"{_fmt(rest.relations_boundaries.f1)} | {_fmt(rest.relations_shared.f1)} | | |", "",
+        "## Entities per label (strict)", "",
+        "| label | both | only A | only B | F1 |", "|---|---|---|---|---|", *label_rows, "",
+        "## Label confusion on the same span", "",
+        "Rows: annotator A's label; columns: annotator B's; `(none)`: the span was marked by "
+        "only one of them.", "", *matrix, "",
+        notes.strip(), ""])
+
+
+FIRST, SECOND = "annotator-1@frontline.local", "annotator-2@frontline.local"
+
+
+def annotator_of(annotation: dict) -> str:
+    """The account of an exported annotation: its e-mail, or the user id as text."""
+    who = annotation.get("completed_by")
+    return str(who.get("email", who.get("id"))) if isinstance(who, dict) else str(who)
+
+
+def annotation_pairs(tasks: Sequence[dict], first: str = FIRST, second: str = SECOND
+                     ) -> dict[str, tuple[Document, Document]]:
+    """Per doc id, the (first, second) annotators' Documents, for tasks that have both."""
+    from frontline.core.documents import from_result
+
+    pairs = {}
+    for task in tasks:
+        by = {}
+        for ann in task.get("annotations", []):
+            email = annotator_of(ann)
+            if email in (first, second) and not ann.get("was_cancelled"):
+                by[email] = from_result(task["data"]["doc_id"], task["data"]["text"], ann["result"])
+        if first in by and second in by:
+            pairs[str(task["data"]["doc_id"])] = (by[first], by[second])
+    return pairs
