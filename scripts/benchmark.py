@@ -52,6 +52,7 @@ GOALS = {"tasks": "<= 1.3x floor", "build": "<= 1.5x floor", "push": ">= 0.8x ra
 
 # --- measurements (each runs in its own process) -------------------------------------------
 
+
 def _peak_mb() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -88,7 +89,9 @@ def m_tasks(project, args) -> tuple[float, Any]:
     from frontline.studio.tasks import tasks_json
 
     out = project.root / "tasks.json"
-    return _timed(lambda: out.write_text(tasks_json(load_articles(project.seeds)), encoding="utf-8"))
+    return _timed(
+        lambda: out.write_text(tasks_json(load_articles(project.seeds)), encoding="utf-8")
+    )
 
 
 def m_tasks_floor(project, args) -> tuple[float, Any]:
@@ -107,14 +110,20 @@ def m_build_floor(project, args) -> tuple[float, Any]:
     standard ``json`` decoder over a window of the file) + tokenization."""
     from frontline.gold.exports import iter_export
 
-    return _timed(lambda: _tokenize(task["data"]["text"] for task in iter_export(project.gold_export)))
+    return _timed(
+        lambda: _tokenize(task["data"]["text"] for task in iter_export(project.gold_export))
+    )
 
 
 def _load_all(corpus: Path, cache: Path) -> dict[str, int]:
     from datasets import load_dataset
 
-    return {config: sum(len(split) for split in load_dataset(str(corpus), config, cache_dir=str(cache)).values())
-            for config in ("documents", "ner", "relations")}
+    return {
+        config: sum(
+            len(split) for split in load_dataset(str(corpus), config, cache_dir=str(cache)).values()
+        )
+        for config in ("documents", "ner", "relations")
+    }
 
 
 def m_load_first(project, args) -> tuple[float, Any]:
@@ -142,8 +151,14 @@ def _documents(project) -> list:
     from frontline.release.dataset import document_from_row
 
     scheme = load_scheme(project.scheme)
-    splits = load_dataset(str(project.root / "corpus"), "documents", cache_dir=str(project.root / "hf-cache"))
-    return [document_from_row(r, scheme.entity_names, scheme.relation_names) for s in splits.values() for r in s]
+    splits = load_dataset(
+        str(project.root / "corpus"), "documents", cache_dir=str(project.root / "hf-cache")
+    )
+    return [
+        document_from_row(r, scheme.entity_names, scheme.relation_names)
+        for s in splits.values()
+        for r in s
+    ]
 
 
 def m_predict(project, args) -> tuple[float, Any]:
@@ -157,7 +172,11 @@ def m_predict(project, args) -> tuple[float, Any]:
     if args.model == "sklearn-relations":
         inputs = [gold_entities_only(d) for d in documents]
         return _timed(lambda: {"documents": sum(1 for d in inputs if model.predict(d) is not None)})
-    return _timed(lambda: {"documents": sum(1 for d in documents if model.predict(d.doc_id, d.text) is not None)})
+    return _timed(
+        lambda: {
+            "documents": sum(1 for d in documents if model.predict(d.doc_id, d.text) is not None)
+        }
+    )
 
 
 def m_predict_floor(project, args) -> tuple[float, Any]:
@@ -177,10 +196,20 @@ def m_push(project, args) -> tuple[float, Any]:
     url, token = _server()
     ls = client.connect(url, token)
     articles, scheme = load_articles(project.seeds), load_scheme(project.scheme)
-    seconds, pushed = _timed(lambda: client.push(
-        ls, articles, scheme, title=f"bench push {args.size}", batch_size=PUSH_BATCH, progress=False))
+    seconds, pushed = _timed(
+        lambda: client.push(
+            ls,
+            articles,
+            scheme,
+            title=f"bench push {args.size}",
+            batch_size=PUSH_BATCH,
+            progress=False,
+        )
+    )
     ls.projects.delete(pushed.project_id)  # the next round starts from the same database
-    if len(pushed.imported) != len(articles):  # a project left by an earlier round would be timed as a no-op
+    if len(pushed.imported) != len(
+        articles
+    ):  # a project left by an earlier round would be timed as a no-op
         raise RuntimeError(f"push imported {len(pushed.imported)} of {len(articles)} articles")
     return seconds, {"imported": len(pushed.imported)}
 
@@ -198,13 +227,21 @@ def m_push_floor(project, args) -> tuple[float, Any]:
     ls = client.connect(url, token)
     scheme = load_scheme(project.scheme)
     pid = ls.projects.create(title=f"bench raw {args.size}", label_config=label_config(scheme)).id
-    payloads = [client.task_payload(a, None) for a in sorted(load_articles(project.seeds), key=lambda a: a.id)]
+    payloads = [
+        client.task_payload(a, None)
+        for a in sorted(load_articles(project.seeds), key=lambda a: a.id)
+    ]
 
     def post() -> dict[str, int]:
-        with httpx.Client(base_url=url, headers={"Authorization": f"Token {token}"}, timeout=900) as client:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Token {token}"}, timeout=900
+        ) as client:
             for start in range(0, len(payloads), PUSH_BATCH):
-                client.post(f"/api/projects/{pid}/import", params={"return_task_ids": "true"},
-                            json=payloads[start:start + PUSH_BATCH]).raise_for_status()
+                client.post(
+                    f"/api/projects/{pid}/import",
+                    params={"return_task_ids": "true"},
+                    json=payloads[start : start + PUSH_BATCH],
+                ).raise_for_status()
         return {"imported": len(payloads)}
 
     timed = _timed(post)
@@ -213,9 +250,17 @@ def m_push_floor(project, args) -> tuple[float, Any]:
 
 
 MEASURES: dict[str, Callable] = {
-    "tasks": m_tasks, "tasks-floor": m_tasks_floor, "build": m_build, "build-floor": m_build_floor,
-    "load-first": m_load_first, "load-cached": m_load_cached, "load-floor": m_load_floor,
-    "predict": m_predict, "predict-floor": m_predict_floor, "push": m_push, "push-floor": m_push_floor,
+    "tasks": m_tasks,
+    "tasks-floor": m_tasks_floor,
+    "build": m_build,
+    "build-floor": m_build_floor,
+    "load-first": m_load_first,
+    "load-cached": m_load_cached,
+    "load-floor": m_load_floor,
+    "predict": m_predict,
+    "predict-floor": m_predict_floor,
+    "push": m_push,
+    "push-floor": m_push_floor,
 }
 
 
@@ -230,10 +275,28 @@ def measure(args: argparse.Namespace) -> None:
 
 # --- the parent: set up, run each measurement in a child, report ----------------------------
 
-def _run_once(args: argparse.Namespace, name: str, size: int, env: dict[str, str], num_proc: int = 1,
-              **extra: str) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--measure", name, "--size", str(size), "--workdir", str(args.workdir),
-               "--num-proc", str(num_proc), *(x for k, v in extra.items() for x in (f"--{k}", v))]
+
+def _run_once(
+    args: argparse.Namespace,
+    name: str,
+    size: int,
+    env: dict[str, str],
+    num_proc: int = 1,
+    **extra: str,
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--measure",
+        name,
+        "--size",
+        str(size),
+        "--workdir",
+        str(args.workdir),
+        "--num-proc",
+        str(num_proc),
+        *(x for k, v in extra.items() for x in (f"--{k}", v)),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode:
         raise SystemExit(f"benchmark step {name} at {size} failed:\n{done.stderr[-3000:]}")
@@ -241,21 +304,33 @@ def _run_once(args: argparse.Namespace, name: str, size: int, env: dict[str, str
 
 
 def _best(key: str, size: int, runs: list[dict[str, Any]]) -> dict[str, Any]:
-    result = {**min(runs, key=lambda r: r["seconds"]), "runs": len(runs),
-              "peak_mb": max(r["peak_mb"] for r in runs)}
-    print(f"  {key:<22} n={size:<6} {result['seconds']:>9.2f} s  peak {result['peak_mb']:>7.1f} MB"
-          f"  (best of {len(runs)})", flush=True)
+    result = {
+        **min(runs, key=lambda r: r["seconds"]),
+        "runs": len(runs),
+        "peak_mb": max(r["peak_mb"] for r in runs),
+    }
+    print(
+        f"  {key:<22} n={size:<6} {result['seconds']:>9.2f} s  peak {result['peak_mb']:>7.1f} MB"
+        f"  (best of {len(runs)})",
+        flush=True,
+    )
     return result
 
 
-def run_child(args: argparse.Namespace, name: str, size: int, env: dict[str, str], **extra: str) -> dict[str, Any]:
+def run_child(
+    args: argparse.Namespace, name: str, size: int, env: dict[str, str], **extra: str
+) -> dict[str, Any]:
     """One measurement, once (prediction is long)."""
-    return _best(name if "model" not in extra else f"{name}-{extra['model']}", size,
-                 [_run_once(args, name, size, env, **extra)])
+    return _best(
+        name if "model" not in extra else f"{name}-{extra['model']}",
+        size,
+        [_run_once(args, name, size, env, **extra)],
+    )
 
 
-def run_rounds(args: argparse.Namespace, specs: dict[str, tuple[str, int]], size: int,
-               env: dict[str, str]) -> dict[str, dict[str, Any]]:
+def run_rounds(
+    args: argparse.Namespace, specs: dict[str, tuple[str, int]], size: int, env: dict[str, str]
+) -> dict[str, dict[str, Any]]:
     """Each measurement of ``specs`` (key -> (measurement, processes)) ``args.repeats``
     times, in rounds that run each once, the fastest run of each kept: a slow spell of
     the machine then falls on a step and its floor alike."""
@@ -293,9 +368,14 @@ def start_server(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, d
     from frontline.studio import service
 
     state = Path(args.workdir) / "studio"
-    shutil.rmtree(state, ignore_errors=True)  # a kept --workdir holds a server made with another token
-    secrets = {service.ENV_TOKEN: os.urandom(20).hex(), service.ENV_USERNAME: "bench@frontline.local",
-               service.ENV_PASSWORD: os.urandom(12).hex()}
+    shutil.rmtree(
+        state, ignore_errors=True
+    )  # a kept --workdir holds a server made with another token
+    secrets = {
+        service.ENV_TOKEN: os.urandom(20).hex(),
+        service.ENV_USERNAME: "bench@frontline.local",
+        service.ENV_PASSWORD: os.urandom(12).hex(),
+    }
     server_env = {k: v for k, v in env.items() if not k.startswith("FRONTLINE_LS_")} | secrets
     server = service.start(state, port=service.free_port(), env=server_env)
     return state, {**env, "BENCH_LS_URL": server.url, "BENCH_LS_TOKEN": secrets[service.ENV_TOKEN]}
@@ -310,14 +390,22 @@ def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[s
     folder = Path(args.workdir) / f"n{size}"
     shutil.rmtree(folder, ignore_errors=True)
     replicate(Project(ROOT), folder, size)
-    found: dict[str, Any] = {"export_mb": round((folder / "annotation/exports/frontline-gold.json").stat().st_size / 2**20, 1)}
+    found: dict[str, Any] = {
+        "export_mb": round(
+            (folder / "annotation/exports/frontline-gold.json").stat().st_size / 2**20, 1
+        )
+    }
     steps = set(args.steps) | ({"build"} if {"load", "predict"} & set(args.steps) else set())
     for step in STEPS:
         if step not in steps:
             continue
         if step == "load":
-            found |= run_rounds(args, {name: (name, 1) for name in ("load-floor", "load-first", "load-cached")},
-                                size, env)
+            found |= run_rounds(
+                args,
+                {name: (name, 1) for name in ("load-floor", "load-first", "load-cached")},
+                size,
+                env,
+            )
         elif step == "predict":
             if size > args.predict_max:
                 continue
@@ -325,7 +413,9 @@ def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[s
             for model in MODELS:
                 found[f"predict-{model}"] = run_child(args, "predict", size, env, model=model)
         elif step == "push":
-            found |= run_rounds(args, {"push-floor": ("push-floor", 1), "push": ("push", 1)}, size, env)
+            found |= run_rounds(
+                args, {"push-floor": ("push-floor", 1), "push": ("push", 1)}, size, env
+            )
         else:
             specs = {f"{step}-floor": (f"{step}-floor", 1), step: (step, 1)}
             if step == "build" and args.num_proc > 1:
@@ -335,6 +425,7 @@ def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[s
 
 
 # --- report ------------------------------------------------------------------------------------
+
 
 def _ratio(found: dict[str, Any], step: str, name: str) -> float:
     """``name``'s time over its step's floor; for push, a throughput ratio (raw time / push time)."""
@@ -348,8 +439,10 @@ def _verdict(step: str, ratio: float) -> str:
 
 
 def step_table(results: dict[str, Any]) -> str:
-    lines = ["| articles | step | wall s | floor s | ratio | goal | | peak MB | floor peak MB |",
-             "|---:|---|---:|---:|---:|---|---|---:|---:|"]
+    lines = [
+        "| articles | step | wall s | floor s | ratio | goal | | peak MB | floor peak MB |",
+        "|---:|---|---:|---:|---:|---|---|---:|---:|",
+    ]
     for size, found in results["sizes"].items():
         for name in ("tasks", "build", *(k for k in found if k.startswith("build-np")), "push"):
             if name in found:
@@ -357,32 +450,43 @@ def step_table(results: dict[str, Any]) -> str:
                 floor = found[f"{step}-floor"]
                 ratio = _ratio(found, step, name)
                 label = f"build, {name[8:]} processes" if name.startswith("build-np") else step
-                lines.append(f"| {int(size):,} | {label} | {found[name]['seconds']:.2f} | {floor['seconds']:.2f} | "
-                             f"{ratio:.2f}x | {GOALS[step]} | {_verdict(step, ratio)} | "
-                             f"{found[name]['peak_mb']:.0f} | {floor['peak_mb']:.0f} |")
+                lines.append(
+                    f"| {int(size):,} | {label} | {found[name]['seconds']:.2f} | {floor['seconds']:.2f} | "
+                    f"{ratio:.2f}x | {GOALS[step]} | {_verdict(step, ratio)} | "
+                    f"{found[name]['peak_mb']:.0f} | {floor['peak_mb']:.0f} |"
+                )
         if "load-first" in found:
             floor = found["load-floor"]
             for name in ("load-first", "load-cached"):
                 ratio = found[name]["seconds"] / floor["seconds"]
-                lines.append(f"| {int(size):,} | `load_dataset` ({name.split('-')[1]}) | {found[name]['seconds']:.2f} | "
-                             f"{floor['seconds']:.2f} | {ratio:.2f}x | report | | {found[name]['peak_mb']:.0f} | "
-                             f"{floor['peak_mb']:.0f} |")
+                lines.append(
+                    f"| {int(size):,} | `load_dataset` ({name.split('-')[1]}) | {found[name]['seconds']:.2f} | "
+                    f"{floor['seconds']:.2f} | {ratio:.2f}x | report | | {found[name]['peak_mb']:.0f} | "
+                    f"{floor['peak_mb']:.0f} |"
+                )
     return "\n".join(lines)
 
 
 def predict_table(results: dict[str, Any]) -> str:
-    lines = ["| articles | model | wall s | tokens/s | x tokenization floor | peak MB |", "|---:|---|---:|---:|---:|---:|"]
+    lines = [
+        "| articles | model | wall s | tokens/s | x tokenization floor | peak MB |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
     for size, found in results["sizes"].items():
         if "predict-floor" not in found:
             continue
         floor = found["predict-floor"]
         tokens = floor["extra"]["tokens"]
-        lines.append(f"| {int(size):,} | spaCy tokenization (floor) | {floor['seconds']:.2f} | "
-                     f"{tokens / floor['seconds']:,.0f} | 1.00 | {floor['peak_mb']:.0f} |")
+        lines.append(
+            f"| {int(size):,} | spaCy tokenization (floor) | {floor['seconds']:.2f} | "
+            f"{tokens / floor['seconds']:,.0f} | 1.00 | {floor['peak_mb']:.0f} |"
+        )
         for model in MODELS:
             m = found[f"predict-{model}"]
-            lines.append(f"| {int(size):,} | {model} | {m['seconds']:.2f} | {tokens / m['seconds']:,.0f} | "
-                         f"{m['seconds'] / floor['seconds']:.2f} | {m['peak_mb']:.0f} |")
+            lines.append(
+                f"| {int(size):,} | {model} | {m['seconds']:.2f} | {tokens / m['seconds']:,.0f} | "
+                f"{m['seconds'] / floor['seconds']:.2f} | {m['peak_mb']:.0f} |"
+            )
     return "\n".join(lines)
 
 
@@ -392,21 +496,30 @@ def growth_table(results: dict[str, Any]) -> str:
         return "(one size only: no growth to show)"
     small, large = sizes[0], sizes[-1]
     factor = int(large) / int(small)
-    lines = [f"| step | {int(small):,} s | {int(large):,} s | growth (articles x{factor:g}) | linear (within {factor * 1.2:g}x) |",
-             "|---|---:|---:|---:|---|"]
+    lines = [
+        f"| step | {int(small):,} s | {int(large):,} s | growth (articles x{factor:g}) | linear (within {factor * 1.2:g}x) |",
+        "|---|---:|---:|---:|---|",
+    ]
     names = [k for k in results["sizes"][large] if isinstance(results["sizes"][large][k], dict)]
     for name in names:
         if name in results["sizes"][small]:
-            a, b = results["sizes"][small][name]["seconds"], results["sizes"][large][name]["seconds"]
+            a, b = (
+                results["sizes"][small][name]["seconds"],
+                results["sizes"][large][name]["seconds"],
+            )
             growth = b / a
-            lines.append(f"| {name} | {a:.2f} | {b:.2f} | {growth:.1f}x | {'yes' if growth <= factor * 1.2 else '**no**'} |")
+            lines.append(
+                f"| {name} | {a:.2f} | {b:.2f} | {growth:.1f}x | {'yes' if growth <= factor * 1.2 else '**no**'} |"
+            )
     return "\n".join(lines)
 
 
 def memory_line(results: dict[str, Any]) -> str:
     """The build's peak memory at the largest size against the 2 GB goal."""
     size = max(results["sizes"], key=int)
-    runs = {k: v for k, v in results["sizes"][size].items() if k == "build" or k.startswith("build-np")}
+    runs = {
+        k: v for k, v in results["sizes"][size].items() if k == "build" or k.startswith("build-np")
+    }
     if not runs:
         return ""
     peak = max(v["peak_mb"] for v in runs.values())
@@ -416,16 +529,33 @@ def memory_line(results: dict[str, Any]) -> str:
 
 def report(results: dict[str, Any]) -> str:
     meta = results["meta"]
-    return "\n".join([
-        f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs, {meta['memory_gb']} GB), Python "
-        f"{meta['python']}, " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()) + ".",
-        f"Command: `{meta['command']}`. Each measurement is a fresh process; wall time excludes imports; "
-        f"tasks, build, load and push (and their floors) are run in {meta['repeats']} rounds (a floor, then its "
-        "step, alternating; each push deletes its project afterwards) and the fastest run of each kept, "
-        "prediction once; peak MB is the largest resident set of the process or of any of its worker processes.",
-        "", "### Steps against their floors", "", step_table(results), "", memory_line(results),
-        "", "### Baseline prediction", "", predict_table(results),
-        "", "### Growth", "", growth_table(results), ""])
+    return "\n".join(
+        [
+            f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs, {meta['memory_gb']} GB), Python "
+            f"{meta['python']}, "
+            + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
+            + ".",
+            f"Command: `{meta['command']}`. Each measurement is a fresh process; wall time excludes imports; "
+            f"tasks, build, load and push (and their floors) are run in {meta['repeats']} rounds (a floor, then its "
+            "step, alternating; each push deletes its project afterwards) and the fastest run of each kept, "
+            "prediction once; peak MB is the largest resident set of the process or of any of its worker processes.",
+            "",
+            "### Steps against their floors",
+            "",
+            step_table(results),
+            "",
+            memory_line(results),
+            "",
+            "### Baseline prediction",
+            "",
+            predict_table(results),
+            "",
+            "### Growth",
+            "",
+            growth_table(results),
+            "",
+        ]
+    )
 
 
 def _without_workdir(argv: list[str]) -> list[str]:
@@ -441,37 +571,94 @@ def _without_workdir(argv: list[str]) -> list[str]:
 
 
 def metadata(args: argparse.Namespace) -> dict[str, Any]:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else platform.processor()
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return {"date": dt.date.today().isoformat(), "machine": cpu, "cpus": os.cpu_count(), "memory_gb": round(memory),
-            "python": platform.python_version(), "num_proc": args.num_proc, "repeats": args.repeats,
-            "command": "python scripts/benchmark.py " + " ".join(_without_workdir(sys.argv[1:])),
-            "versions": {p: version(p) for p in ("spacy", "datasets", "pyarrow", "label-studio", "label-studio-sdk")}}
+    return {
+        "date": dt.date.today().isoformat(),
+        "machine": cpu,
+        "cpus": os.cpu_count(),
+        "memory_gb": round(memory),
+        "python": platform.python_version(),
+        "num_proc": args.num_proc,
+        "repeats": args.repeats,
+        "command": "python scripts/benchmark.py " + " ".join(_without_workdir(sys.argv[1:])),
+        "versions": {
+            p: version(p)
+            for p in ("spacy", "datasets", "pyarrow", "label-studio", "label-studio-sdk")
+        },
+    }
 
 
 def write_report(path: Path, text: str) -> None:
     from frontline.baselines.report import splice
 
-    current = path.read_text(encoding="utf-8") if path.exists() else f"# Benchmark\n\n{BEGIN}\n{END}\n"
+    current = (
+        path.read_text(encoding="utf-8") if path.exists() else f"# Benchmark\n\n{BEGIN}\n{END}\n"
+    )
     atomic_write(path, splice(current, text, BEGIN, END).encode("utf-8"))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="example:\n  python scripts/benchmark.py --sizes 1000 10000",
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="numbers of articles (default 1000 10000)")
-    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS), help="steps to measure (default all)")
-    parser.add_argument("--num-proc", type=int, default=1,
-                        help="also measure build with this many worker processes (default 1: only one)")
-    parser.add_argument("--repeats", type=int, default=REPEATS,
-                        help=f"runs of tasks, build, load and push at each size, the fastest kept (default {REPEATS})")
-    parser.add_argument("--predict-max", type=int, default=1000,
-                        help="measure baseline prediction only at sizes up to this (default 1000: "
-                             "prediction is per document, its throughput does not depend on corpus size)")
-    parser.add_argument("--workdir", type=Path, help="scratch folder (default: a new temporary folder, removed after)")
-    parser.add_argument("--output", type=Path, default=ROOT / "baselines" / "BENCHMARK.md",
-                        help="report file; only the block between its benchmark markers is replaced")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog="example:\n  python scripts/benchmark.py --sizes 1000 10000",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[1000, 10000],
+        help="numbers of articles (default 1000 10000)",
+    )
+    parser.add_argument(
+        "--steps",
+        nargs="+",
+        choices=STEPS,
+        default=list(STEPS),
+        help="steps to measure (default all)",
+    )
+    parser.add_argument(
+        "--num-proc",
+        type=int,
+        default=1,
+        help="also measure build with this many worker processes (default 1: only one)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=REPEATS,
+        help=f"runs of tasks, build, load and push at each size, the fastest kept (default {REPEATS})",
+    )
+    parser.add_argument(
+        "--predict-max",
+        type=int,
+        default=1000,
+        help="measure baseline prediction only at sizes up to this (default 1000: "
+        "prediction is per document, its throughput does not depend on corpus size)",
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="scratch folder (default: a new temporary folder, removed after)",
+    )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=ROOT / "baselines" / "BENCHMARK.md",
+        help="report file; only the block between its benchmark markers is replaced",
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=MODELS, help=argparse.SUPPRESS)
@@ -498,9 +685,13 @@ def main(argv: list[str] | None = None) -> int:
         results = {"meta": metadata(args), "sizes": {}}
         for size in sorted(args.sizes):
             results["sizes"][str(size)] = run_size(args, size, env)
-            (args.workdir / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
+            (args.workdir / "results.json").write_text(
+                json.dumps(results, indent=1), encoding="utf-8"
+            )
         write_report(args.output, report(results))
-        atomic_write(args.output.with_suffix(".json"), (json.dumps(results, indent=1) + "\n").encode("utf-8"))
+        atomic_write(
+            args.output.with_suffix(".json"), (json.dumps(results, indent=1) + "\n").encode("utf-8")
+        )
         print(f"wrote {args.output} and {args.output.with_suffix('.json')}")
     finally:
         if state is not None:

@@ -27,9 +27,10 @@ Labels = dict[str, tuple[Counter[str], Counter[str]]]
 def gold_labels(project_root: str | None = None) -> tuple[Labels, dict[str, str]]:
     """Per article: (entity label counts, relation label counts); and each article's licence."""
     gold = load_gold(find_project(project_root))
-    labels = {d.doc_id: (Counter(e.label for e in d.entities),
-                         Counter(r.label for r in d.relations))
-              for d in gold.documents}
+    labels = {
+        d.doc_id: (Counter(e.label for e in d.entities), Counter(r.label for r in d.relations))
+        for d in gold.documents
+    }
     return labels, {a.id: a.license for a in gold.articles if a.id in labels}
 
 
@@ -39,7 +40,9 @@ def distance(part: Counter[str], whole: Counter[str]) -> float:
     return sum(abs(part[k] / n - whole[k] / m) for k in whole) / 2
 
 
-def score(salt: int, labels: Labels, licences: Mapping[str, str], names: Sequence[Sequence[str]]) -> float | None:
+def score(
+    salt: int, labels: Labels, licences: Mapping[str, str], names: Sequence[Sequence[str]]
+) -> float | None:
     """The weighted distance of ``salt``'s split, or None where it breaks a constraint."""
     split = {d: split_of(d, licences[d], salt) for d in labels}
     whole = [sum((labels[d][k] for d in labels), Counter()) for k in (0, 1)]
@@ -47,7 +50,11 @@ def score(salt: int, labels: Labels, licences: Mapping[str, str], names: Sequenc
     for name, weight, sizes in (("test", 1.0, range(10, 13)), ("validation", 0.5, range(7, 10))):
         ids = [d for d in labels if split[d] == name]
         part = [sum((labels[d][k] for d in ids), Counter()) for k in (0, 1)]
-        if len(ids) not in sizes or any(part[0][n] < 3 for n in names[0]) or any(part[1][n] < 2 for n in names[1]):
+        if (
+            len(ids) not in sizes
+            or any(part[0][n] < 3 for n in names[0])
+            or any(part[1][n] < 2 for n in names[1])
+        ):
             return None
         total += weight * (distance(part[0], whole[0]) + distance(part[1], whole[1]))
     return total
@@ -59,8 +66,10 @@ def main() -> None:
     args = parser.parse_args()
     labels, licences = gold_labels()
     names = [sorted({k for c in labels.values() for k in c[i]}) for i in (0, 1)]
-    ranked = sorted((s, salt) for salt in range(2000) if (s := score(salt, labels, licences, names)) is not None)
-    for s, salt in ranked[:args.top]:
+    ranked = sorted(
+        (s, salt) for salt in range(2000) if (s := score(salt, labels, licences, names)) is not None
+    )
+    for s, salt in ranked[: args.top]:
         print(f"salt {salt}: distance {s:.4f}")
 
 

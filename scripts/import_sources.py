@@ -21,10 +21,10 @@ SEED = {
     "url": "",
     "license": "not stated",
     "attribution": "Frontline seed document; the same story was syndicated by the Associated Press "
-                   "on 2 December 2024 under this headline. No licence is stated for this text.",
+    "on 2 December 2024 under this headline. No licence is stated for this text.",
     "source": "Frontline project seed document (shared/sources/000_2deeeecf94034bb2.txt)",
     "topic": "Syria (Iraqi militias back the Syrian government against the insurgent offensive "
-             "on Aleppo, 30 November - 2 December 2024); core conflict reporting",
+    "on Aleppo, 30 November - 2 December 2024); core conflict reporting",
 }
 
 
@@ -36,4 +36,8 @@ def main(sources: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "sources")
+    main(
+        Path(sys.argv[1])
+        if len(sys.argv) > 1
+        else Path(__file__).resolve().parents[2] / "shared" / "sources"
+    )

@@ -27,8 +27,14 @@ from frontline.baselines import numerics
 SETTINGS: list[tuple[str, dict[str, str]]] = [
     ("pinned", {}),
     ("OpenBLAS SkylakeX, 1 thread", {"OPENBLAS_CORETYPE": "SkylakeX", "OPENBLAS_NUM_THREADS": "1"}),
-    ("OpenBLAS Sandybridge, 1 thread", {"OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "1"}),
-    ("OpenBLAS Katmai (SSE), 1 thread", {"OPENBLAS_CORETYPE": "Katmai", "OPENBLAS_NUM_THREADS": "1"}),
+    (
+        "OpenBLAS Sandybridge, 1 thread",
+        {"OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "1"},
+    ),
+    (
+        "OpenBLAS Katmai (SSE), 1 thread",
+        {"OPENBLAS_CORETYPE": "Katmai", "OPENBLAS_NUM_THREADS": "1"},
+    ),
     ("OpenBLAS Haswell, 2 threads", {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_NUM_THREADS": "2"}),
 ]
 
@@ -42,11 +48,19 @@ def child() -> None:
     project = find_project(None)
     scheme = load_scheme(project.scheme)
     data = suite.load_data(project.corpus, scheme)
-    model = models.SpacyNer(data.train, data.validation, project.baselines / "configs" / "ner.cfg",
-                            seed=suite.SEED)
+    model = models.SpacyNer(
+        data.train, data.validation, project.baselines / "configs" / "ner.cfg", seed=suite.SEED
+    )
     f1 = suite._ner_f1(model, data.test, scheme)
-    print(json.dumps({"strict_f1": suite.rounded(f1), "dataset_sha256": data.checksum,
-                      "platform": numerics.platform_record()}))
+    print(
+        json.dumps(
+            {
+                "strict_f1": suite.rounded(f1),
+                "dataset_sha256": data.checksum,
+                "platform": numerics.platform_record(),
+            }
+        )
+    )
 
 
 def run(name: str, settings: dict[str, str]) -> dict:
@@ -55,7 +69,9 @@ def run(name: str, settings: dict[str, str]) -> dict:
     else:
         env = {k: v for k, v in os.environ.items() if k not in numerics.OVERRIDDEN}
         env.update(settings, **{numerics.MARKER: "as-is"})
-    out = subprocess.run([sys.executable, __file__, "--child"], env=env, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child"], env=env, check=True, capture_output=True, text=True
+    )
     record = json.loads(out.stdout.strip().splitlines()[-1])
     print(f"{name}: spacy-ner strict F1 {record['strict_f1']:.4f}", flush=True)
     return {"setting": name, **record}
@@ -74,9 +90,18 @@ def main() -> None:
     record = {
         "dataset_sha256": runs[0]["dataset_sha256"],
         "measured_on": runs[0]["platform"]["cpu_model"],
-        "runs": [{"setting": r["setting"], "strict_f1": r["strict_f1"],
-                  "blas_kernels": sorted({str(b["kernel"]) for b in r["platform"]["blas"] if b["library"] == "openblas"})} for r in runs],
-        "strict_f1_min": min(scores), "strict_f1_max": max(scores),
+        "runs": [
+            {
+                "setting": r["setting"],
+                "strict_f1": r["strict_f1"],
+                "blas_kernels": sorted(
+                    {str(b["kernel"]) for b in r["platform"]["blas"] if b["library"] == "openblas"}
+                ),
+            }
+            for r in runs
+        ],
+        "strict_f1_min": min(scores),
+        "strict_f1_max": max(scores),
         "strict_f1_range": round(max(scores) - min(scores), 4),
     }
     tmp = args.output.with_suffix(".tmp")

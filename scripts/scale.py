@@ -25,7 +25,11 @@ from frontline.core.paths import Project
 from frontline.gold.exports import read_export
 
 #: Files a checkout needs besides articles and gold for ``build`` to run.
-SUPPORT_FILES = ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt")
+SUPPORT_FILES = (
+    "annotation/scheme.toml",
+    "annotation/guidelines.md",
+    "requirements/constraints.txt",
+)
 
 
 def replica_id(article_id: str, k: int) -> str:
@@ -51,7 +55,9 @@ def replicas(articles: Sequence[Article], n: int) -> list[tuple[Article, int]]:
     return sorted(pairs, key=lambda pair: replica_id(pair[0].id, pair[1]))
 
 
-def replica_task(task: Mapping[str, Any], k: int, task_id: int, first_annotation_id: int) -> dict[str, Any]:
+def replica_task(
+    task: Mapping[str, Any], k: int, task_id: int, first_annotation_id: int
+) -> dict[str, Any]:
     """A copy of ``task`` for replica ``k``, with new task and annotation ids."""
     new = copy.deepcopy(dict(task))
     new["id"] = task_id
@@ -65,7 +71,9 @@ def replica_task(task: Mapping[str, Any], k: int, task_id: int, first_annotation
     return new
 
 
-def replica_tasks(tasks: Sequence[Mapping[str, Any]], pairs: Sequence[tuple[Article, int]]) -> Iterator[dict[str, Any]]:
+def replica_tasks(
+    tasks: Sequence[Mapping[str, Any]], pairs: Sequence[tuple[Article, int]]
+) -> Iterator[dict[str, Any]]:
     """The export's tasks for every (article, replica) pair, in order."""
     by_doc = {str(t["data"]["doc_id"]): t for t in tasks}
     annotation_id = 1
@@ -82,7 +90,9 @@ def write_tasks(path: Path, tasks: Iterator[Mapping[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as out:
         out.write("[")
         for i, task in enumerate(tasks):
-            out.write(("," if i else "") + "\n" + json.dumps(task, ensure_ascii=False, sort_keys=True))
+            out.write(
+                ("," if i else "") + "\n" + json.dumps(task, ensure_ascii=False, sort_keys=True)
+            )
         out.write("\n]\n")
 
 

@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
-def local_state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def local_state_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Local state (server data, token file) goes to a throwaway XDG_STATE_HOME, never the real one.
 
     It is outside the test's project root (``tmp_path``), as the real state is outside the checkout.

@@ -8,8 +8,17 @@ from frontline.core.documents import Document, Entity, Relation
 TEXT = "Iran backs Iraqi militias in Syria. Rebels took Aleppo."
 #       0    5     11             26 29   35     42   47    53
 
-ARTICLE = make_article(TEXT, id="tiny", title="Tiny", date="2024-12-01", url="https://example.org/t",
-                       license="CC BY 4.0", attribution="", source="", topic="")
+ARTICLE = make_article(
+    TEXT,
+    id="tiny",
+    title="Tiny",
+    date="2024-12-01",
+    url="https://example.org/t",
+    license="CC BY 4.0",
+    attribution="",
+    source="",
+    topic="",
+)
 
 ENTITIES = (
     Entity(0, 4, "GPE", "Iran", "e1"),
@@ -34,13 +43,28 @@ R1: CONTROLS Rebels -> Aleppo
 """An annotation sheet of ARTICLE (five mentions, two relations; see frontline.studio.sheets)."""
 
 
-def task(result: list, *, annotation_id: int = 1, ground_truth: bool = True, text: str = TEXT,
-         doc_id: str = "tiny") -> dict:
+def task(
+    result: list,
+    *,
+    annotation_id: int = 1,
+    ground_truth: bool = True,
+    text: str = TEXT,
+    doc_id: str = "tiny",
+) -> dict:
     """An exported task holding one annotation with ``result``."""
-    return {"id": 7, "data": {"text": text, "doc_id": doc_id},
-            "annotations": [{"id": annotation_id, "result": result, "ground_truth": ground_truth,
-                             "was_cancelled": False}],
-            "predictions": []}
+    return {
+        "id": 7,
+        "data": {"text": text, "doc_id": doc_id},
+        "annotations": [
+            {
+                "id": annotation_id,
+                "result": result,
+                "ground_truth": ground_truth,
+                "was_cancelled": False,
+            }
+        ],
+        "predictions": [],
+    }
 
 
 def tiny_project(tmp_path, repo, **other_fields):
@@ -54,11 +78,22 @@ def tiny_project(tmp_path, repo, **other_fields):
     from frontline.core.paths import Project
     from frontline.gold.exports import dumps
 
-    for name in ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt"):
+    for name in (
+        "annotation/scheme.toml",
+        "annotation/guidelines.md",
+        "requirements/constraints.txt",
+    ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(repo.root / name, tmp_path / name)
-    other = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "zz-unannotated", "text": "Nothing here.",
-                                 "sha256": hashlib.sha256(b"Nothing here.").hexdigest(), **other_fields})
+    other = ARTICLE.__class__(
+        **{
+            **ARTICLE.__dict__,
+            "id": "zz-unannotated",
+            "text": "Nothing here.",
+            "sha256": hashlib.sha256(b"Nothing here.").hexdigest(),
+            **other_fields,
+        }
+    )
     add_articles(tmp_path / "seeds", [ARTICLE, other])
     project = Project(tmp_path)
     project.exports.mkdir(parents=True)
@@ -69,6 +104,7 @@ def tiny_project(tmp_path, repo, **other_fields):
 def load(folder, config, cache):
     """One config of a built dataset, through ``datasets.load_dataset`` with its own cache."""
     from datasets import load_dataset
+
     return load_dataset(str(folder), config, cache_dir=str(cache))
 
 

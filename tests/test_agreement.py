@@ -33,8 +33,12 @@ def test_identical_annotations_agree_fully():
 def test_exact_counts_on_a_variant():
     a = agreement(DOC, variant(), LABELS)
     assert a.entities_strict == Counts(3, 2, 2)
-    assert a.entities_partial == Counts(4, 1, 1)  # "Rebels took" overlaps "Rebels"; Syria's label differs
-    assert a.entities_by_label["GPE"] == Counts(2, 0, 1) and a.entities_by_label["LOC"] == Counts(0, 1, 0)
+    assert a.entities_partial == Counts(
+        4, 1, 1
+    )  # "Rebels took" overlaps "Rebels"; Syria's label differs
+    assert a.entities_by_label["GPE"] == Counts(2, 0, 1) and a.entities_by_label["LOC"] == Counts(
+        0, 1, 0
+    )
     # relation 2 (militias -> Syria) keeps its spans but Syria's label changed: strict miss, boundaries hit
     assert a.relations_strict == Counts(1, 1, 2)
     assert a.relations_boundaries == Counts(2, 0, 1)
@@ -51,19 +55,25 @@ def test_kappa_on_same_span_labels():
 
 
 def test_partial_matches_one_to_one():
-    wide = dataclasses.replace(DOC, entities=(Entity(0, 25, "GPE", DOC.text[:25], "x"),), relations=())
+    wide = dataclasses.replace(
+        DOC, entities=(Entity(0, 25, "GPE", DOC.text[:25], "x"),), relations=()
+    )
     assert partial_counts(DOC, wide) == Counts(1, 0, 4)
 
 
 def test_disagreements_are_listed_for_adjudication():
     lines = disagreements(DOC, variant())
     assert "label   [29:34] 'Syria': A GPE, B LOC" in lines
-    assert "only A  [36:42] 'Rebels' GROUP" in lines and "only B  [36:47] 'Rebels took' GROUP" in lines
+    assert (
+        "only A  [36:42] 'Rebels' GROUP" in lines and "only B  [36:47] 'Rebels took' GROUP" in lines
+    )
     assert "only A  CONTROLS 'Rebels'[36] -> 'Aleppo'[48]" in lines
 
 
 def test_report_has_summary_per_article_and_matrix():
     text = report({"tiny": agreement(DOC, variant(), LABELS)}, LABELS, "## Analysis\n\nNotes.")
-    assert "<!-- summary -->\nOn 1 double-annotated articles: entity agreement F1 0.600 strict" in text
+    assert (
+        "<!-- summary -->\nOn 1 double-annotated articles: entity agreement F1 0.600 strict" in text
+    )
     assert "| tiny | 0.600 | 0.800 | 0.400 | 0.800 | 0.500 | 5 / 5 | 3 / 2 |" in text
     assert text.rstrip().endswith("Notes.")

@@ -15,8 +15,15 @@ from frontline.core.articles import (
 )
 from frontline.errors import FrontlineError
 
-META = dict(title="Rebels take town", date="2024-12-01", url="https://example.org/a",
-            license="CC BY 4.0", attribution="Example", source="", topic="")
+META = dict(
+    title="Rebels take town",
+    date="2024-12-01",
+    url="https://example.org/a",
+    license="CC BY 4.0",
+    attribution="Example",
+    source="",
+    topic="",
+)
 
 
 def art(id: str = "a1", text: str = "Rebels took Aleppo.", **kw: str):
@@ -24,12 +31,16 @@ def art(id: str = "a1", text: str = "Rebels took Aleppo.", **kw: str):
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def test_sha256_of_utf8_bytes():
     # printf 'Aleppo' | sha256sum
-    assert sha256_text("Aleppo") == "4a753c0109794e63f8a63ecf35bbdd0a6d2200920b42c53975aa36622dd597e3"
+    assert (
+        sha256_text("Aleppo") == "4a753c0109794e63f8a63ecf35bbdd0a6d2200920b42c53975aa36622dd597e3"
+    )
 
 
 def test_add_then_load_is_byte_exact(tmp_path):
@@ -73,7 +84,9 @@ def test_a_write_failing_while_staging_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(ArticleError) as err:
         add_articles(tmp_path, [art("a"), art("b", "Second.")])
     assert err.value.problems == [f"cannot write in {tmp_path}: disk full; nothing was added"]
-    assert sorted(p.name for p in tmp_path.rglob("*")) == []  # not even an empty texts/ or .staging/
+    assert (
+        sorted(p.name for p in tmp_path.rglob("*")) == []
+    )  # not even an empty texts/ or .staging/
 
 
 def test_a_commit_failing_after_its_journal_is_completed_by_the_next_check(tmp_path, monkeypatch):
@@ -93,14 +106,18 @@ def test_a_commit_failing_after_its_journal_is_completed_by_the_next_check(tmp_p
     monkeypatch.setattr(mod.os, "replace", fail_into_texts)
     with pytest.raises(ArticleError) as err:
         add_articles(tmp_path, [art("b", "Second."), art("c", "Third.")])
-    assert err.value.problems == [f"cannot write in {tmp_path}: I/O error; the add is committed but not complete: "
-                                  "run `frontline articles check` to complete it"]
+    assert err.value.problems == [
+        f"cannot write in {tmp_path}: I/O error; the add is committed but not complete: "
+        "run `frontline articles check` to complete it"
+    ]
     monkeypatch.undo()
     assert (tmp_path / ".staging" / "journal.json").exists()
     with pytest.raises(ArticleError) as err:
         load_articles(tmp_path)
-    assert err.value.problems == [f"{tmp_path / '.staging'}: an interrupted `frontline articles add` is half "
-                                  "committed: run `frontline articles check` to complete it"]
+    assert err.value.problems == [
+        f"{tmp_path / '.staging'}: an interrupted `frontline articles add` is half "
+        "committed: run `frontline articles check` to complete it"
+    ]
     said = []
     assert [a.id for a in check_articles(tmp_path, report=said.append)] == ["a", "b", "c"]
     assert said == [f"completed an interrupted add: its 2 article(s) are now in {tmp_path}"]
@@ -119,7 +136,10 @@ def test_a_commit_whose_first_try_fails_once_is_completed_by_the_add_itself(tmp_
         real(src, dst)
 
     monkeypatch.setattr(mod.os, "replace", fail_once)
-    assert [a.id for a in add_articles(tmp_path, [art("b", "Second."), art("c", "Third.")])] == ["b", "c"]
+    assert [a.id for a in add_articles(tmp_path, [art("b", "Second."), art("c", "Third.")])] == [
+        "b",
+        "c",
+    ]
     assert failed and [a.id for a in load_articles(tmp_path)] == ["b", "c"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "texts"]
 
@@ -131,19 +151,24 @@ def test_check_rolls_back_a_staging_folder_without_journal(tmp_path):
     (tmp_path / ".staging" / "texts" / "b.txt").write_text("Staged, never committed.")
     said = []
     assert [a.id for a in check_articles(tmp_path, report=said.append)] == ["a"]
-    assert said == [f"rolled back an interrupted add: removed {tmp_path / '.staging'} and the 1 file(s) staged "
-                    "in it (none of its articles had been added)"]
+    assert said == [
+        f"rolled back an interrupted add: removed {tmp_path / '.staging'} and the 1 file(s) staged "
+        "in it (none of its articles had been added)"
+    ]
     assert snapshot(tmp_path) == before
     assert check_articles(tmp_path, report=said.append) and len(said) == 1  # nothing more to do
 
 
-@pytest.mark.parametrize("kw, message", [
-    ({"text": "  \n"}, "article 'a1': text is empty"),
-    ({"date": "1 Dec 2024"}, "article 'a1': date '1 Dec 2024' is not YYYY-MM-DD"),
-    ({"id": "bad id"}, "article 'bad id': id must match"),
-    ({"title": ""}, "article 'a1': title is empty"),
-    ({"url": "", "source": ""}, "article 'a1': needs a url or a source"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"text": "  \n"}, "article 'a1': text is empty"),
+        ({"date": "1 Dec 2024"}, "article 'a1': date '1 Dec 2024' is not YYYY-MM-DD"),
+        ({"id": "bad id"}, "article 'bad id': id must match"),
+        ({"title": ""}, "article 'a1': title is empty"),
+        ({"url": "", "source": ""}, "article 'a1': needs a url or a source"),
+    ],
+)
 def test_invalid_article_is_refused_with_its_name(tmp_path, kw, message):
     with pytest.raises(ArticleError) as err:
         add_articles(tmp_path, [art(**kw)])
@@ -176,7 +201,9 @@ def test_check_names_a_missing_file_and_a_stray_file(seeds):
 
 def test_check_names_non_utf8_text(seeds):
     (seeds / "texts" / "a.txt").write_bytes(b"Rebels \xff took Aleppo.")
-    with pytest.raises(ArticleError, match=r"article 'a': .*a.txt is not UTF-8 \(invalid start byte at byte 7\)"):
+    with pytest.raises(
+        ArticleError, match=r"article 'a': .*a.txt is not UTF-8 \(invalid start byte at byte 7\)"
+    ):
         load_articles(seeds)
 
 
@@ -201,8 +228,16 @@ def test_check_names_unsorted_and_malformed_manifest(seeds):
 
 
 def test_read_jsonl_keeps_metadata_and_joins_source(tmp_path):
-    record = {**META, "id": "w1", "text": "Troops moved.", "source_corpus": "AMALGUM",
-              "source_repo": "o/r", "source_commit": "abc", "source_path": "p.conllu", "n_words": 2}
+    record = {
+        **META,
+        "id": "w1",
+        "text": "Troops moved.",
+        "source_corpus": "AMALGUM",
+        "source_repo": "o/r",
+        "source_commit": "abc",
+        "source_path": "p.conllu",
+        "n_words": 2,
+    }
     path = tmp_path / "in.jsonl"
     path.write_text(json.dumps(record) + "\n")
     (article,) = read_jsonl(path)
@@ -219,9 +254,13 @@ def test_read_jsonl_names_the_bad_line(tmp_path):
 
 def test_read_plain_uses_file_stem_as_id(tmp_path):
     path = tmp_path / "report-7.txt"
-    path.write_bytes("Kurds fled.".encode())
+    path.write_bytes(b"Kurds fled.")
     article = read_plain(path, **META)
-    assert (article.id, article.text, article.sha256) == ("report-7", "Kurds fled.", sha256_text("Kurds fled."))
+    assert (article.id, article.text, article.sha256) == (
+        "report-7",
+        "Kurds fled.",
+        sha256_text("Kurds fled."),
+    )
 
 
 def test_real_seeds_are_valid(repo):
@@ -239,27 +278,56 @@ def test_one_scan_finds_every_character_the_text_checks_report():
     it must match every character any of them matches."""
     from frontline.core.articles import _LONE_CR, _SURROGATE, _SUSPECT, _TEXT_CONTROL
 
-    reported = [c for c in map(chr, range(0x110000))
-                if _SURROGATE.search(c) or _TEXT_CONTROL.search(c) or _LONE_CR.search(c)]
+    reported = [
+        c
+        for c in map(chr, range(0x110000))
+        if _SURROGATE.search(c) or _TEXT_CONTROL.search(c) or _LONE_CR.search(c)
+    ]
     assert len(reported) == 2048 + 29 + 33 + 1  # surrogates, C0 but TAB/LF/CR, DEL + C1, CR
     assert all(_SUSPECT.search(c) for c in reported)
 
 
 # --- metadata: urls and dates ----------------------------------------------------------
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", " ", "https://", "https:///x",
-                                 "ftp://example.org/a", "example.org/a", "http://exa mple.org/", " https://example.org",
-                                 "https://example.org:99999/", "http://[::1/", "mailto:a@example.org"])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        " ",
+        "https://",
+        "https:///x",
+        "ftp://example.org/a",
+        "example.org/a",
+        "http://exa mple.org/",
+        " https://example.org",
+        "https://example.org:99999/",
+        "http://[::1/",
+        "mailto:a@example.org",
+    ],
+)
 def test_a_url_that_is_not_http_with_a_host_is_refused(tmp_path, url):
     with pytest.raises(ArticleError) as err:
         add_articles(tmp_path, [art(url=url)])
-    assert err.value.problems == [f"article 'a1': url {url!r} is not an http:// or https:// URL with a host "
-                                  '(give "" where the article has no URL)']
+    assert err.value.problems == [
+        f"article 'a1': url {url!r} is not an http:// or https:// URL with a host "
+        '(give "" where the article has no URL)'
+    ]
 
 
-@pytest.mark.parametrize("url", ["https://example.org/a", "http://example.org", "HTTPS://EXAMPLE.ORG/a?b=c#d",
-                                 "https://en.wikinews.org/wiki/Merkel%3A_Georgia_will_join_NATO",
-                                 "https://example.org/\u0645", "http://127.0.0.1:8080/x", ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.org/a",
+        "http://example.org",
+        "HTTPS://EXAMPLE.ORG/a?b=c#d",
+        "https://en.wikinews.org/wiki/Merkel%3A_Georgia_will_join_NATO",
+        "https://example.org/\u0645",
+        "http://127.0.0.1:8080/x",
+        "",
+    ],
+)
 def test_http_urls_and_no_url_are_accepted(tmp_path, url):
     add_articles(tmp_path, [art(url=url, source="Wire copy")])
     assert load_articles(tmp_path)[0].url == url
@@ -269,10 +337,12 @@ def test_http_urls_and_no_url_are_accepted(tmp_path, url):
 def test_a_date_before_1900_or_after_today_is_refused(tmp_path, date):
     import datetime as dt
 
-    latest = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=14)).date()
+    latest = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
     with pytest.raises(ArticleError) as err:
         add_articles(tmp_path, [art(date=date)])
-    assert err.value.problems == [f"article 'a1': date {date!r} is not between 1900-01-01 and today ({latest})"]
+    assert err.value.problems == [
+        f"article 'a1': date {date!r} is not between 1900-01-01 and today ({latest})"
+    ]
 
 
 def test_dates_from_1900_to_today_are_accepted(tmp_path):
@@ -288,40 +358,58 @@ def test_dates_from_1900_to_today_are_accepted(tmp_path):
 BASE = "BEIRUT \u2014 Iraqi militias moved.\nRebels took Aleppo.\n"
 
 
-@pytest.mark.parametrize("copy", [
-    BASE.replace("\n", "\r\n"),  # CRLF line ends
-    BASE + "\n",  # one more trailing newline
-    BASE.rstrip("\n"),  # none
-    "  " + BASE,  # leading whitespace
-    BASE.replace(" ", "  "),  # runs of spaces
-    BASE.replace("\n", "\n\n"),  # paragraphs
-    BASE.replace("\u2014", "\u2014\u00a0"),  # a no-break space too
-    "Caf\u00e9 " + BASE, ])
+@pytest.mark.parametrize(
+    "copy",
+    [
+        BASE.replace("\n", "\r\n"),  # CRLF line ends
+        BASE + "\n",  # one more trailing newline
+        BASE.rstrip("\n"),  # none
+        "  " + BASE,  # leading whitespace
+        BASE.replace(" ", "  "),  # runs of spaces
+        BASE.replace("\n", "\n\n"),  # paragraphs
+        BASE.replace("\u2014", "\u2014\u00a0"),  # a no-break space too
+        "Caf\u00e9 " + BASE,
+    ],
+)
 def test_a_near_duplicate_of_an_existing_text_is_refused_naming_it(tmp_path, copy):
     add_articles(tmp_path, [art("orig", BASE), art("cafe", "Cafe\u0301 " + BASE)])
     before = snapshot(tmp_path)
     with pytest.raises(ArticleError) as err:
         add_articles(tmp_path, [art("copy", copy)])
     other = "cafe" if copy.startswith("Caf") else "orig"  # NFC: e + combining acute is \u00e9
-    assert err.value.problems == [f"article 'copy': nearly the same text as article {other!r}: they differ only "
-                                  "in line ends, whitespace or Unicode normalisation (NFC)"]
+    assert err.value.problems == [
+        f"article 'copy': nearly the same text as article {other!r}: they differ only "
+        "in line ends, whitespace or Unicode normalisation (NFC)"
+    ]
     assert snapshot(tmp_path) == before
 
 
 def test_near_duplicates_within_one_batch_are_refused(tmp_path):
     with pytest.raises(ArticleError) as err:
-        add_articles(tmp_path, [art("a", "Rebels took Aleppo."), art("b", "Rebels took Aleppo.\r\n")])
-    assert err.value.problems == ["article 'b': nearly the same text as article 'a': they differ only in line "
-                                  "ends, whitespace or Unicode normalisation (NFC)"]
+        add_articles(
+            tmp_path, [art("a", "Rebels took Aleppo."), art("b", "Rebels took Aleppo.\r\n")]
+        )
+    assert err.value.problems == [
+        "article 'b': nearly the same text as article 'a': they differ only in line "
+        "ends, whitespace or Unicode normalisation (NFC)"
+    ]
 
 
 def test_texts_that_differ_in_more_than_whitespace_are_distinct(tmp_path):
-    add_articles(tmp_path, [art("a", "Rebels took Aleppo."), art("b", "Rebels took  Aleppo!"),
-                            art("c", "rebels took Aleppo."), art("d", "Rebelstook Aleppo.")])
+    add_articles(
+        tmp_path,
+        [
+            art("a", "Rebels took Aleppo."),
+            art("b", "Rebels took  Aleppo!"),
+            art("c", "rebels took Aleppo."),
+            art("d", "Rebelstook Aleppo."),
+        ],
+    )
     assert len(load_articles(tmp_path)) == 4
 
 
 # --- .jsonl -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("data", [b"", b"\n\n", b"\xef\xbb\xbf", b"  \r\n\t\n"])
 def test_a_jsonl_file_without_articles_is_refused_naming_it(tmp_path, data):
@@ -329,7 +417,9 @@ def test_a_jsonl_file_without_articles_is_refused_naming_it(tmp_path, data):
     path.write_bytes(data)
     with pytest.raises(ArticleError) as err:
         read_jsonl(path)
-    assert err.value.problems == [f"{path}: no articles in it: the file is empty or has only blank lines"]
+    assert err.value.problems == [
+        f"{path}: no articles in it: the file is empty or has only blank lines"
+    ]
 
 
 def test_articles_add_of_an_empty_jsonl_fails(empty_project, tmp_path, capsys):
@@ -338,8 +428,11 @@ def test_articles_add_of_an_empty_jsonl_fails(empty_project, tmp_path, capsys):
     path = tmp_path / "none.jsonl"
     path.write_bytes(b"")
     assert main(["--root", str(empty_project.root), "articles", "add", str(path)]) == 1
-    assert capsys.readouterr().err == f"frontline: error: {path}: no articles in it: the file is empty or has " \
-                                      "only blank lines\n"
+    assert (
+        capsys.readouterr().err
+        == f"frontline: error: {path}: no articles in it: the file is empty or has "
+        "only blank lines\n"
+    )
     assert not (empty_project.seeds / "manifest.json").exists()
 
 
@@ -348,6 +441,7 @@ def test_article_errors_are_frontline_errors():
 
 
 # --- check --clean ------------------------------------------------------------------------
+
 
 def test_check_names_leftovers_and_clean_removes_exactly_them(empty_project, capsys):
     """What versions before the staged commit left when killed: texts not in the manifest,
@@ -366,16 +460,32 @@ def test_check_names_leftovers_and_clean_removes_exactly_them(empty_project, cap
         "frontline: error: 3 problems:\n"
         f"  - texts/.c.txt.k2j4x9.tmp is not listed in manifest.json (left by an interrupted add?): {hint}\n"
         f"  - texts/stray.txt is not listed in manifest.json (left by an interrupted add?): {hint}\n"
-        f"  - .manifest.json.8f7a6b.tmp is a temporary file left by an interrupted write: {hint}\n")
-    assert main(["--root", root, "articles", "add", str(seeds / "texts" / "stray.txt"), "--title=T",
-                 "--date=2024-12-01", "--license=L", "--source=S"]) == 1  # add refuses too, saying the same
+        f"  - .manifest.json.8f7a6b.tmp is a temporary file left by an interrupted write: {hint}\n"
+    )
+    assert (
+        main(
+            [
+                "--root",
+                root,
+                "articles",
+                "add",
+                str(seeds / "texts" / "stray.txt"),
+                "--title=T",
+                "--date=2024-12-01",
+                "--license=L",
+                "--source=S",
+            ]
+        )
+        == 1
+    )  # add refuses too, saying the same
     assert hint in capsys.readouterr().err
     assert main(["--root", root, "articles", "check", "--clean"]) == 0
     assert capsys.readouterr().out == (
         f"removed {seeds / 'texts' / '.c.txt.k2j4x9.tmp'} (not listed in manifest.json)\n"
         f"removed {seeds / 'texts' / 'stray.txt'} (not listed in manifest.json)\n"
         f"removed {seeds / '.manifest.json.8f7a6b.tmp'} (a temporary file left by an interrupted write)\n"
-        f"2 articles OK: manifest, UTF-8 and sha256 checked ({seeds})\n")
+        f"2 articles OK: manifest, UTF-8 and sha256 checked ({seeds})\n"
+    )
     assert snapshot(seeds) == listed  # every listed text, byte for byte, and nothing else
 
 
@@ -386,9 +496,11 @@ def test_clean_never_removes_a_listed_text_nor_guesses(seeds):
     said = []
     with pytest.raises(ArticleError):
         check_articles(seeds, clean=True, report=said.append)
-    assert said == [f"left {seeds / 'texts' / 'A.txt'}: its name differs only in case from a listed text; "
-                    "remove it by hand",
-                    f"left {seeds / 'texts' / 'sub'}: a folder; remove it by hand"]
+    assert said == [
+        f"left {seeds / 'texts' / 'A.txt'}: its name differs only in case from a listed text; "
+        "remove it by hand",
+        f"left {seeds / 'texts' / 'sub'}: a folder; remove it by hand",
+    ]
     (seeds / "texts" / "sub").rmdir()
     (seeds / "texts" / "A.txt").unlink()
     assert snapshot(seeds) == listed
@@ -396,6 +508,7 @@ def test_clean_never_removes_a_listed_text_nor_guesses(seeds):
     (seeds / "manifest.json").write_text("{not json")
     with pytest.raises(ArticleError) as err:
         check_articles(seeds, clean=True)
-    assert err.value.problems[0].startswith(f"cannot clean, nothing was removed: {seeds / 'manifest.json'} is not "
-                                            "valid JSON")
+    assert err.value.problems[0].startswith(
+        f"cannot clean, nothing was removed: {seeds / 'manifest.json'} is not valid JSON"
+    )
     assert (seeds / "texts" / "stray.txt").exists() and (seeds / "texts" / "a.txt").exists()

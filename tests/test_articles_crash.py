@@ -42,8 +42,14 @@ from frontline.core.articles import add_articles, load_articles, make_article
 N = 2000
 TIMEOUT = 180  # seconds for one run, however loaded the machine
 EXPLORE = bool(os.environ.get("FRONTLINE_FUZZ_EXPLORE"))
-EXISTING = make_article("Troops left Basra at dawn.", id="existing", title="Existing", date="2024-11-30",
-                        url="https://example.org/e", license="CC BY 4.0")
+EXISTING = make_article(
+    "Troops left Basra at dawn.",
+    id="existing",
+    title="Existing",
+    date="2024-11-30",
+    url="https://example.org/e",
+    license="CC BY 4.0",
+)
 
 DRIVER = r"""
 import json, os, sys
@@ -86,8 +92,13 @@ class Driver:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.proc = subprocess.Popen([sys.executable, "-c", DRIVER], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, bufsize=0, cwd=folder)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", DRIVER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+            cwd=folder,
+        )
         assert self._line(TIMEOUT) == "ready"
         self.runs = 0
 
@@ -132,9 +143,17 @@ def setup(tmp_path_factory):
     (template / "annotation").mkdir(parents=True)
     shutil.copy(REPO / "annotation" / "scheme.toml", template / "annotation" / "scheme.toml")
     add_articles(template / "seeds", [EXISTING])
-    records = [{"id": f"gen-{i:05d}", "title": f"Town {i}", "date": "2024-12-03",
-                "url": f"https://example.org/gen/{i}", "license": "CC BY 4.0",
-                "text": f"Rebels entered town {i} near Aleppo.\r\n"} for i in range(N)]
+    records = [
+        {
+            "id": f"gen-{i:05d}",
+            "title": f"Town {i}",
+            "date": "2024-12-03",
+            "url": f"https://example.org/gen/{i}",
+            "license": "CC BY 4.0",
+            "text": f"Rebels entered town {i} near Aleppo.\r\n",
+        }
+        for i in range(N)
+    ]
     big = folder / "big.jsonl"
     big.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     other = folder / "other.jsonl"
@@ -147,12 +166,16 @@ def setup(tmp_path_factory):
 
 
 def stray_files(seeds: Path) -> list[str]:
-    return sorted(str(p.relative_to(seeds)) for p in seeds.rglob("*")
-                  if p.name.endswith(".tmp") or p.name.startswith(".staging"))
+    return sorted(
+        str(p.relative_to(seeds))
+        for p in seeds.rglob("*")
+        if p.name.endswith(".tmp") or p.name.startswith(".staging")
+    )
 
 
-def assert_all_or_nothing(seeds: Path, texts: dict[str, bytes], before: frozenset[str] = frozenset({EXISTING.id})
-                          ) -> bool:
+def assert_all_or_nothing(
+    seeds: Path, texts: dict[str, bytes], before: frozenset[str] = frozenset({EXISTING.id})
+) -> bool:
     """The articles load and hold what was there ``before`` plus nothing or all of ``texts``
     (each byte-exact); return whether all."""
     loaded = {a.id for a in load_articles(seeds)}
@@ -171,6 +194,7 @@ def new_texts_at_least(seeds: Path, k: int) -> Callable[[], bool]:
     def seen() -> bool:
         with os.scandir(seeds / "texts") as entries:
             return sum(1 for _ in entries) > k  # the existing text, then k new ones (or .tmp files)
+
     return seen
 
 
@@ -179,10 +203,12 @@ def trials(rng: random.Random, full: float) -> list[tuple[str, signal.Signals, s
     plan = []
     for sig, rounds in ((signal.SIGKILL, 2), (signal.SIGINT, 1)):
         for _ in range(rounds):
-            plan += [("random time", sig, "start", rng.uniform(0, full)),
-                     ("while staging", sig, "staging", rng.uniform(0, 0.3)),
-                     ("journal written", sig, "journal", 0.0),
-                     ("texts moving", sig, f"texts:{rng.randrange(1, N)}", 0.0)]
+            plan += [
+                ("random time", sig, "start", rng.uniform(0, full)),
+                ("while staging", sig, "staging", rng.uniform(0, 0.3)),
+                ("journal written", sig, "journal", 0.0),
+                ("texts moving", sig, f"texts:{rng.randrange(1, N)}", 0.0),
+            ]
     return plan
 
 
@@ -221,7 +247,9 @@ def test_add_killed_or_interrupted_adds_all_or_nothing(setup):
         time.sleep(delay)
         signalled = not ended(pid)
         if signalled:
-            os.kill(pid, sig)  # safe: the driver has not reaped it, so the pid is still this process
+            os.kill(
+                pid, sig
+            )  # safe: the driver has not reaped it, so the pid is still this process
         code, stdout, stderr = driver.finish(out)
         assert "Traceback" not in stderr or sig == signal.SIGINT, stderr
         journal = (seeds / ".staging" / "journal.json").exists()
@@ -235,7 +263,9 @@ def test_add_killed_or_interrupted_adds_all_or_nothing(setup):
                 code, stdout, stderr = driver.run("--root", str(root), "articles", "check")
                 assert code == 0, f"{label}: check after the kill: {stderr}"
             else:
-                code, stdout, stderr = driver.run("--root", str(root), "--quiet", "articles", "add", str(other))
+                code, stdout, stderr = driver.run(
+                    "--root", str(root), "--quiet", "articles", "add", str(other)
+                )
                 assert code == 0, f"{label}: add after the kill: {stderr}"
                 assert "added 1 article(s)" in stdout
                 before |= {"other"}
@@ -246,15 +276,21 @@ def test_add_killed_or_interrupted_adds_all_or_nothing(setup):
         assert added or not journal, f"{label}: the journal was written, so all must be added"
         outcomes.append((name, sig.name, signalled, journal, added))
 
-        if not added and sig not in readded:  # usable again: the same file is added now (once per signal)
+        if (
+            not added and sig not in readded
+        ):  # usable again: the same file is added now (once per signal)
             readded.add(sig)
-            code, stdout, stderr = driver.run("--root", str(root), "--quiet", "articles", "add", str(big))
+            code, stdout, stderr = driver.run(
+                "--root", str(root), "--quiet", "articles", "add", str(big)
+            )
             assert code == 0, (label, stderr)
             assert assert_all_or_nothing(seeds, texts, before)
         shutil.rmtree(root)
 
     # the signals did land inside the commit, not only before or after it
-    assert any(signalled and journal for _, sig, signalled, journal, _ in outcomes if sig == "SIGKILL"), outcomes
+    assert any(
+        signalled and journal for _, sig, signalled, journal, _ in outcomes if sig == "SIGKILL"
+    ), outcomes
     assert any(signalled and not added for *_, signalled, _, added in outcomes), outcomes
 
 
@@ -283,9 +319,15 @@ def test_check_completes_a_killed_commit_as_a_command(setup, tmp_path):
         raise AssertionError("three adds finished before the kill")
     with pytest.raises(Exception, match="run `frontline articles check` to complete it"):
         load_articles(seeds)
-    result = subprocess.run([sys.executable, "-m", "frontline", "--root", str(root), "articles", "check"],
-                            capture_output=True, text=True, timeout=TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-m", "frontline", "--root", str(root), "articles", "check"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith(f"completed an interrupted add: its {N} article(s) are now in {seeds}\n")
+    assert result.stdout.startswith(
+        f"completed an interrupted add: its {N} article(s) are now in {seeds}\n"
+    )
     assert f"{N + 1} articles OK" in result.stdout
     assert assert_all_or_nothing(seeds, texts)

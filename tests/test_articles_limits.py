@@ -57,8 +57,13 @@ def _limit() -> None:
 def read_in_child(kind: str, path: Path) -> tuple[str, int]:
     """(what the reader said, its peak RSS in KiB)."""
     try:
-        result = subprocess.run([sys.executable, "-c", READER, kind, str(path)], capture_output=True, text=True,
-                                timeout=TIMEOUT, preexec_fn=_limit)
+        result = subprocess.run(
+            [sys.executable, "-c", READER, kind, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            preexec_fn=_limit,
+        )
     except subprocess.TimeoutExpired:
         raise AssertionError(f"reading {path} did not end in {TIMEOUT} s") from None
     lines = result.stdout.splitlines()
@@ -87,15 +92,19 @@ def test_a_text_file_too_large_is_refused_before_it_is_read(tmp_path, baseline):
     """50 MB took 488 MB before (read whole, decoded, then every NUL listed)."""
     path = sparse(tmp_path / "big.txt", 50_000_000)
     said, rss = read_in_child("txt", path)
-    assert said == (f"refused: article 'big': cannot read {path}: 50000000 bytes, more than the limit of "
-                    f"{MAX_TEXT_BYTES} bytes for one text (at most {MAX_TEXT_CHARS} characters of up to 4 bytes)")
+    assert said == (
+        f"refused: article 'big': cannot read {path}: 50000000 bytes, more than the limit of "
+        f"{MAX_TEXT_BYTES} bytes for one text (at most {MAX_TEXT_CHARS} characters of up to 4 bytes)"
+    )
     assert rss - baseline < 10_000, f"{rss - baseline} KiB more than for a tiny text"
 
 
 def test_the_text_limit_is_the_longest_text_accepted_in_bytes(tmp_path):
-    assert MAX_TEXT_BYTES == 4 * MAX_TEXT_CHARS  # so a text within MAX_TEXT_CHARS is never refused for its bytes
+    assert (
+        MAX_TEXT_BYTES == 4 * MAX_TEXT_CHARS
+    )  # so a text within MAX_TEXT_CHARS is never refused for its bytes
     path = tmp_path / "a.txt"
-    path.write_text("\U0001F600" * 10 + "x" * 100)
+    path.write_text("\U0001f600" * 10 + "x" * 100)
     assert read_in_child("txt", path)[0] == "accepted"
 
 
@@ -121,33 +130,57 @@ def test_a_fifo_is_refused_without_blocking(tmp_path, kind):
 
 def test_a_fifo_among_the_seed_texts_is_named_by_check(tmp_path):
     seeds = tmp_path / "seeds"
-    add_articles(seeds, [make_article("Rebels took Aleppo.", id="a", title="T", date="2024-12-01",
-                                      url="https://example.org/a", license="L")])
+    add_articles(
+        seeds,
+        [
+            make_article(
+                "Rebels took Aleppo.",
+                id="a",
+                title="T",
+                date="2024-12-01",
+                url="https://example.org/a",
+                license="L",
+            )
+        ],
+    )
     (seeds / "texts" / "a.txt").unlink()
     os.mkfifo(seeds / "texts" / "a.txt")
     said, _ = read_in_child("seeds", seeds)
-    assert said == f"refused: article 'a': cannot read {seeds / 'texts' / 'a.txt'}: not a regular file (a FIFO)"
+    assert (
+        said
+        == f"refused: article 'a': cannot read {seeds / 'texts' / 'a.txt'}: not a regular file (a FIFO)"
+    )
 
 
 def test_a_jsonl_file_too_large_is_refused_before_it_is_read(tmp_path, baseline):
     path = sparse(tmp_path / "big.jsonl", MAX_JSONL_BYTES + 1)
     said, rss = read_in_child("jsonl", path)
-    assert said == (f"refused: {path}: cannot read: {MAX_JSONL_BYTES + 1} bytes, more than the limit of "
-                    f"{MAX_JSONL_BYTES} bytes for one .jsonl file (split it)")
+    assert said == (
+        f"refused: {path}: cannot read: {MAX_JSONL_BYTES + 1} bytes, more than the limit of "
+        f"{MAX_JSONL_BYTES} bytes for one .jsonl file (split it)"
+    )
     assert rss - baseline < 10_000
 
 
 def test_a_jsonl_line_longer_than_any_article_stops_the_read(tmp_path, baseline):
     """Read one line at a time: a line is read up to its limit, then refused."""
     path = tmp_path / "long.jsonl"
-    record = {"id": "w1", "title": "T", "date": "2024-12-01", "url": "https://example.org/w", "license": "L",
-              "text": "Rebels took Aleppo."}
+    record = {
+        "id": "w1",
+        "title": "T",
+        "date": "2024-12-01",
+        "url": "https://example.org/w",
+        "license": "L",
+        "text": "Rebels took Aleppo.",
+    }
     with open(path, "wb") as handle:
         handle.write((json.dumps(record) + "\n").encode())
         handle.truncate(handle.tell() + MAX_JSONL_LINE_BYTES + 1)  # line 2: NUL bytes, no end
     said, rss = read_in_child("jsonl", path)
-    assert said == (f"refused: {path}:2: line longer than {MAX_JSONL_LINE_BYTES} bytes, more than any article "
-                    f"takes (a text has at most {MAX_TEXT_CHARS} characters); nothing read after it")
+    assert said == (
+        f"refused: {path}:2: line longer than {MAX_JSONL_LINE_BYTES} bytes, more than any article "
+        f"takes (a text has at most {MAX_TEXT_CHARS} characters); nothing read after it"
+    )
     assert rss - baseline < 2 * MAX_JSONL_LINE_BYTES // 1024 + 10_000
 
 

@@ -5,29 +5,38 @@ import json
 import re
 
 import pytest
-from frontline.baselines.suite import Data, results_json
 
 from frontline.baselines import models, suite
 from frontline.baselines.report import results_markdown, splice, table
+from frontline.baselines.suite import Data, results_json
 from frontline.core.scheme import load_scheme
 from frontline.studio.sheets import Sheet, sheet_document
 
 SENTENCES = [
-    ("[[Iran]]GPE backs [[Iraqi militias]]GROUP in [[Syria]]GPE.", ["SUPPORTS Iran -> Iraqi militias",
-                                                                   "LOCATED_IN Iraqi militias -> Syria"]),
+    (
+        "[[Iran]]GPE backs [[Iraqi militias]]GROUP in [[Syria]]GPE.",
+        ["SUPPORTS Iran -> Iraqi militias", "LOCATED_IN Iraqi militias -> Syria"],
+    ),
     ("[[Rebels]]GROUP took [[Aleppo]]GPE.", ["CONTROLS Rebels -> Aleppo"]),
-    ("[[Abbas Araghchi]]PER met [[Bashar Assad]]PER in [[Damascus]]GPE.", ["MEETS Abbas Araghchi -> Bashar Assad",
-                                                                          "LOCATED_IN Abbas Araghchi -> Damascus"]),
-    ("[[Turkey]]GPE backs [[insurgents]]GROUP in [[Idlib]]GPE.", ["SUPPORTS Turkey -> insurgents",
-                                                                  "LOCATED_IN insurgents -> Idlib"]),
+    (
+        "[[Abbas Araghchi]]PER met [[Bashar Assad]]PER in [[Damascus]]GPE.",
+        ["MEETS Abbas Araghchi -> Bashar Assad", "LOCATED_IN Abbas Araghchi -> Damascus"],
+    ),
+    (
+        "[[Turkey]]GPE backs [[insurgents]]GROUP in [[Idlib]]GPE.",
+        ["SUPPORTS Turkey -> insurgents", "LOCATED_IN insurgents -> Idlib"],
+    ),
 ]
 
 
 def make_doc(doc_id, order, scheme):
     marked = [SENTENCES[i % len(SENTENCES)] for i in order]
     plain = " ".join(re.sub(r"\[\[(.+?)\]\][A-Z]+", r"\1", m) for m, _ in marked)
-    sheet = Sheet(doc_id, {n: (n, m) for n, (m, _) in enumerate(marked)},
-                  [(0, n, r) for n, (_, rels) in enumerate(marked) for r in rels])
+    sheet = Sheet(
+        doc_id,
+        {n: (n, m) for n, (m, _) in enumerate(marked)},
+        [(0, n, r) for n, (_, rels) in enumerate(marked) for r in rels],
+    )
     return sheet_document(sheet, plain, scheme)
 
 
@@ -54,14 +63,22 @@ def test_sklearn_ner_learns_the_fixture(data):
     scheme, d = data
     model = models.SklearnNer(d.train, scheme.entity_names, C=10.0, seed=suite.SEED)
     pred = model.predict(d.test[0].doc_id, d.test[0].text)
-    assert [(e.text, e.label) for e in pred.entities] == [(e.text, e.label) for e in d.test[0].entities]
+    assert [(e.text, e.label) for e in pred.entities] == [
+        (e.text, e.label) for e in d.test[0].entities
+    ]
 
 
 def test_tags_to_entities_repairs_invalid_iob():
     from frontline.core.text import parse
+
     doc = parse("Iraqi militias moved")
-    assert models.tags_to_entities(list(doc), ["I-GROUP", "I-GROUP", "O"], doc.text) == [(0, 14, "GROUP")]
-    assert models.tags_to_entities(list(doc), ["B-NORP", "I-GROUP", "O"], doc.text) == [(0, 5, "NORP"), (6, 14, "GROUP")]
+    assert models.tags_to_entities(list(doc), ["I-GROUP", "I-GROUP", "O"], doc.text) == [
+        (0, 14, "GROUP")
+    ]
+    assert models.tags_to_entities(list(doc), ["B-NORP", "I-GROUP", "O"], doc.text) == [
+        (0, 5, "NORP"),
+        (6, 14, "GROUP"),
+    ]
 
 
 def test_run_twice_gives_byte_identical_results(data, repo):
@@ -107,7 +124,9 @@ def test_table_does_not_depend_on_dict_order(repo):
     results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
     shuffled = json.loads(json.dumps(results))
     shuffled["significance"] = dict(reversed(list(shuffled["significance"].items())))
-    shuffled["cross_validation"]["strict_f1"] = dict(reversed(list(shuffled["cross_validation"]["strict_f1"].items())))
+    shuffled["cross_validation"]["strict_f1"] = dict(
+        reversed(list(shuffled["cross_validation"]["strict_f1"].items()))
+    )
     assert table(shuffled) == table(results)
 
 
@@ -129,12 +148,18 @@ def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agr
     run = {"entities": {"x": 1}, "platform": {"cpu_model": "Other CPU", "cpu_count": 2}}
     kept, verdict = suite.against_recorded(run, path)
     assert kept["platform"] == {"cpu_model": "Recorded CPU"}
-    assert verdict == ("REPRODUCED: every figure equals the recorded results.json (recorded on Recorded CPU; "
-                       "this run on Other CPU, 2 CPUs)")
+    assert verdict == (
+        "REPRODUCED: every figure equals the recorded results.json (recorded on Recorded CPU; "
+        "this run on Other CPU, 2 CPUs)"
+    )
     changed, verdict = suite.against_recorded({**run, "entities": {"x": 2}}, path)
     assert changed["platform"]["cpu_model"] == "Other CPU"
-    assert verdict == "CHANGED: results.json differs from the recorded one in entities (see git diff)"
-    assert suite.against_recorded(run, tmp_path / "none.json")[1].startswith("no recorded results at ")
+    assert (
+        verdict == "CHANGED: results.json differs from the recorded one in entities (see git diff)"
+    )
+    assert suite.against_recorded(run, tmp_path / "none.json")[1].startswith(
+        "no recorded results at "
+    )
 
 
 def test_spread_is_mean_and_sample_std():
@@ -149,5 +174,11 @@ def test_rare_labels_counts_the_held_out_splits(data):
     rare = suite.rare_labels(d, scheme, below=5)
     assert rare["test"] == rare["validation"]
     assert rare["test"]["entities"] == {"PER": 4, "ORG": 0, "LOC": 0, "FAC": 0, "NORP": 0}
-    assert rare["test"]["relations"] == {"SUPPORTS": 4, "ATTACKS": 0, "CONTROLS": 2, "LEADS": 0, "MEMBER_OF": 0,
-                                         "MEETS": 2}
+    assert rare["test"]["relations"] == {
+        "SUPPORTS": 4,
+        "ATTACKS": 0,
+        "CONTROLS": 2,
+        "LEADS": 0,
+        "MEMBER_OF": 0,
+        "MEETS": 2,
+    }

@@ -14,29 +14,71 @@ def expected_splits(n: int) -> dict[str, int]:
     from frontline.core.articles import load_articles
     from frontline.release.splits import split_of
 
-    splits = [split_of(replica_id(a.id, k), a.license) for a, k in replicas(load_articles(REPO / "seeds"), n)]
+    splits = [
+        split_of(replica_id(a.id, k), a.license)
+        for a, k in replicas(load_articles(REPO / "seeds"), n)
+    ]
     return {s: splits.count(s) for s in ("train", "validation", "test")}
 
 
 def test_benchmark_measures_steps_and_floors_and_splices_its_report(tmp_path):
     report = tmp_path / "BENCHMARK.md"
-    report.write_text("# Notes kept\n\n<!-- benchmark -->\nold\n<!-- /benchmark -->\n\nAnalysis kept.\n")
-    done = subprocess.run([sys.executable, str(REPO / "scripts" / "benchmark.py"), "--sizes", "20", "40",
-                           "--steps", "tasks", "build", "load", "--repeats", "2", "--output", str(report),
-                           "--workdir", str(tmp_path / "work")],
-                          capture_output=True, text=True, check=False)
+    report.write_text(
+        "# Notes kept\n\n<!-- benchmark -->\nold\n<!-- /benchmark -->\n\nAnalysis kept.\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "benchmark.py"),
+            "--sizes",
+            "20",
+            "40",
+            "--steps",
+            "tasks",
+            "build",
+            "load",
+            "--repeats",
+            "2",
+            "--output",
+            str(report),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     text = report.read_text()
-    assert text.startswith("# Notes kept\n\n<!-- benchmark -->\n") and text.endswith("Analysis kept.\n")
+    assert text.startswith("# Notes kept\n\n<!-- benchmark -->\n") and text.endswith(
+        "Analysis kept.\n"
+    )
     assert "old" not in text
     # the command as run, but the scratch folder (a local path) left out
-    assert ("Command: `python scripts/benchmark.py --sizes 20 40 --steps tasks build load --repeats 2 "
-            f"--output {report}`") in text
+    assert (
+        "Command: `python scripts/benchmark.py --sizes 20 40 --steps tasks build load --repeats 2 "
+        f"--output {report}`"
+    ) in text
     results = json.loads(report.with_suffix(".json").read_text())
     for size in ("20", "40"):
         found = results["sizes"][size]
-        assert {"tasks", "tasks-floor", "build", "build-floor", "load-first", "load-cached", "load-floor"} <= set(found)
+        assert {
+            "tasks",
+            "tasks-floor",
+            "build",
+            "build-floor",
+            "load-first",
+            "load-cached",
+            "load-floor",
+        } <= set(found)
         assert found["build"]["extra"]["documents"] == expected_splits(int(size))
-        assert all(m["seconds"] > 0 and m["peak_mb"] > 0 and m["runs"] == 2 for m in found.values() if isinstance(m, dict))
-        assert f"| {size} | build | {found['build']['seconds']:.2f} | {found['build-floor']['seconds']:.2f} |" in text
+        assert all(
+            m["seconds"] > 0 and m["peak_mb"] > 0 and m["runs"] == 2
+            for m in found.values()
+            if isinstance(m, dict)
+        )
+        assert (
+            f"| {size} | build | {found['build']['seconds']:.2f} | {found['build-floor']['seconds']:.2f} |"
+            in text
+        )
     assert "| build | " in text.split("### Growth")[1]

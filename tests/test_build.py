@@ -32,20 +32,37 @@ def test_build_writes_loadable_typed_configs(project, tmp_path):
     row = docs[0]
     assert row["id"] == "tiny" and row["text"] == ARTICLE.text
     assert [(e["text"], labels[e["label"]]) for e in row["entities"]] == [
-        ("Iran", "GPE"), ("Iraqi militias", "GROUP"), ("Syria", "GPE"), ("Rebels", "GROUP"), ("Aleppo", "GPE")]
+        ("Iran", "GPE"),
+        ("Iraqi militias", "GROUP"),
+        ("Syria", "GPE"),
+        ("Rebels", "GROUP"),
+        ("Aleppo", "GPE"),
+    ]
     ner = load(project.corpus, "ner", tmp_path / "cache")[SPLIT]
     tags = ner.features["ner_tags"].feature.names
     assert [tags[t] for t in ner[1]["ner_tags"]] == ["B-GROUP", "O", "B-GPE", "O"]
     rel = load(project.corpus, "relations", tmp_path / "cache")[SPLIT]
     assert rel[1]["relations"] == [{"head": 0, "tail": 1, "type": "CONTROLS"}]
-    assert rel["orig_id"] == ner["orig_id"] and ner["doc_id"] == ["tiny", "tiny"] and ner["sent_id"] == [0, 1]
+    assert (
+        rel["orig_id"] == ner["orig_id"]
+        and ner["doc_id"] == ["tiny", "tiny"]
+        and ner["sent_id"] == [0, 1]
+    )
 
 
 def test_rebuild_is_byte_identical(project, tmp_path):
     build(project)
-    first = {p.relative_to(project.corpus): p.read_bytes() for p in sorted(project.corpus.rglob("*")) if p.is_file()}
+    first = {
+        p.relative_to(project.corpus): p.read_bytes()
+        for p in sorted(project.corpus.rglob("*"))
+        if p.is_file()
+    }
     build(project)
-    second = {p.relative_to(project.corpus): p.read_bytes() for p in sorted(project.corpus.rglob("*")) if p.is_file()}
+    second = {
+        p.relative_to(project.corpus): p.read_bytes()
+        for p in sorted(project.corpus.rglob("*"))
+        if p.is_file()
+    }
     assert first == second and len(first) == 5  # the card, three Parquet files and the marker
 
 
@@ -85,11 +102,22 @@ def _check_released_corpus(corpus, cache):
     os.environ["HF_HUB_OFFLINE"] = "1"
     try:
         card = (corpus / "README.md").read_text(encoding="utf-8")
-        meta_counts = {m[0]: int(m[1]) for m in re.findall(r"- name: (\w+)\n\s+num_bytes: \d+\n\s+num_examples: (\d+)", card)}
+        meta_counts = {
+            m[0]: int(m[1])
+            for m in re.findall(r"- name: (\w+)\n\s+num_bytes: \d+\n\s+num_examples: (\d+)", card)
+        }
         docs = load(corpus, "documents", cache)
-        seed = [d for d in docs["train"] if d["id"] == "000_2deeeecf94034bb2"][0]  # no licence: always train
+        seed = [d for d in docs["train"] if d["id"] == "000_2deeeecf94034bb2"][
+            0
+        ]  # no licence: always train
         names = docs["train"].features["entities"].feature["label"].names
-        assert seed["entities"][0] == {"id": "e001", "start": 0, "end": 6, "label": names.index("GPE"), "text": "BEIRUT"}
+        assert seed["entities"][0] == {
+            "id": "e001",
+            "start": 0,
+            "end": 6,
+            "label": names.index("GPE"),
+            "text": "BEIRUT",
+        }
         assert seed["sentences"][:2] == [{"start": 0, "end": 226}, {"start": 227, "end": 386}]
         assert seed["license"] == "not stated" and seed["url"] == ""
         ner = load(corpus, "ner", cache)
@@ -101,10 +129,14 @@ def _check_released_corpus(corpus, cache):
         assert list(rel["train"].features) == ["entities", "tokens", "relations", "orig_id"]
         row = [r for r in rel["train"] if r["orig_id"] == first["orig_id"]][0]
         assert row["tokens"] == first["tokens"]
-        assert row["relations"] == [{"head": 1, "tail": 3, "type": "LOCATED_IN"},
-                                    {"head": 2, "tail": 1, "type": "SUPPORTS"}]
+        assert row["relations"] == [
+            {"head": 1, "tail": 3, "type": "LOCATED_IN"},
+            {"head": 2, "tail": 1, "type": "SUPPORTS"},
+        ]
         for split in docs:
-            assert len(ner[split]) == len(rel[split]) == sum(len(d["sentences"]) for d in docs[split])
+            assert (
+                len(ner[split]) == len(rel[split]) == sum(len(d["sentences"]) for d in docs[split])
+            )
             assert meta_counts and len(docs[split]) >= 1
     finally:
         if env_before is None:
@@ -148,18 +180,28 @@ def test_committed_corpus_holds_every_gold_span_and_relation(repo, tmp_path):
     gold = load_gold(repo)
     rows = load_dataset(str(repo.corpus), "documents", cache_dir=str(tmp_path / "cache"))
     names = gold.scheme.entity_names, gold.scheme.relation_names
-    released = sorted((document_from_row(r, *names) for split in rows.values() for r in split),
-                      key=lambda d: d.doc_id)
+    released = sorted(
+        (document_from_row(r, *names) for split in rows.values() for r in split),
+        key=lambda d: d.doc_id,
+    )
     assert released == gold.documents
     assert gold.missing == []
-    assert sum(len(d.relations) for d in released) == sum(len(d.relations) for d in gold.documents) > 800
+    assert (
+        sum(len(d.relations) for d in released)
+        == sum(len(d.relations) for d in gold.documents)
+        > 800
+    )
 
 
 def test_an_export_without_any_gold_releases_nothing_and_says_so(project):
     build(project)
     before = {p: p.read_bytes() for p in project.corpus.rglob("*") if p.is_file()}
-    project.gold_export.write_text(dumps([task(to_result(DOC), ground_truth=False)]), encoding="utf-8")
-    with pytest.raises(ExportError, match="no task has a ground_truth annotation: nothing to release"):
+    project.gold_export.write_text(
+        dumps([task(to_result(DOC), ground_truth=False)]), encoding="utf-8"
+    )
+    with pytest.raises(
+        ExportError, match="no task has a ground_truth annotation: nothing to release"
+    ):
         build(project)
     assert {p: p.read_bytes() for p in project.corpus.rglob("*") if p.is_file()} == before
 
@@ -172,8 +214,10 @@ MARKER = ".frontline-build"
 
 def _tree(folder):
     """Every file and folder under ``folder`` (hidden ones too), with the bytes of the files."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None
-            for p in sorted(folder.rglob("*"))}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def _clone(folder):
@@ -200,13 +244,20 @@ def test_build_refuses_an_output_folder_that_is_not_a_build_of_ours(project, tmp
     a_file.write_text("not a folder\n")
     for output in (clone, project.annotation, project.seeds, lookalike, a_file):
         before = _tree(output) if output.is_dir() else output.read_bytes()
-        with pytest.raises(FrontlineError, match=rf"^refusing to build into {re.escape(str(output))}: ") as err:
+        with pytest.raises(
+            FrontlineError, match=rf"^refusing to build into {re.escape(str(output))}: "
+        ) as err:
             build(project, output)
         assert "\n" not in str(err.value)
         assert (_tree(output) if output.is_dir() else output.read_bytes()) == before
         assert not [p for p in output.parent.iterdir() if p.name.startswith(f".{output.name}.")]
-        assert (output.parent / f".frontline-build-{output.name}.lock").exists() == (output == lookalike)
-    assert "(no .frontline-build file; it holds '.git', 'src'); give a new or empty folder" in _refusal(project, clone)
+        assert (output.parent / f".frontline-build-{output.name}.lock").exists() == (
+            output == lookalike
+        )
+    assert (
+        "(no .frontline-build file; it holds '.git', 'src'); give a new or empty folder"
+        in _refusal(project, clone)
+    )
     (lookalike / "README.md").rename(tmp_path / "card.md")
     (lookalike / "ner" / "notes.txt").unlink()
     assert "(no .frontline-build file; it has no README.md)" in _refusal(project, lookalike)
@@ -234,7 +285,9 @@ def test_build_refuses_a_symbolic_link_as_its_output(project, tmp_path):
         assert link.is_symlink() and _tree(to) == before
 
 
-def test_the_checkout_its_parents_and_the_working_directory_are_refused(project, tmp_path, monkeypatch, capsys):
+def test_the_checkout_its_parents_and_the_working_directory_are_refused(
+    project, tmp_path, monkeypatch, capsys
+):
     """`-o .` in the checkout was a ValueError traceback; `-o ..` would have replaced the
     folder holding the checkout. Both are one clear line now, and nothing moves."""
     from frontline.cli import main
@@ -245,14 +298,22 @@ def test_the_checkout_its_parents_and_the_working_directory_are_refused(project,
     (outer / "keep.txt").write_text("a file next to the checkout\n")
     build(Project(root), outer / "built")  # a previous build output, to stand in
     before = _tree(outer)
-    cases = [(root, "."), (root, ".."), (root, str(outer)), (root, str(root / "annotation" / "..")),
-             (outer / "built", "."), (root / "annotation", "..")]
+    cases = [
+        (root, "."),
+        (root, ".."),
+        (root, str(outer)),
+        (root, str(root / "annotation" / "..")),
+        (outer / "built", "."),
+        (root / "annotation", ".."),
+    ]
     for cwd, output in cases:
         monkeypatch.chdir(cwd)
         capsys.readouterr()
         assert main(["--root", str(root), "-q", "build", "-o", output]) == 1, (cwd, output)
         err = capsys.readouterr().err
-        assert err.count("\n") == 1 and err.startswith("frontline: error: refusing to build into "), err
+        assert err.count("\n") == 1 and err.startswith(
+            "frontline: error: refusing to build into "
+        ), err
         assert "Traceback" not in err
         assert ("holds the checkout" in err) != (cwd == outer / "built"), err
         assert ("holds the working directory" in err) == (cwd == outer / "built"), err
@@ -262,28 +323,40 @@ def test_the_checkout_its_parents_and_the_working_directory_are_refused(project,
 
 def test_every_build_output_is_marked_and_the_mark_is_neither_data_nor_published(project, tmp_path):
     from frontline.baselines.suite import dataset_checksum
-
     from frontline.release.publish import publishable_files
 
     build(project)
-    files = sorted(p.relative_to(project.corpus).as_posix() for p in project.corpus.rglob("*") if p.is_file())
-    assert files == [MARKER, "README.md", f"documents/{SPLIT}.parquet", f"ner/{SPLIT}.parquet",
-                     f"relations/{SPLIT}.parquet"]
+    files = sorted(
+        p.relative_to(project.corpus).as_posix() for p in project.corpus.rglob("*") if p.is_file()
+    )
+    assert files == [
+        MARKER,
+        "README.md",
+        f"documents/{SPLIT}.parquet",
+        f"ner/{SPLIT}.parquet",
+        f"relations/{SPLIT}.parquet",
+    ]
     assert "frontline build" in (project.corpus / MARKER).read_text(encoding="utf-8")
     assert MARKER not in publishable_files(project.corpus)
     assert publishable_files(project.corpus) == ["README.md", *files[2:]]
     unmarked = shutil.copytree(project.corpus, tmp_path / "unmarked")
     (unmarked / MARKER).unlink()
     assert dataset_checksum(unmarked) == dataset_checksum(project.corpus)
-    assert load(project.corpus, "ner", tmp_path / "cache")[SPLIT]["id"] == \
-        load(unmarked, "ner", tmp_path / "cache2")[SPLIT]["id"]
+    assert (
+        load(project.corpus, "ner", tmp_path / "cache")[SPLIT]["id"]
+        == load(unmarked, "ner", tmp_path / "cache2")[SPLIT]["id"]
+    )
     assert MARKER not in (project.corpus / "README.md").read_text(encoding="utf-8")
 
 
-def test_a_previous_output_without_the_marker_like_the_committed_corpus_is_replaced(repo, project, tmp_path):
+def test_a_previous_output_without_the_marker_like_the_committed_corpus_is_replaced(
+    repo, project, tmp_path
+):
     """corpus/ as committed before the marker existed: README.md and documents/, ner/ and
     relations/ of Parquet files only. It is ours; so is an empty folder."""
-    previous = shutil.copytree(repo.corpus, tmp_path / "previous", ignore=shutil.ignore_patterns(MARKER))
+    previous = shutil.copytree(
+        repo.corpus, tmp_path / "previous", ignore=shutil.ignore_patterns(MARKER)
+    )
     assert not (previous / MARKER).exists()
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -310,4 +383,5 @@ def test_leftovers_are_removed_only_when_they_are_ours(project, capsys):
     assert (foreign / "notes.txt").read_text() == "mine\n" and not legacy.exists()
     assert capsys.readouterr().err.splitlines() == [
         f"left {foreign} alone: it is not a staging folder of frontline build",
-        f"removed {legacy}: the staging folder of a build that was killed"]
+        f"removed {legacy}: the staging folder of a build that was killed",
+    ]

@@ -45,7 +45,11 @@ def wait_for(what: str, found: Callable[[], T], timeout: float) -> T:
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def leftovers(root: Path) -> list[str]:
@@ -71,8 +75,13 @@ def run(project: Project, *args: str) -> tuple[int, str]:
 def start(project: Project, *args: str, hook: str = "") -> subprocess.Popen[str]:
     """``frontline -q build ARGS`` in a process of its own, in a new session, after ``hook``."""
     code = f"{hook}\nimport sys\nfrom frontline.cli import main\nsys.exit(main(sys.argv[1:]))\n"
-    return subprocess.Popen([sys.executable, "-c", code, "--root", str(project.root), "-q", "build", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "--root", str(project.root), "-q", "build", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def kill_session(proc: subprocess.Popen[str]) -> None:
@@ -86,10 +95,12 @@ def kill_session(proc: subprocess.Popen[str]) -> None:
 
 def pause_hook(flag: Path) -> str:
     """Code defining ``pause()``: write ``flag`` and wait there (until killed)."""
-    return (f"import os, pathlib, time\n"
-            f"def pause():\n"
-            f"    pathlib.Path({str(flag)!r}).write_text(str(os.getpid()))\n"
-            f"    time.sleep(600)\n")
+    return (
+        f"import os, pathlib, time\n"
+        f"def pause():\n"
+        f"    pathlib.Path({str(flag)!r}).write_text(str(os.getpid()))\n"
+        f"    time.sleep(600)\n"
+    )
 
 
 #: Pause right after one of the renames that swap the new output in: the output moved
@@ -109,14 +120,16 @@ def rename_hook(flag: Path, moment: str) -> str:
         f"    if watched(self, pathlib.Path(target)):\n"
         f"        pause()\n"
         f"    return moved\n"
-        f"pathlib.Path.rename = rename\n")
+        f"pathlib.Path.rename = rename\n"
+    )
 
 
 def scan_hook(flag: Path) -> str:
     """Pause where the build starts reading the export (it has its staging folder then)."""
     return pause_hook(flag) + (
         "import frontline.release.build\n"
-        "frontline.release.build.scan_export = lambda *args, **kwargs: pause()\n")
+        "frontline.release.build.scan_export = lambda *args, **kwargs: pause()\n"
+    )
 
 
 @pytest.fixture()
@@ -134,8 +147,11 @@ def big(repo: Project, tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 # --- killed while it swaps the new output in -------------------------------------------------
 
+
 @pytest.mark.parametrize("moment", ["between", "after"])
-def test_a_build_killed_while_replacing_the_output_is_set_right_by_the_next_run(small, moment, tmp_path):
+def test_a_build_killed_while_replacing_the_output_is_set_right_by_the_next_run(
+    small, moment, tmp_path
+):
     """Killed between its two renames, a build left corpus/ missing (the previous one in
     .corpus.old); killed after them, it left .corpus.old and its staging folder. The next run
     puts corpus/ back or removes the leftovers first, even when it then refuses the export."""
@@ -158,11 +174,15 @@ def test_a_build_killed_while_replacing_the_output_is_set_right_by_the_next_run(
     assert code == 1 and err.splitlines()[-1].startswith("frontline: error: "), err
     notes = err.splitlines()[:-1]
     if moment == "between":
-        assert notes == [f"removed {staging}: the staging folder of a build that was killed",
-                         f"restored {corpus} from {old}: a build was killed while replacing it"], err
+        assert notes == [
+            f"removed {staging}: the staging folder of a build that was killed",
+            f"restored {corpus} from {old}: a build was killed while replacing it",
+        ], err
     else:
-        assert notes == [f"removed {staging}: the staging folder of a build that was killed",
-                         f"removed {old}: the previous output, left by a build that was killed"], err
+        assert notes == [
+            f"removed {staging}: the staging folder of a build that was killed",
+            f"removed {old}: the previous output, left by a build that was killed",
+        ], err
     assert files_of(corpus) == before and leftovers(small.root) == []
 
     small.gold_export.write_bytes(export)
@@ -172,13 +192,14 @@ def test_a_build_killed_while_replacing_the_output_is_set_right_by_the_next_run(
 
 # --- the parent of a two-process build killed ----------------------------------------------
 
+
 def _stat(pid: int) -> list[str] | None:
     """The fields of /proc/PID/stat after the command name (state first), or None."""
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 def forked_children(parent: int) -> dict[int, str]:
@@ -210,13 +231,18 @@ def test_killing_a_two_process_build_kills_its_workers_and_the_next_run_cleans_u
     its staging folder behind). The workers now die with it; the next run removes the folder."""
     proc = start(big, "--num-proc", "2")
     try:
-        workers = wait_for("two workers", lambda: (found := forked_children(proc.pid)) and len(found) >= 2 and found,
-                           120)
+        workers = wait_for(
+            "two workers",
+            lambda: (found := forked_children(proc.pid)) and len(found) >= 2 and found,
+            120,
+        )
         assert len(staging_folders(big.root)) == 1 and not big.corpus.exists()  # still scanning
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(60)
         deadline = time.monotonic() + 10
-        while [pid for pid, started in workers.items() if alive(pid, started)] and time.monotonic() < deadline:
+        while [
+            pid for pid, started in workers.items() if alive(pid, started)
+        ] and time.monotonic() < deadline:
             time.sleep(0.05)
         hung = [pid for pid, started in workers.items() if alive(pid, started)]
         assert hung == [], f"workers {hung} outlived their parent by 10 s"
@@ -224,13 +250,18 @@ def test_killing_a_two_process_build_kills_its_workers_and_the_next_run_cleans_u
         kill_session(proc)
     (staging,) = staging_folders(big.root)
     code, err = run(big, "--num-proc", "2")
-    assert code == 0 and err.splitlines() == [f"removed {staging}: the staging folder of a build that was killed"], err
+    assert code == 0 and err.splitlines() == [
+        f"removed {staging}: the staging folder of a build that was killed"
+    ], err
     assert leftovers(big.root) == [] and (big.corpus / ".frontline-build").is_file()
 
 
 # --- two builds at once ----------------------------------------------------------------------
 
-def test_a_second_build_is_refused_while_one_runs_and_cleans_up_after_it_once_it_is_killed(small, tmp_path):
+
+def test_a_second_build_is_refused_while_one_runs_and_cleans_up_after_it_once_it_is_killed(
+    small, tmp_path
+):
     """Two overlapping builds: one failed with an OSError traceback. Now the second says at
     once that another build is running and touches nothing (not even the first one's staging
     folder); once the first is killed, the next run removes what it left."""
@@ -243,7 +274,10 @@ def test_a_second_build_is_refused_while_one_runs_and_cleans_up_after_it_once_it
         second = start(small)
         out, err = second.communicate(timeout=120)
         assert second.returncode == 1, err
-        assert err == f"frontline: error: another build is running (lock {small.root / LOCK}); wait for it to finish\n"
+        assert (
+            err
+            == f"frontline: error: another build is running (lock {small.root / LOCK}); wait for it to finish\n"
+        )
         assert staging_folders(small.root) == [staging] and files_of(small.corpus) == before
         assert first.poll() is None
         os.kill(first.pid, signal.SIGKILL)

@@ -34,11 +34,21 @@ def test_every_section_of_the_template_is_there_in_order(which, project, repo):
     missing = [h for h in card.SECTIONS if h not in headings]
     assert not missing
     assert [h for h in headings if h in card.SECTIONS] == list(card.SECTIONS)
-    assert "**Point of Contact:** the issue tracker of the repository this card is published with." in text
-    assert re.search(r"^version: 1\.1\.0$", text, re.MULTILINE) and "Dataset version **1.1.0**" in text
+    assert (
+        "**Point of Contact:** the issue tracker of the repository this card is published with."
+        in text
+    )
+    assert (
+        re.search(r"^version: 1\.1\.0$", text, re.MULTILINE) and "Dataset version **1.1.0**" in text
+    )
     assert "**1.1.0**" in text and "**1.0.0**" in text
     ours = re.search(r"@misc\{frontline2026,\n(.*?)\n\}", text, re.DOTALL)[1]
-    assert "year         = {2026}" in ours and "howpublished" in ours and "url" not in ours and "http" not in ours
+    assert (
+        "year         = {2026}" in ours
+        and "howpublished" in ours
+        and "url" not in ours
+        and "http" not in ours
+    )
 
 
 def _instances(text):
@@ -51,14 +61,17 @@ def _check_instances(corpus, cache):
     text = (corpus / "README.md").read_text(encoding="utf-8")
     split = re.search(r"The first row of `relations` \(split `(\w+)`\)", text)[1]
     relations, ner, excerpt = _instances(text)
-    first = {config: load(corpus, config, cache)[split][0] for config in ("relations", "ner", "documents")}
+    first = {
+        config: load(corpus, config, cache)[split][0]
+        for config in ("relations", "ner", "documents")
+    }
     assert relations == first["relations"] and list(relations) == list(first["relations"])
     assert ner == first["ner"] and ner["orig_id"] == relations["orig_id"]
     doc = first["documents"]
-    assert set(excerpt) == set(doc) and excerpt["text"] == doc["text"][:card.EXCERPT_CHARS]
+    assert set(excerpt) == set(doc) and excerpt["text"] == doc["text"][: card.EXCERPT_CHARS]
     for key, value in excerpt.items():
         if isinstance(value, list):
-            assert value == doc[key][:card.EXCERPT_ITEMS], key
+            assert value == doc[key][: card.EXCERPT_ITEMS], key
         elif key != "text":
             assert value == doc[key], key
     return split, first
@@ -67,7 +80,10 @@ def _check_instances(corpus, cache):
 def test_the_data_instances_are_the_first_rows_of_the_built_data(project, tmp_path):
     build(project)
     split, first = _check_instances(project.corpus, tmp_path / "cache")
-    assert first["documents"]["id"] == "tiny" and first["relations"]["tokens"][:2] == ["Iran", "backs"]
+    assert first["documents"]["id"] == "tiny" and first["relations"]["tokens"][:2] == [
+        "Iran",
+        "backs",
+    ]
 
 
 def test_the_released_cards_instances_are_the_first_rows_of_the_release(repo, tmp_path):
@@ -98,32 +114,61 @@ def test_year_and_region_counts_are_those_of_the_manifest(repo):
     regions = Counter(card.place_of(a["topic"])[1] for a in manifest)
     places = Counter(card.place_of(a["topic"]) for a in manifest)
     table = _table_rows(text, "| region | articles | share | places (articles) |")
-    assert {row[0]: int(row[1]) for row in table} == regions and sum(regions.values()) == len(manifest)
+    assert {row[0]: int(row[1]) for row in table} == regions and sum(regions.values()) == len(
+        manifest
+    )
     for region, _, _, listed in table:
         found = dict(re.findall(r"(.+?) \((\d+)\)(?:, |$)", listed))
-        assert {p: int(n) for p, n in found.items()} == {p: n for (p, r), n in places.items() if r == region}
+        assert {p: int(n) for p, n in found.items()} == {
+            p: n for (p, r), n in places.items() if r == region
+        }
     adjacent = sum("conflict-adjacent" in a["topic"].lower() for a in manifest)
     assert f'{adjacent} of the {len(manifest)} article(s) are marked "conflict-adjacent"' in text
 
 
 def test_the_place_of_a_topic_is_the_first_place_it_names():
     assert card.place_of("Israel / Palestine and Iraq war (Bush Middle East trip)") == (
-        "Israel/Palestine", "Middle East and North Africa")
-    assert card.place_of("India / Pakistan / Kashmir conflict (UN OHCHR report)") == ("India/Kashmir", "South Asia")
+        "Israel/Palestine",
+        "Middle East and North Africa",
+    )
+    assert card.place_of("India / Pakistan / Kashmir conflict (UN OHCHR report)") == (
+        "India/Kashmir",
+        "South Asia",
+    )
     assert card.place_of("Russia / Ukraine / NATO (US armoured brigade in Poland)") == (
-        "Russia", "Europe and the Caucasus")
-    assert card.place_of("Somali piracy / Gulf of Aden (Sirius Star)") == ("Somalia", "Sub-Saharan Africa")
+        "Russia",
+        "Europe and the Caucasus",
+    )
+    assert card.place_of("Somali piracy / Gulf of Aden (Sirius Star)") == (
+        "Somalia",
+        "Sub-Saharan Africa",
+    )
     assert card.place_of("Iran; US military planning") == ("Iran", "Middle East and North Africa")
     assert card.place_of("Terrorism / al-Qaeda (Northwest Flight 253; Yemen, Nigeria, USA)") == (
-        "Terrorism / al-Qaeda", card.THEMATIC)
+        "Terrorism / al-Qaeda",
+        card.THEMATIC,
+    )
 
 
 def test_every_table_cell_escapes_the_pipe(repo):
-    assert card._table(("a|b", "c"), [("x | y", "z\nw")]) == "| a\\|b | c |\n|---|---|\n| x \\| y | z w |"
-    other = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "p", "title": "Israel | Gaza", "attribution": "A|B"})
+    assert (
+        card._table(("a|b", "c"), [("x | y", "z\nw")])
+        == "| a\\|b | c |\n|---|---|\n| x \\| y | z w |"
+    )
+    other = ARTICLE.__class__(
+        **{**ARTICLE.__dict__, "id": "p", "title": "Israel | Gaza", "attribution": "A|B"}
+    )
     table = card.source_table([other], {"p": "train"})
     (row,) = _table_rows(table, table.splitlines()[0])
-    assert row == ["p", "2024-12-01", "Israel | Gaza", "https://example.org/t", "CC BY 4.0", "A|B", "train"]
+    assert row == [
+        "p",
+        "2024-12-01",
+        "Israel | Gaza",
+        "https://example.org/t",
+        "CC BY 4.0",
+        "A|B",
+        "train",
+    ]
 
 
 def test_the_tiny_cards_tables_escape_the_pipe_of_a_title(project):
@@ -140,14 +185,21 @@ def test_rare_labels_are_those_under_ten_in_each_split():
     counts.entity_labels["test"].update({"GPE": 12})
     counts.relation_labels["train"].update({"ATTACKS": 30, "MEETS": 1})
     found = card.rare_labels(counts, ["PER", "GPE", "LOC"], ["ATTACKS", "MEETS"])
-    assert found == {"train": {"entities": [("PER", 9), ("LOC", 0)], "relations": [("MEETS", 1)]},
-                     "validation": {"entities": [("PER", 0), ("GPE", 0), ("LOC", 0)],
-                                    "relations": [("ATTACKS", 0), ("MEETS", 0)]},
-                     "test": {"entities": [("PER", 0), ("LOC", 0)], "relations": [("ATTACKS", 0), ("MEETS", 0)]}}
-    assert card.rare_label_list(counts, ["PER", "GPE", "LOC"], ["ATTACKS", "MEETS"]).splitlines() == [
+    assert found == {
+        "train": {"entities": [("PER", 9), ("LOC", 0)], "relations": [("MEETS", 1)]},
+        "validation": {
+            "entities": [("PER", 0), ("GPE", 0), ("LOC", 0)],
+            "relations": [("ATTACKS", 0), ("MEETS", 0)],
+        },
+        "test": {"entities": [("PER", 0), ("LOC", 0)], "relations": [("ATTACKS", 0), ("MEETS", 0)]},
+    }
+    assert card.rare_label_list(
+        counts, ["PER", "GPE", "LOC"], ["ATTACKS", "MEETS"]
+    ).splitlines() == [
         "- `train`: entities `PER` (9), `LOC` (0); relations `MEETS` (1).",
         "- `validation`: no articles in this release.",
-        "- `test`: entities `PER` (0), `LOC` (0); relations `ATTACKS` (0), `MEETS` (0)."]
+        "- `test`: entities `PER` (0), `LOC` (0); relations `ATTACKS` (0), `MEETS` (0).",
+    ]
 
 
 def test_the_released_card_lists_the_rare_labels_of_its_counts(repo):
@@ -156,8 +208,14 @@ def test_the_released_card_lists_the_rare_labels_of_its_counts(repo):
     splits = ("train", "validation", "test")
     table = _table_rows(text, "| kind | label | definition | train | validation | test | total |")
     for i, split in enumerate(splits):
-        expected = {kind: [f"`{row[1]}` ({row[3 + i]})" for row in table if row[0] == kind and int(row[3 + i]) < 10]
-                    for kind in ("entity", "relation")}
+        expected = {
+            kind: [
+                f"`{row[1]}` ({row[3 + i]})"
+                for row in table
+                if row[0] == kind and int(row[3 + i]) < 10
+            ]
+            for kind in ("entity", "relation")
+        }
         line = re.search(rf"^- `{split}`: entities (.*); relations (.*)\.$", text, re.MULTILINE)
         assert line[1] == (", ".join(expected["entity"]) or "none"), split
         assert line[2] == (", ".join(expected["relation"]) or "none"), split
@@ -169,5 +227,8 @@ def test_bias_counts_use_the_articles_of_the_release(project):
     text = (project.corpus / "README.md").read_text(encoding="utf-8")
     assert len(load_articles(project.seeds)) == 2
     assert _table_rows(text, "| region | articles | share | places (articles) |") == [
-        [card.THEMATIC, "1", "100%", "(no topic) (1)"]]
-    assert _table_rows(text, "| year | articles | train | validation | test |") == [["2024", "1", "1", "0", "0"]]
+        [card.THEMATIC, "1", "100%", "(no topic) (1)"]
+    ]
+    assert _table_rows(text, "| year | articles | train | validation | test |") == [
+        ["2024", "1", "1", "0", "0"]
+    ]

@@ -30,21 +30,59 @@ def test_add_plain_text_then_check_and_stats(empty_project, tmp_path, capsys):
     text = tmp_path / "report.txt"
     text.write_text("Rebels took Aleppo. Government forces fled.\n\nKurds left.", encoding="utf-8")
     root = ["--root", str(empty_project.root), "--quiet"]
-    assert main([*root, "articles", "add", str(text), "--title", "T", "--date", "2024-12-01",
-                 "--url", "https://example.org/r", "--license", "CC BY 4.0"]) == 0
+    assert (
+        main(
+            [
+                *root,
+                "articles",
+                "add",
+                str(text),
+                "--title",
+                "T",
+                "--date",
+                "2024-12-01",
+                "--url",
+                "https://example.org/r",
+                "--license",
+                "CC BY 4.0",
+            ]
+        )
+        == 0
+    )
     assert main([*root, "articles", "check"]) == 0
     assert main([*root, "articles", "stats", "--json"]) == 0
     out = capsys.readouterr().out
-    counts = json.loads(out[out.index("["):])
-    assert counts == [{"id": "report", "date": "2024-12-01", "license": "CC BY 4.0",
-                       "chars": 56, "tokens": 11, "sentences": 3}]
+    counts = json.loads(out[out.index("[") :])
+    assert counts == [
+        {
+            "id": "report",
+            "date": "2024-12-01",
+            "license": "CC BY 4.0",
+            "chars": 56,
+            "tokens": 11,
+            "sentences": 3,
+        }
+    ]
 
 
 def test_adding_twice_fails_with_the_article_named(empty_project, tmp_path, capsys):
     text = tmp_path / "r.txt"
     text.write_text("Rebels took Aleppo.", encoding="utf-8")
-    args = ["--root", str(empty_project.root), "articles", "add", str(text), "--title", "T",
-            "--date", "2024-12-01", "--url", "https://example.org/r", "--license", "L"]
+    args = [
+        "--root",
+        str(empty_project.root),
+        "articles",
+        "add",
+        str(text),
+        "--title",
+        "T",
+        "--date",
+        "2024-12-01",
+        "--url",
+        "https://example.org/r",
+        "--license",
+        "L",
+    ]
     assert main(args) == 0
     assert main(args) == 1
     assert "article 'r': duplicate id" in capsys.readouterr().err
@@ -79,7 +117,6 @@ def test_sentences_of_the_seed_article(repo, capsys):
 def splits(repo, tmp_path_factory):
     """The built dataset's documents per split (what ``frontline evaluate`` scores against)."""
     from frontline.baselines.suite import load_data
-
     from frontline.core.scheme import load_scheme
 
     return load_data(repo.corpus, load_scheme(repo.scheme), cache=tmp_path_factory.mktemp("cache"))
@@ -87,14 +124,30 @@ def splits(repo, tmp_path_factory):
 
 def _gold_lines(path, docs, names=None):
     """``path`` with the gold of ``docs`` as predictions (labels as ids if ``names``: entity and relation names)."""
+
     def label(name, which):
         return name if names is None else names[which].index(name)
 
-    path.write_text("\n".join(json.dumps({
-        "id": d.doc_id,
-        "entities": [{"start": e.start, "end": e.end, "label": label(e.label, 0)} for e in d.entities],
-        "relations": [{"head": r.head, "tail": r.tail, "label": label(r.label, 1)} for r in d.relations]})
-        for d in docs) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": d.doc_id,
+                    "entities": [
+                        {"start": e.start, "end": e.end, "label": label(e.label, 0)}
+                        for e in d.entities
+                    ],
+                    "relations": [
+                        {"head": r.head, "tail": r.tail, "label": label(r.label, 1)}
+                        for r in d.relations
+                    ],
+                }
+            )
+            for d in docs
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -102,37 +155,59 @@ def test_evaluate_prints_a_table_of_the_scores(repo, splits, tmp_path, capsys):
     path = _gold_lines(tmp_path / "pred.jsonl", splits.test)
     assert main(["--root", str(repo.root), "evaluate", str(path)]) == 0
     perfect = "1.000  1.000  1.000    1.000"
-    assert capsys.readouterr().out == "\n".join([
-        f"pred.jsonl on the test split ({len(splits.test)} documents; "
-        "95% CI: 1000 bootstrap resamples of the documents)",
-        "entities     precision recall     F1 macro F1  F1 95% CI",
-        f"  strict         {perfect}  [1.000, 1.000]",
-        f"  exact          {perfect}",
-        f"  partial        {perfect}",
-        f"  type           {perfect}",
-        "relations    precision recall     F1 macro F1  F1 95% CI",
-        f"  strict         {perfect}  [1.000, 1.000]",
-        f"  boundaries     {perfect}  [1.000, 1.000]",
-        "relations predicted in the reverse direction: 0",
-        "(per-label F1, relation counts: --json)",
-    ]) + "\n"
+    assert (
+        capsys.readouterr().out
+        == "\n".join(
+            [
+                f"pred.jsonl on the test split ({len(splits.test)} documents; "
+                "95% CI: 1000 bootstrap resamples of the documents)",
+                "entities     precision recall     F1 macro F1  F1 95% CI",
+                f"  strict         {perfect}  [1.000, 1.000]",
+                f"  exact          {perfect}",
+                f"  partial        {perfect}",
+                f"  type           {perfect}",
+                "relations    precision recall     F1 macro F1  F1 95% CI",
+                f"  strict         {perfect}  [1.000, 1.000]",
+                f"  boundaries     {perfect}  [1.000, 1.000]",
+                "relations predicted in the reverse direction: 0",
+                "(per-label F1, relation counts: --json)",
+            ]
+        )
+        + "\n"
+    )
 
 
-def test_evaluate_json_prints_the_whole_record_and_takes_class_label_ids(repo, splits, tmp_path, capsys):
+def test_evaluate_json_prints_the_whole_record_and_takes_class_label_ids(
+    repo, splits, tmp_path, capsys
+):
     from frontline.core.scheme import load_scheme
 
     scheme = load_scheme(repo.scheme)
-    path = _gold_lines(tmp_path / "pred.jsonl", splits.validation, (scheme.entity_names, scheme.relation_names))
-    assert all(type(e["label"]) is int for line in path.read_text().splitlines() for e in json.loads(line)["entities"])
-    assert main(["--root", str(repo.root), "evaluate", str(path), "--split", "validation", "--json"]) == 0
+    path = _gold_lines(
+        tmp_path / "pred.jsonl", splits.validation, (scheme.entity_names, scheme.relation_names)
+    )
+    assert all(
+        type(e["label"]) is int
+        for line in path.read_text().splitlines()
+        for e in json.loads(line)["entities"]
+    )
+    assert (
+        main(["--root", str(repo.root), "evaluate", str(path), "--split", "validation", "--json"])
+        == 0
+    )
     out = capsys.readouterr().out
     scores = json.loads(out)
     assert out == json.dumps(scores, indent=2, sort_keys=True) + "\n"
     assert sorted(scores) == ["entities", "relations"]
     assert sorted(scores["entities"]) == ["exact", "partial", "strict", "type"]
     assert sorted(scores["relations"]) == ["boundaries", "reversed_direction", "strict"]
-    assert scores["entities"]["strict"]["f1"] == 1.0 and scores["entities"]["strict"]["f1_ci95"] == [1.0, 1.0]
-    assert scores["relations"]["strict"]["f1"] == 1.0 and scores["relations"]["reversed_direction"] == 0
+    assert scores["entities"]["strict"]["f1"] == 1.0 and scores["entities"]["strict"][
+        "f1_ci95"
+    ] == [1.0, 1.0]
+    assert (
+        scores["relations"]["strict"]["f1"] == 1.0
+        and scores["relations"]["reversed_direction"] == 0
+    )
     assert scores["relations"]["strict"]["fp"] == scores["relations"]["strict"]["fn"] == 0
 
 
@@ -141,14 +216,17 @@ def test_evaluate_refuses_a_missing_document(repo, splits, tmp_path, capsys):
     assert main(["--root", str(repo.root), "evaluate", str(path)]) == 1
     missing = sorted(d.doc_id for d in splits.test[1:])
     assert capsys.readouterr().err == f"frontline: error: {len(missing)} problems:\n" + "".join(
-        f"  - {path}: no prediction for document {d}\n" for d in missing)
+        f"  - {path}: no prediction for document {d}\n" for d in missing
+    )
 
 
 def test_evaluate_names_the_split_of_a_file_of_another_split(repo, splits, tmp_path, capsys):
     path = _gold_lines(tmp_path / "pred.jsonl", splits.validation)
     assert main(["--root", str(repo.root), "evaluate", str(path)]) == 1
-    assert capsys.readouterr().err == (f"frontline: error: {path}: every id belongs to the validation split, "
-                                       "not to the test split scored; use --split validation\n")
+    assert capsys.readouterr().err == (
+        f"frontline: error: {path}: every id belongs to the validation split, "
+        "not to the test split scored; use --split validation\n"
+    )
 
 
 def test_evaluate_lists_fifty_problems_then_counts_the_rest(repo, splits, tmp_path, capsys):
@@ -159,17 +237,25 @@ def test_evaluate_lists_fifty_problems_then_counts_the_rest(repo, splits, tmp_pa
     assert capsys.readouterr().err.split("\n") == [
         f"frontline: error: {total} problems:",
         *(f'  - {path}:{k + 1}: id "x{k}" is not a document of the test split' for k in range(50)),
-        f"  ... and {total - 50} more problems", ""]
+        f"  ... and {total - 50} more problems",
+        "",
+    ]
 
 
 def test_evaluate_help_describes_the_format_and_the_checks(capsys):
     with pytest.raises(SystemExit):
         main(["evaluate", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    for phrase in ('"entities" and "relations" are required (use [] for none)', "integer ClassLabel id",
-                   "at most 50, then how many more", "a file of another split is named as such",
-                   "a key twice in an object", "a mention twice, a relation of a mention with itself",
-                   "--json prints the whole record", "Lines end at \\n only"):
+    for phrase in (
+        '"entities" and "relations" are required (use [] for none)',
+        "integer ClassLabel id",
+        "at most 50, then how many more",
+        "a file of another split is named as such",
+        "a key twice in an object",
+        "a mention twice, a relation of a mention with itself",
+        "--json prints the whole record",
+        "Lines end at \\n only",
+    ):
         assert phrase in out, phrase
 
 
@@ -178,4 +264,7 @@ def test_build_refuses_a_number_of_processes_below_one(value, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["build", "--num-proc", value])
     assert exit_.value.code == 2
-    assert f"--num-proc: must be a whole number of at least 1, not {value!r}" in capsys.readouterr().err
+    assert (
+        f"--num-proc: must be a whole number of at least 1, not {value!r}"
+        in capsys.readouterr().err
+    )

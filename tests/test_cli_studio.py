@@ -27,8 +27,20 @@ def test_push_annotate_pull_validate(project, tmp_path, capsys):
     assert "(id " in capsys.readouterr().out
     sheet = tmp_path / "tiny.sheet"
     sheet.write_text(SHEET, encoding="utf-8")
-    assert main([*root, "annotate", str(sheet), *title, "--annotator", "ann-1@frontline.local",
-                 "--ground-truth"]) == 0
+    assert (
+        main(
+            [
+                *root,
+                "annotate",
+                str(sheet),
+                *title,
+                "--annotator",
+                "ann-1@frontline.local",
+                "--ground-truth",
+            ]
+        )
+        == 0
+    )
     assert "(5 mentions, 2 relations, ground truth)" in capsys.readouterr().out
     assert main([*root, "pull", *title]) == 0
     assert main([*root, "validate"]) == 0
@@ -43,7 +55,13 @@ def test_push_annotate_pull_validate(project, tmp_path, capsys):
     (task,) = json.loads((tmp_path / "p.json").read_text())
     (prediction,) = task["predictions"]
     assert prediction["model_version"].startswith("lexicon-")
-    assert [r["value"]["text"] for r in prediction["result"]] == ["Iran", "Iraqi militias", "Syria", "Rebels", "Aleppo"]
+    assert [r["value"]["text"] for r in prediction["result"]] == [
+        "Iran",
+        "Iraqi militias",
+        "Syria",
+        "Rebels",
+        "Aleppo",
+    ]
 
 
 @pytest.mark.studio
@@ -51,8 +69,13 @@ def test_pull_refuses_to_shrink_the_committed_gold(project, capsys):
     root = ["--root", str(project.root), "--quiet"]
     assert main([*root, "push", "--project", "shrink a"]) == 0
     project.exports.mkdir(parents=True)
-    gold = [{"id": 1, "data": {"text": ARTICLE.text, "doc_id": "tiny"},
-             "annotations": [{"id": 1, "result": [], "ground_truth": True}]}]
+    gold = [
+        {
+            "id": 1,
+            "data": {"text": ARTICLE.text, "doc_id": "tiny"},
+            "annotations": [{"id": 1, "result": [], "ground_truth": True}],
+        }
+    ]
     project.gold_export.write_text(json.dumps(gold))
     before = project.gold_export.read_bytes()
     assert main([*root, "pull", "--project", "shrink a"]) == 1
@@ -60,7 +83,9 @@ def test_pull_refuses_to_shrink_the_committed_gold(project, capsys):
     assert project.gold_export.read_bytes() == before
 
 
-def test_pull_with_the_server_down_fails_clearly_and_touches_nothing(empty_project, capsys, monkeypatch):
+def test_pull_with_the_server_down_fails_clearly_and_touches_nothing(
+    empty_project, capsys, monkeypatch
+):
     add_articles(empty_project.seeds, [ARTICLE])
     monkeypatch.setenv(service.ENV_TOKEN, "0" * 40)
     url = f"http://127.0.0.1:{service.free_port()}"

@@ -16,16 +16,26 @@ def test_substrings_cut_multibyte_text_by_character_offsets():
 
 
 def test_substrings_of_nothing():
-    assert join([substrings("abc", np.array([], dtype=np.int64), np.array([], dtype=np.int64))],
-                pa.string()).to_pylist() == []
+    assert (
+        join(
+            [substrings("abc", np.array([], dtype=np.int64), np.array([], dtype=np.int64))],
+            pa.string(),
+        ).to_pylist()
+        == []
+    )
 
 
 def test_pieces_of_several_rows_join_into_one_array_of_each_type():
     kind = pa.list_(pa.struct([("start", pa.int32()), ("type", pa.string())]))
-    parts = [Lists([2, 0], Structs({"start": np.array([0, 3]), "type": ["GPE", "ORG"]})),
-             Lists(np.array([1]), Structs({"start": [7], "type": ["PER"]}))]
-    assert join(parts, kind).to_pylist() == [[{"start": 0, "type": "GPE"}, {"start": 3, "type": "ORG"}], [],
-                                             [{"start": 7, "type": "PER"}]]
+    parts = [
+        Lists([2, 0], Structs({"start": np.array([0, 3]), "type": ["GPE", "ORG"]})),
+        Lists(np.array([1]), Structs({"start": [7], "type": ["PER"]})),
+    ]
+    assert join(parts, kind).to_pylist() == [
+        [{"start": 0, "type": "GPE"}, {"start": 3, "type": "ORG"}],
+        [],
+        [{"start": 7, "type": "PER"}],
+    ]
     assert join(parts, kind).type == kind
     strings = [substrings("ab cd", np.array([0, 3]), np.array([2, 5])), ["x"]]
     assert join(strings, pa.string()).to_pylist() == ["ab", "cd", "x"]  # mixed pieces
@@ -34,10 +44,19 @@ def test_pieces_of_several_rows_join_into_one_array_of_each_type():
 
 def test_record_batch_follows_the_schema_and_refuses_a_mismatch():
     schema = pa.schema([("id", pa.string()), ("tags", pa.list_(pa.int64()))])
-    batch = record_batch([{"id": ["a", "b"], "tags": Lists([1, 2], np.array([4, 5, 6]))},
-                          {"id": ["c"], "tags": Lists([0], np.array([], dtype=np.int64))}], schema)
+    batch = record_batch(
+        [
+            {"id": ["a", "b"], "tags": Lists([1, 2], np.array([4, 5, 6]))},
+            {"id": ["c"], "tags": Lists([0], np.array([], dtype=np.int64))},
+        ],
+        schema,
+    )
     assert batch.schema == schema
-    assert batch.to_pylist() == [{"id": "a", "tags": [4]}, {"id": "b", "tags": [5, 6]}, {"id": "c", "tags": []}]
+    assert batch.to_pylist() == [
+        {"id": "a", "tags": [4]},
+        {"id": "b", "tags": [5, 6]},
+        {"id": "c", "tags": []},
+    ]
     with pytest.raises(KeyError):
         record_batch([{"id": ["a"]}], schema)
     with pytest.raises((pa.ArrowInvalid, ValueError)):  # two ids, one list of tags

@@ -28,12 +28,16 @@ def test_features_are_derived_from_the_scheme(repo):
 
 #: DFKI-SLT/conll04's features as its dataset card declares them (huggingface.co/datasets/
 #: DFKI-SLT/conll04, README.md ``dataset_info``, commit a252269): written out here, not imported.
-CONLL04 = Features({
-    "entities": List({"end": Value("int64"), "start": Value("int64"), "type": Value("string")}),
-    "tokens": List(Value("string")),
-    "relations": List({"head": Value("int64"), "tail": Value("int64"), "type": Value("string")}),
-    "orig_id": Value("int64"),
-})
+CONLL04 = Features(
+    {
+        "entities": List({"end": Value("int64"), "start": Value("int64"), "type": Value("string")}),
+        "tokens": List(Value("string")),
+        "relations": List(
+            {"head": Value("int64"), "tail": Value("int64"), "type": Value("string")}
+        ),
+        "orig_id": Value("int64"),
+    }
+)
 
 
 def test_the_relations_config_has_exactly_conll04s_features(repo):
@@ -44,12 +48,23 @@ def test_the_relations_config_has_exactly_conll04s_features(repo):
 
 def test_relations_concatenate_with_a_conll04_row(repo, tmp_path):
     """A one-row dataset with exactly conll04's features joins our released train split."""
-    conll04 = Dataset.from_list([{"entities": [{"end": 1, "start": 0, "type": "Peop"},
-                                               {"end": 4, "start": 3, "type": "Org"}],
-                                  "tokens": ["Smith", "works", "for", "Reuters", "."],
-                                  "relations": [{"head": 0, "tail": 1, "type": "Work_For"}], "orig_id": 2447}],
-                                features=CONLL04)
-    ours = load_dataset(str(repo.corpus), "relations", split="train", cache_dir=str(tmp_path / "cache"))
+    conll04 = Dataset.from_list(
+        [
+            {
+                "entities": [
+                    {"end": 1, "start": 0, "type": "Peop"},
+                    {"end": 4, "start": 3, "type": "Org"},
+                ],
+                "tokens": ["Smith", "works", "for", "Reuters", "."],
+                "relations": [{"head": 0, "tail": 1, "type": "Work_For"}],
+                "orig_id": 2447,
+            }
+        ],
+        features=CONLL04,
+    )
+    ours = load_dataset(
+        str(repo.corpus), "relations", split="train", cache_dir=str(tmp_path / "cache")
+    )
     joined = concatenate_datasets([conll04, ours])
     assert len(joined) == len(ours) + 1 and joined.features == CONLL04
     assert joined[0] == conll04[0] and joined[1] == ours[0]
@@ -58,7 +73,9 @@ def test_relations_concatenate_with_a_conll04_row(repo, tmp_path):
 def test_relations_rows_join_ner_rows_by_orig_id(repo, tmp_path):
     """Row i of relations is row i of ner in every split; orig_id is unique and holds sent_id."""
     cache = str(tmp_path / "cache")
-    rel, ner = (load_dataset(str(repo.corpus), config, cache_dir=cache) for config in ("relations", "ner"))
+    rel, ner = (
+        load_dataset(str(repo.corpus), config, cache_dir=cache) for config in ("relations", "ner")
+    )
     seen = []
     for split in ner:
         assert rel[split]["orig_id"] == ner[split]["orig_id"]
@@ -90,7 +107,9 @@ def _decoded(rows, scheme):
         row["ner_tags"] = [tags[t] for t in row["ner_tags"]]
     for row in out["documents"]:
         row["entities"] = [{**e, "label": scheme.entity_names[e["label"]]} for e in row["entities"]]
-        row["relations"] = [{**r, "label": scheme.relation_names[r["label"]]} for r in row["relations"]]
+        row["relations"] = [
+            {**r, "label": scheme.relation_names[r["label"]]} for r in row["relations"]
+        ]
     return out
 
 
@@ -100,11 +119,18 @@ def test_rows_of_the_fixture_article(repo):
     out = _decoded(rows, load_scheme(repo.scheme))
     (document,) = out["documents"]
     assert document["sentences"] == [{"start": 0, "end": 35}, {"start": 36, "end": 55}]
-    assert document["entities"][1] == {"id": "e2", "start": 11, "end": 25, "label": "GROUP",
-                                       "text": "Iraqi militias"}
-    assert document["relations"] == [{"head": 0, "tail": 1, "label": "SUPPORTS"},
-                                     {"head": 1, "tail": 2, "label": "LOCATED_IN"},
-                                     {"head": 3, "tail": 4, "label": "CONTROLS"}]
+    assert document["entities"][1] == {
+        "id": "e2",
+        "start": 11,
+        "end": 25,
+        "label": "GROUP",
+        "text": "Iraqi militias",
+    }
+    assert document["relations"] == [
+        {"head": 0, "tail": 1, "label": "SUPPORTS"},
+        {"head": 1, "tail": 2, "label": "LOCATED_IN"},
+        {"head": 3, "tail": 4, "label": "CONTROLS"},
+    ]
     assert document["text"] == ARTICLE.text and document["title"] == "Tiny"
     first, second = out["ner"]
     assert first["tokens"] == ["Iran", "backs", "Iraqi", "militias", "in", "Syria", "."]
@@ -117,13 +143,19 @@ def test_rows_of_the_fixture_article(repo):
     assert [r["tokens"] for r in relations] == [first["tokens"], second["tokens"]]
     assert [r["orig_id"] for r in relations] == [first["orig_id"], second["orig_id"]]
     assert [first["orig_id"], second["orig_id"]] == sentence_ids("tiny", 2).tolist()
-    assert relations[0]["entities"] == [{"start": 0, "end": 1, "type": "GPE"},
-                                        {"start": 2, "end": 4, "type": "GROUP"},
-                                        {"start": 5, "end": 6, "type": "GPE"}]
-    assert relations[0]["relations"] == [{"head": 0, "tail": 1, "type": "SUPPORTS"},
-                                         {"head": 1, "tail": 2, "type": "LOCATED_IN"}]
-    assert relations[1]["entities"] == [{"start": 0, "end": 1, "type": "GROUP"},
-                                        {"start": 2, "end": 3, "type": "GPE"}]
+    assert relations[0]["entities"] == [
+        {"start": 0, "end": 1, "type": "GPE"},
+        {"start": 2, "end": 4, "type": "GROUP"},
+        {"start": 5, "end": 6, "type": "GPE"},
+    ]
+    assert relations[0]["relations"] == [
+        {"head": 0, "tail": 1, "type": "SUPPORTS"},
+        {"head": 1, "tail": 2, "type": "LOCATED_IN"},
+    ]
+    assert relations[1]["entities"] == [
+        {"start": 0, "end": 1, "type": "GROUP"},
+        {"start": 2, "end": 3, "type": "GPE"},
+    ]
     assert relations[1]["relations"] == [{"head": 0, "tail": 1, "type": "CONTROLS"}]
 
 
@@ -131,19 +163,31 @@ def test_rows_of_a_text_with_multibyte_characters_and_a_crlf(repo):
     """Token texts are cut from the UTF-8 bytes: offsets must be turned into byte offsets."""
     text = "Türkiye’s army shelled Kobanî.\r\nThe YPG 🙂 held."
     article = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "mb", "text": text})
-    doc = Document("mb", text, (Entity(0, 7, "GPE", "Türkiye", "a"), Entity(23, 29, "GPE", "Kobanî", "b"),
-                                Entity(36, 39, "GROUP", "YPG", "c")), ())
+    doc = Document(
+        "mb",
+        text,
+        (
+            Entity(0, 7, "GPE", "Türkiye", "a"),
+            Entity(23, 29, "GPE", "Kobanî", "b"),
+            Entity(36, 39, "GROUP", "YPG", "c"),
+        ),
+        (),
+    )
     out = _decoded(article_rows(article, doc, load_scheme(repo.scheme)), load_scheme(repo.scheme))
     first, second = out["ner"]
     assert first["tokens"] == ["Türkiye", "’s", "army", "shelled", "Kobanî", "."]
-    assert [text[s:e] for s, e in zip(first["token_starts"], first["token_ends"])] == first["tokens"]
+    assert [text[s:e] for s, e in zip(first["token_starts"], first["token_ends"])] == first[
+        "tokens"
+    ]
     assert second["tokens"] == ["The", "YPG", "🙂", "held", "."]
     assert second["ner_tags"] == ["O", "B-GROUP", "O", "O", "O"]
 
 
 def test_an_article_without_mentions_has_empty_entity_and_relation_lists(repo):
-    out = _decoded(article_rows(ARTICLE, Document("tiny", DOC.text, (), ()), load_scheme(repo.scheme)),
-                   load_scheme(repo.scheme))
+    out = _decoded(
+        article_rows(ARTICLE, Document("tiny", DOC.text, (), ()), load_scheme(repo.scheme)),
+        load_scheme(repo.scheme),
+    )
     assert [r["entities"] for r in out["relations"]] == [[], []]
     assert all(set(r["ner_tags"]) == {"O"} for r in out["ner"])
     assert out["documents"][0]["entities"] == [] and out["documents"][0]["relations"] == []
@@ -153,17 +197,23 @@ def test_a_mention_inside_a_token_is_an_error_naming_it(repo):
     bad = Document("tiny", DOC.text, (Entity(0, 3, "GPE", "Ira", "e9"),), ())
     with pytest.raises(AlignmentError) as err:
         article_rows(ARTICLE, bad, load_scheme(repo.scheme))
-    assert err.value.problems == ["doc tiny entity e9 (GPE): [0:3] 'Ira' does not start and end on "
-                                  "token boundaries (tokens there: ['Iran'])"]
+    assert err.value.problems == [
+        "doc tiny entity e9 (GPE): [0:3] 'Ira' does not start and end on "
+        "token boundaries (tokens there: ['Iran'])"
+    ]
 
 
 def test_a_mention_or_relation_across_sentences_is_an_error_not_a_loss(repo):
     """Validation refuses both first; the rows never drop them silently either."""
     across = Document("tiny", DOC.text, (Entity(29, 42, "GPE", "Syria. Rebels", "x"),), ())
-    with pytest.raises(AlignmentError, match=r"entity x \(GPE\): \[29:42\] is not inside one sentence"):
+    with pytest.raises(
+        AlignmentError, match=r"entity x \(GPE\): \[29:42\] is not inside one sentence"
+    ):
         article_rows(ARTICLE, across, load_scheme(repo.scheme))
     linked = Document("tiny", DOC.text, ENTITIES_OF_DOC, (Relation(0, 3, "ATTACKS"),))
-    with pytest.raises(AlignmentError, match=r"relation ATTACKS e1->e4: its ends lie in different sentences"):
+    with pytest.raises(
+        AlignmentError, match=r"relation ATTACKS e1->e4: its ends lie in different sentences"
+    ):
         article_rows(ARTICLE, linked, load_scheme(repo.scheme))
 
 
@@ -187,13 +237,25 @@ def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
     articles = {a.id: a for a in gold.articles}
     for document in gold.documents:
         doc = parse(document.text)
-        expected = biluo_to_iob(offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in document.entities]))
+        expected = biluo_to_iob(
+            offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in document.entities])
+        )
         spans = [doc.char_span(e.start, e.end) for e in document.entities]
-        ids = iob2_ids(len(doc), np.array([s.start for s in spans], dtype=np.int64),
-                       np.array([s.end for s in spans], dtype=np.int64), [e.label for e in document.entities],
-                       encoding(gold.scheme).tag)
+        ids = iob2_ids(
+            len(doc),
+            np.array([s.start for s in spans], dtype=np.int64),
+            np.array([s.end for s in spans], dtype=np.int64),
+            [e.label for e in document.entities],
+            encoding(gold.scheme).tag,
+        )
         assert [names[i] for i in ids] == expected
-        rows = article_rows(articles[document.doc_id], document, gold.scheme).batch("ner", gold.scheme)
+        rows = article_rows(articles[document.doc_id], document, gold.scheme).batch(
+            "ner", gold.scheme
+        )
         words = [t.i for t in doc if not t.is_space]
-        assert [names[i] for tags in rows.column("ner_tags").to_pylist() for i in tags] == [expected[i] for i in words]
-        assert [t for tokens in rows.column("tokens").to_pylist() for t in tokens] == [doc[i].text for i in words]
+        assert [names[i] for tags in rows.column("ner_tags").to_pylist() for i in tags] == [
+            expected[i] for i in words
+        ]
+        assert [t for tokens in rows.column("tokens").to_pylist() for t in tokens] == [
+            doc[i].text for i in words
+        ]

@@ -8,11 +8,20 @@ import pytest
 
 import frontline
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(frontline.__path__, "frontline.") if m.name != "frontline.__main__")
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(frontline.__path__, "frontline.")
+    if m.name != "frontline.__main__"
+)
 
 
 def test_the_modules_with_examples_are_found():
-    assert {"frontline.release.build", "frontline.release.columns", "frontline.release.dataset", "frontline.core.text"} <= set(MODULES)
+    assert {
+        "frontline.release.build",
+        "frontline.release.columns",
+        "frontline.release.dataset",
+        "frontline.core.text",
+    } <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -42,24 +42,36 @@ def test_write_refuses_to_lose_annotations_unless_forced(tmp_path):
     assert write_export(path, [task([])]) is True
     assert write_export(path, [task([])]) is False  # identical: untouched
     before = path.read_bytes()
-    with pytest.raises(ExportError, match="doc tiny: 1 annotation\\(s\\) committed, 0 in the new export"):
+    with pytest.raises(
+        ExportError, match="doc tiny: 1 annotation\\(s\\) committed, 0 in the new export"
+    ):
         write_export(path, [{**task([]), "annotations": []}])
     assert path.read_bytes() == before
     with pytest.raises(ExportError, match="no ground truth left .* pass --force --allow-empty"):
         write_export(path, [{**task([]), "annotations": []}], force=True)
     assert path.read_bytes() == before
-    assert write_export(path, [{**task([]), "annotations": []}], force=True, allow_empty=True) is True
+    assert (
+        write_export(path, [{**task([]), "annotations": []}], force=True, allow_empty=True) is True
+    )
 
 
 def test_losses_names_missing_tasks():
     assert losses([task(to_result(DOC))], []) == [
         "doc tiny: task missing from the new export (committed: 1 annotation(s), 5 region(s), 3 relation(s), "
-        "1 ground truth(s))"]
+        "1 ground truth(s))"
+    ]
 
 
-def annotated(result, who="a@frontline.local", *, ground_truth=True, annotation_id=1, was_cancelled=False):
-    return {"id": annotation_id, "result": copy.deepcopy(result), "ground_truth": ground_truth,
-            "was_cancelled": was_cancelled, "completed_by": {"id": 2, "email": who}}
+def annotated(
+    result, who="a@frontline.local", *, ground_truth=True, annotation_id=1, was_cancelled=False
+):
+    return {
+        "id": annotation_id,
+        "result": copy.deepcopy(result),
+        "ground_truth": ground_truth,
+        "was_cancelled": was_cancelled,
+        "completed_by": {"id": 2, "email": who},
+    }
 
 
 def with_annotations(*annotations, doc_id="tiny"):
@@ -68,10 +80,18 @@ def with_annotations(*annotations, doc_id="tiny"):
 
 def test_losses_count_regions_relations_and_ground_truths_not_just_annotations():
     """Issue 16.2: as many EMPTY annotations as the committed ones lost everything unnoticed."""
-    old = [with_annotations(annotated(to_result(DOC)), annotated(to_result(DOC)[:2], "b@frontline.local",
-                                                                 ground_truth=False, annotation_id=2))]
-    emptied = [with_annotations(annotated([], ground_truth=False), annotated([], "b@frontline.local",
-                                                                             ground_truth=False, annotation_id=2))]
+    old = [
+        with_annotations(
+            annotated(to_result(DOC)),
+            annotated(to_result(DOC)[:2], "b@frontline.local", ground_truth=False, annotation_id=2),
+        )
+    ]
+    emptied = [
+        with_annotations(
+            annotated([], ground_truth=False),
+            annotated([], "b@frontline.local", ground_truth=False, annotation_id=2),
+        )
+    ]
     assert losses(old, emptied) == [
         "doc tiny: 1 ground truth(s) committed, 0 in the new export",
         "doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export",
@@ -81,25 +101,46 @@ def test_losses_count_regions_relations_and_ground_truths_not_just_annotations()
 
 
 def test_losses_ignore_what_is_not_lost():
-    old = [with_annotations(annotated(to_result(DOC)), annotated(to_result(DOC)[:2], "b@frontline.local",
-                                                                 ground_truth=False, annotation_id=2))]
+    old = [
+        with_annotations(
+            annotated(to_result(DOC)),
+            annotated(to_result(DOC)[:2], "b@frontline.local", ground_truth=False, annotation_id=2),
+        )
+    ]
     assert losses(old, old) == []
     relabelled = copy.deepcopy(old)
-    relabelled[0]["annotations"][0]["result"][0]["value"]["labels"] = ["NORP"]  # an edit, not a loss
+    relabelled[0]["annotations"][0]["result"][0]["value"]["labels"] = [
+        "NORP"
+    ]  # an edit, not a loss
     assert losses(old, relabelled) == []
     moved = copy.deepcopy(old)  # adjudication moves the ground truth to another annotator
-    moved[0]["annotations"][0]["ground_truth"], moved[0]["annotations"][1]["ground_truth"] = False, True
+    moved[0]["annotations"][0]["ground_truth"], moved[0]["annotations"][1]["ground_truth"] = (
+        False,
+        True,
+    )
     assert losses(old, moved) == []
-    more = copy.deepcopy(old) + [with_annotations(annotated([]), doc_id="other")]  # new work is no loss
-    more[0]["annotations"].append(annotated(to_result(DOC), "c@frontline.local", ground_truth=False, annotation_id=3))
+    more = copy.deepcopy(old) + [
+        with_annotations(annotated([]), doc_id="other")
+    ]  # new work is no loss
+    more[0]["annotations"].append(
+        annotated(to_result(DOC), "c@frontline.local", ground_truth=False, annotation_id=3)
+    )
     assert losses(old, more) == []
 
 
 def test_losses_per_annotator_and_cancelled_ground_truth():
-    old = [with_annotations(annotated(to_result(DOC)), annotated(to_result(DOC), "b@frontline.local",
-                                                                 ground_truth=False, annotation_id=2))]
-    swapped = [with_annotations(annotated(to_result(DOC)[:5]),  # a's relations gone, b's annotation gone, c's new
-                                annotated(to_result(DOC), "c@frontline.local", ground_truth=False, annotation_id=3))]
+    old = [
+        with_annotations(
+            annotated(to_result(DOC)),
+            annotated(to_result(DOC), "b@frontline.local", ground_truth=False, annotation_id=2),
+        )
+    ]
+    swapped = [
+        with_annotations(
+            annotated(to_result(DOC)[:5]),  # a's relations gone, b's annotation gone, c's new
+            annotated(to_result(DOC), "c@frontline.local", ground_truth=False, annotation_id=3),
+        )
+    ]
     assert losses(old, swapped) == [
         "doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export",
         "doc tiny annotator b@frontline.local: 5 region(s) committed, 0 in the new export",
@@ -115,7 +156,8 @@ def test_losses_per_annotator_and_cancelled_ground_truth():
 def test_losses_of_malformed_tasks_do_not_crash():
     assert losses([42, {"data": None}, {"data": {"doc_id": "x"}, "annotations": None}], [[]]) == [
         "doc x: task missing from the new export (committed: 0 annotation(s), 0 region(s), 0 relation(s), "
-        "0 ground truth(s))"]  # a task gone is reported even when empty: maybe the wrong project
+        "0 ground truth(s))"
+    ]  # a task gone is reported even when empty: maybe the wrong project
 
 
 def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth(tmp_path):
@@ -131,7 +173,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
         "(use --force to replace it anyway):\n"
         "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
         "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
-        "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export")
+        "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"
+    )
     assert path.read_bytes() == before
     warned = []
     with pytest.raises(ExportError) as err:  # forced, but it would drop every ground truth
@@ -139,16 +182,19 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
     assert str(err.value).startswith(
         f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s), "
         "and it has no ground truth left (the committed one has 1): refused even with --force; "
-        "pass --force --allow-empty to write it anyway:\n  - doc tiny: 1 ground truth(s) committed")
+        "pass --force --allow-empty to write it anyway:\n  - doc tiny: 1 ground truth(s) committed"
+    )
     assert path.read_bytes() == before and warned == []
     with pytest.raises(ExportError):  # told once is not enough
         write_export(path, emptied, allow_empty=True)
     assert write_export(path, emptied, force=True, allow_empty=True, warn=warned.append) is True
-    assert warned == [f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s); "
-                      "written anyway (--force):\n"
-                      "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
-                      "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
-                      "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"]
+    assert warned == [
+        f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s); "
+        "written anyway (--force):\n"
+        "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
+        "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
+        "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"
+    ]
 
 
 def test_forced_write_that_keeps_some_ground_truth_warns_and_writes(tmp_path):
@@ -157,8 +203,10 @@ def test_forced_write_that_keeps_some_ground_truth_warns_and_writes(tmp_path):
     smaller = [with_annotations(annotated(to_result(DOC)[:5]))]
     warned = []
     assert write_export(path, smaller, force=True, warn=warned.append) is True
-    assert warned == [f"{path}: the new export loses 3 relation(s) in 1 task(s); written anyway (--force):\n"
-                      "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"]
+    assert warned == [
+        f"{path}: the new export loses 3 relation(s) in 1 task(s); written anyway (--force):\n"
+        "  - doc tiny annotator a@frontline.local: 3 relation(s) committed, 0 in the new export"
+    ]
     assert json.loads(path.read_text(encoding="utf-8")) == json.loads(dumps(smaller))
 
 
@@ -195,20 +243,31 @@ def test_read_valid_export_refuses_invalid_files_whole(tmp_path, repo):
     path.write_text(dumps([task(bad)]))
     with pytest.raises(ExportInvalid) as err:
         read_valid_export(path, [ARTICLE], load_scheme(repo.scheme))
-    assert err.value.problems == [f"{path}: doc tiny task 7 annotation 1 region e1: unknown entity label 'X'"]
+    assert err.value.problems == [
+        f"{path}: doc tiny task 7 annotation 1 region e1: unknown entity label 'X'"
+    ]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b'[{"id": 1}, {"id": 2', "not a JSON export: task 2: Expecting ',' delimiter at character 20"),
-    (b'[{"id": "\xff"}]', "not a JSON export: not UTF-8 (invalid start byte near byte 9)"),
-    (b'[{"id": 1}] trailing', "not a JSON export: text after the list of tasks"),
-    (b'[{"id": 1} {"id": 2}]', "not a JSON export: after task 1, expected ',' or ']', found '{'"),
-    (b'[{"id": 1},]', "not a JSON export: task 2: Expecting value at character 11"),
-    (b'{"id": 1}', "an export is a JSON list of tasks, not '{'..."),
-    (b"", "an export is a JSON list of tasks, not empty file"),
-    (b'\xef\xbb\xbf[]', "not a JSON export: it starts with a byte order mark"),
-    (b"[" * 100_000, "not a JSON export: task 1 is nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (
+            b'[{"id": 1}, {"id": 2',
+            "not a JSON export: task 2: Expecting ',' delimiter at character 20",
+        ),
+        (b'[{"id": "\xff"}]', "not a JSON export: not UTF-8 (invalid start byte near byte 9)"),
+        (b'[{"id": 1}] trailing', "not a JSON export: text after the list of tasks"),
+        (
+            b'[{"id": 1} {"id": 2}]',
+            "not a JSON export: after task 1, expected ',' or ']', found '{'",
+        ),
+        (b'[{"id": 1},]', "not a JSON export: task 2: Expecting value at character 11"),
+        (b'{"id": 1}', "an export is a JSON list of tasks, not '{'..."),
+        (b"", "an export is a JSON list of tasks, not empty file"),
+        (b"\xef\xbb\xbf[]", "not a JSON export: it starts with a byte order mark"),
+        (b"[" * 100_000, "not a JSON export: task 1 is nested too deeply"),
+    ],
+)
 def test_streamed_export_errors_name_the_file(tmp_path, content, message):
     path = tmp_path / "gold.json"
     path.write_bytes(content)
@@ -226,17 +285,31 @@ def test_streamed_export_gives_the_tasks_as_json_does(tmp_path):
         list(iter_export(tmp_path / "missing.json"))
 
 
-@given(st.lists(st.one_of(st.integers(), st.floats(allow_nan=False), st.text(max_size=6),
-                          st.dictionaries(st.text(max_size=3), st.lists(st.integers(), max_size=3), max_size=3)),
-                max_size=6),
-       st.integers(1, 7), st.sampled_from(["", " ", "\n  "]))
+@given(
+    st.lists(
+        st.one_of(
+            st.integers(),
+            st.floats(allow_nan=False),
+            st.text(max_size=6),
+            st.dictionaries(st.text(max_size=3), st.lists(st.integers(), max_size=3), max_size=3),
+        ),
+        max_size=6,
+    ),
+    st.integers(1, 7),
+    st.sampled_from(["", " ", "\n  "]),
+)
 @settings(max_examples=300, deadline=None)
-def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory, items, chunk, space):
+def test_streamed_export_is_json_whatever_the_chunk_boundaries(
+    tmp_path_factory, items, chunk, space
+):
     """Values split across chunks (numbers, multi-byte characters) decode as ``json`` does."""
     import frontline.gold.exports as exports
 
     path = tmp_path_factory.mktemp("chunks") / "export.json"
-    path.write_text(space + json.dumps(items, ensure_ascii=False).replace(", ", "," + space) + space, encoding="utf-8")
+    path.write_text(
+        space + json.dumps(items, ensure_ascii=False).replace(", ", "," + space) + space,
+        encoding="utf-8",
+    )
     before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk
     try:
         assert list(iter_export(path)) == items
@@ -244,12 +317,30 @@ def test_streamed_export_is_json_whatever_the_chunk_boundaries(tmp_path_factory,
         exports.CHUNK_CHARS = before
 
 
-_TASKS = st.lists(st.fixed_dictionaries({"id": st.integers(0, 9)}, optional={"data": st.dictionaries(
-    st.text(max_size=3), st.one_of(st.text(max_size=6), st.lists(st.fixed_dictionaries({"x": st.integers(0, 9)}),
-                                                                   max_size=3)), max_size=3)}), max_size=12)
+_TASKS = st.lists(
+    st.fixed_dictionaries(
+        {"id": st.integers(0, 9)},
+        optional={
+            "data": st.dictionaries(
+                st.text(max_size=3),
+                st.one_of(
+                    st.text(max_size=6),
+                    st.lists(st.fixed_dictionaries({"x": st.integers(0, 9)}), max_size=3),
+                ),
+                max_size=3,
+            )
+        },
+    ),
+    max_size=12,
+)
 _LAYOUTS = {  # how an export may be written, and what stands between two of its tasks
     "dumps": (lambda tasks: json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", ",\n "),
-    "lines": (lambda tasks: "[" + ",".join("\n" + json.dumps(t, ensure_ascii=False) for t in tasks) + "\n]\n", ",\n"),
+    "lines": (
+        lambda tasks: (
+            "[" + ",".join("\n" + json.dumps(t, ensure_ascii=False) for t in tasks) + "\n]\n"
+        ),
+        ",\n",
+    ),
     "compact": (lambda tasks: json.dumps(tasks, ensure_ascii=False), None),
 }
 
@@ -269,7 +360,9 @@ def test_export_parts_hold_whole_tasks_in_order(tmp_path_factory, tasks, layout,
     if between is None or len(text) <= size:
         assert parts == [Part(0, None)]
         return
-    commas = [i for i in range(len(text)) if text.startswith(between.encode() + b"{", i)]  # after tasks 1..n-1
+    commas = [
+        i for i in range(len(text)) if text.startswith(between.encode() + b"{", i)
+    ]  # after tasks 1..n-1
     expected = [0]
     for comma in commas:
         if comma >= expected[-1] + size:
@@ -294,22 +387,33 @@ def test_a_missing_or_tiny_export_is_one_part(tmp_path):
     assert export_parts(tmp_path / "missing.json", 1) == [Part(0, None)]
     (tmp_path / "small.json").write_text('[\n {"id": 1},\n {"id": 2}\n]', encoding="utf-8")
     assert export_parts(tmp_path / "small.json", 100) == [Part(0, None)]
-    assert export_parts(tmp_path / "small.json", 1) == [Part(0, 12), Part(15, None)]  # bytes 12-14: ',\n '
+    assert export_parts(tmp_path / "small.json", 1) == [
+        Part(0, 12),
+        Part(15, None),
+    ]  # bytes 12-14: ',\n '
     with pytest.raises(ExportError, match="no such export"):
         list(part_tasks(tmp_path / "missing.json", Part(0, None)))
 
 
-DUPLICATE_GOLD = (b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, "result": [],'
-                  b' "ground_truth": true, "ground_truth": false}]}\n]\n')
+DUPLICATE_GOLD = (
+    b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, "result": [],'
+    b' "ground_truth": true, "ground_truth": false}]}\n]\n'
+)
 
 
 def test_duplicate_keys_are_an_error_wherever_the_export_is_read(tmp_path):
     """Issue 16.3: the last value won, so build silently dropped the article."""
     path = tmp_path / "gold.json"
     path.write_bytes(DUPLICATE_GOLD)
-    message = (f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON readers "
-               "disagree on which value counts: keep one")
-    for read in (read_export, lambda p: list(iter_export(p)), lambda p: list(part_tasks(p, Part(0, None)))):
+    message = (
+        f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON readers "
+        "disagree on which value counts: keep one"
+    )
+    for read in (
+        read_export,
+        lambda p: list(iter_export(p)),
+        lambda p: list(part_tasks(p, Part(0, None))),
+    ):
         with pytest.raises(ExportError) as err:
             read(path)
         assert str(err.value) == message
@@ -321,14 +425,20 @@ def test_duplicate_keys_are_an_error_wherever_the_export_is_read(tmp_path):
 def test_duplicate_keys_in_a_part_are_found_too(tmp_path):
     path = tmp_path / "gold.json"
     tasks = [task([]), {**task([], doc_id="other"), "id": 8}]
-    text = dumps(tasks).replace('"doc_id": "tiny"', '"doc_id": "tiny", "doc_id": "again"')  # the second task
+    text = dumps(tasks).replace(
+        '"doc_id": "tiny"', '"doc_id": "tiny", "doc_id": "again"'
+    )  # the second task
     path.write_text(text, encoding="utf-8")
     parts = export_parts(path, 10)
     assert len(parts) == 2
     assert list(part_tasks(path, parts[0])) == [json.loads(text)[0]]
-    with pytest.raises(ExportError, match=f"{path}: task 1 \\(doc again, task id 7\\): key 'doc_id' twice in data;"):
+    with pytest.raises(
+        ExportError, match=f"{path}: task 1 \\(doc again, task id 7\\): key 'doc_id' twice in data;"
+    ):
         list(part_tasks(path, parts[1]))  # counted from the part's start, as its other errors are
-    with pytest.raises(ExportError, match=f"{path}: task 2 \\(doc again, task id 7\\): key 'doc_id' twice in data;"):
+    with pytest.raises(
+        ExportError, match=f"{path}: task 2 \\(doc again, task id 7\\): key 'doc_id' twice in data;"
+    ):
         list(iter_export(path))
 
 
@@ -337,7 +447,9 @@ def test_nested_duplicate_keys_name_the_object(tmp_path):
     t = task(to_result(DOC))
     text = json.dumps([t]).replace('"start": 11', '"start": 11, "start": 12')
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ExportError, match="key 'start' twice in annotations\\[0\\].result\\[1\\].value;"):
+    with pytest.raises(
+        ExportError, match="key 'start' twice in annotations\\[0\\].result\\[1\\].value;"
+    ):
         read_export(path)
 
 
@@ -350,8 +462,10 @@ def test_integers_too_long_for_python_are_a_clear_error(tmp_path, chunk):
     path = tmp_path / "gold.json"
     head = '[{"id": 1, "data": {"doc_id": "a", "text": "1234"}},\n {"id": 2, "data": {"n": '
     path.write_text(head + "9" * (limit + 1) + "}}]", encoding="utf-8")
-    message = (f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than the "
-               f"{limit:,} digits Python reads")
+    message = (
+        f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than the "
+        f"{limit:,} digits Python reads"
+    )
     before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk or exports.CHUNK_CHARS
     try:
         for read in (read_export, lambda p: list(iter_export(p))):

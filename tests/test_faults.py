@@ -40,12 +40,21 @@ S0: [[Rebels]]GROUP entered town 0 near [[Aleppo]]GPE.
 
 def generated(numbers: range) -> list[Article]:
     """Tiny distinct articles ``gen-NNN``, one sentence each."""
-    return [make_article(f"Rebels entered town {i} near Aleppo.", id=f"gen-{i:03d}", title=f"Town {i}",
-                         date="2024-12-03", url=f"https://example.org/gen/{i}", license="CC BY 4.0")
-            for i in numbers]
+    return [
+        make_article(
+            f"Rebels entered town {i} near Aleppo.",
+            id=f"gen-{i:03d}",
+            title=f"Town {i}",
+            date="2024-12-03",
+            url=f"https://example.org/gen/{i}",
+            license="CC BY 4.0",
+        )
+        for i in numbers
+    ]
 
 
 # --- a server of our own that a test may kill --------------------------------------------
+
 
 @dataclass(frozen=True)
 class Killable:
@@ -93,7 +102,9 @@ def killable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killable]:
 
 
 @pytest.fixture()
-def cli_project(empty_project: Project, killable: Killable, monkeypatch: pytest.MonkeyPatch) -> Project:
+def cli_project(
+    empty_project: Project, killable: Killable, monkeypatch: pytest.MonkeyPatch
+) -> Project:
     """A project whose CLI commands talk to the killable server (up when the test starts)."""
     killable.ensure_up()
     monkeypatch.setenv(service.ENV_URL, killable.url)
@@ -115,7 +126,9 @@ def nth_request(n: int, method: str, path_suffix: str) -> Callable[[httpx.Reques
     return match
 
 
-def kill_during(patch: pytest.MonkeyPatch, server: Killable, target: Callable[[httpx.Request], bool]) -> list[str]:
+def kill_during(
+    patch: pytest.MonkeyPatch, server: Killable, target: Callable[[httpx.Request], bool]
+) -> list[str]:
     """Kill ``server`` right after the target request is sent, before its answer is read.
 
     httpx's transport (the SDK sends through it) gets a trace hook on that request; httpcore
@@ -143,7 +156,9 @@ def error_line(err: str, *fragments: str) -> str:
     """The one ``frontline: error:`` line of ``err`` (the last line; no traceback), holding ``fragments``."""
     lines = err.strip().splitlines()
     errors = [line for line in lines if line.startswith("frontline:")]
-    assert len(errors) == 1 and lines[-1] == errors[0] and errors[0].startswith("frontline: error: "), err
+    assert (
+        len(errors) == 1 and lines[-1] == errors[0] and errors[0].startswith("frontline: error: ")
+    ), err
     assert "Traceback" not in err, err
     missing = [f for f in fragments if f not in errors[0]]
     assert missing == [], errors[0]
@@ -153,8 +168,11 @@ def error_line(err: str, *fragments: str) -> str:
 def annotations_by_doc(ls: client.LabelStudio, project_id: int) -> dict[str, list[dict[str, Any]]]:
     """doc id -> its annotations (id, annotator, result, gold mark, last update), from the full export."""
     keys = ("id", "completed_by", "result", "ground_truth", "was_cancelled", "updated_at")
-    return {task["data"]["doc_id"]: [{k: a.get(k) for k in keys} for a in task["annotations"]]
-            for task in ls.projects.exports.as_json(project_id) if task["annotations"]}
+    return {
+        task["data"]["doc_id"]: [{k: a.get(k) for k in keys} for a in task["annotations"]]
+        for task in ls.projects.exports.as_json(project_id)
+        if task["annotations"]
+    }
 
 
 def write_sheets(folder: Path, *texts: str) -> list[str]:
@@ -170,8 +188,11 @@ def write_sheets(folder: Path, *texts: str) -> list[str]:
 
 # --- a server killed during a push or a pull -------------------------------------------
 
+
 @pytest.mark.studio
-def test_push_killed_midway_fails_clearly_and_resumes_after_a_restart(cli_project, killable, monkeypatch, capsys):
+def test_push_killed_midway_fails_clearly_and_resumes_after_a_restart(
+    cli_project, killable, monkeypatch, capsys
+):
     root, title = ["--root", str(cli_project.root)], ["--project", "killed push"]
     add_articles(cli_project.seeds, [ARTICLE, *generated(range(1))])
     assert main([*root, "--quiet", "push", *title]) == 0
@@ -190,8 +211,11 @@ def test_push_killed_midway_fails_clearly_and_resumes_after_a_restart(cli_projec
         assert main([*root, "push", *title, "--batch-size", str(BATCH)]) == 1
     assert seen.count("killed") == 1 and sum(s.endswith("/import") for s in seen) == KILLED_BATCH
     err = capsys.readouterr().err
-    error_line(err, f"lost the connection to Label Studio at {killable.url}",
-               "start the server and run `frontline push` again: it resumes")
+    error_line(
+        err,
+        f"lost the connection to Label Studio at {killable.url}",
+        "start the server and run `frontline push` again: it resumes",
+    )
     assert killable.token() not in err and not service.is_up(killable.url)
 
     killable.ensure_up()
@@ -206,13 +230,27 @@ def test_push_killed_midway_fails_clearly_and_resumes_after_a_restart(cli_projec
 
 
 @pytest.mark.studio
-def test_pull_that_loses_the_server_fails_clearly_and_writes_nothing(cli_project, killable, monkeypatch,
-                                                                     capsys):
+def test_pull_that_loses_the_server_fails_clearly_and_writes_nothing(
+    cli_project, killable, monkeypatch, capsys
+):
     root, title = ["--root", str(cli_project.root), "--quiet"], ["--project", "lost pull"]
     add_articles(cli_project.seeds, [ARTICLE])
     (sheet,) = write_sheets(cli_project.annotation / "sheets", SHEET)
     assert main([*root, "push", *title]) == 0
-    assert main([*root, "annotate", sheet, *title, "--annotator", "ann-1@frontline.local", "--ground-truth"]) == 0
+    assert (
+        main(
+            [
+                *root,
+                "annotate",
+                sheet,
+                *title,
+                "--annotator",
+                "ann-1@frontline.local",
+                "--ground-truth",
+            ]
+        )
+        == 0
+    )
     assert main([*root, "pull", *title]) == 0
     committed, listing = cli_project.gold_export.read_bytes(), sorted(cli_project.exports.iterdir())
     assert main([*root, "annotate", sheet, *title, "--annotator", "ann-2@frontline.local"]) == 0
@@ -225,8 +263,11 @@ def test_pull_that_loses_the_server_fails_clearly_and_writes_nothing(cli_project
         seen = kill_during(patch, killable, nth_request(1, "GET", "/download"))
         assert main([*root, "pull", *title]) == 1
     assert "killed" in seen
-    error_line(capsys.readouterr().err, f"lost the connection to Label Studio at {killable.url}",
-               "run `frontline pull` again: nothing was written")
+    error_line(
+        capsys.readouterr().err,
+        f"lost the connection to Label Studio at {killable.url}",
+        "run `frontline pull` again: nothing was written",
+    )
     assert cli_project.gold_export.read_bytes() == committed
     assert sorted(cli_project.exports.iterdir()) == listing
     (task,) = json.loads(committed)
@@ -236,10 +277,13 @@ def test_pull_that_loses_the_server_fails_clearly_and_writes_nothing(cli_project
 # --- the error messages, without a server ---------------------------------------------
 
 URL = "http://127.0.0.1:9"
-LOST = [httpx.ConnectError("[Errno 111] Connection refused"),
-        httpx.RemoteProtocolError("Server disconnected without sending a response."),
-        httpx.ReadError(""), httpx.ReadTimeout("timed out"),
-        ApiError(status_code=502, body="<html>\n<body>Bad Gateway</body>\n</html>")]
+LOST = [
+    httpx.ConnectError("[Errno 111] Connection refused"),
+    httpx.RemoteProtocolError("Server disconnected without sending a response."),
+    httpx.ReadError(""),
+    httpx.ReadTimeout("timed out"),
+    ApiError(status_code=502, body="<html>\n<body>Bad Gateway</body>\n</html>"),
+]
 
 
 @pytest.mark.parametrize("exc", LOST, ids=lambda e: type(e).__name__)
@@ -253,13 +297,16 @@ def test_a_lost_server_is_one_line_with_the_url_and_how_to_carry_on(exc):
 
 def test_a_refused_token_or_request_says_so_without_the_resume_hint():
     def failure(exc: Exception) -> str:
-        with (pytest.raises(client.SyncError) as info,
-              client.server_errors(URL, "run it again", token_hint="check the token")):
+        with (
+            pytest.raises(client.SyncError) as info,
+            client.server_errors(URL, "run it again", token_hint="check the token"),
+        ):
             raise exc
         return str(info.value)
 
     assert failure(ApiError(status_code=401, body={"detail": "Invalid token."})) == (
-        f"Label Studio at {URL} refused the API token (HTTP 401: Invalid token.); check the token")
+        f"Label Studio at {URL} refused the API token (HTTP 401: Invalid token.); check the token"
+    )
     refused = failure(ApiError(status_code=400, body={"detail": "x" * 500}))
     assert refused.startswith(f"Label Studio at {URL} refused the request (HTTP 400: xxx")
     assert len(refused) < 300 and "run it again" not in refused
@@ -271,6 +318,7 @@ def test_other_errors_pass_through():
 
 
 # --- the token never leaks -------------------------------------------------------------
+
 
 def raised_by(argv: list[str]) -> BaseException:
     """What a CLI step raises (``main`` prints it as one ``frontline: error:`` line)."""
@@ -297,8 +345,11 @@ def exception_text(exc: BaseException) -> str:
 def files_holding(folder: Path, *secrets_: str) -> list[Path]:
     """The files under ``folder`` whose bytes hold any of ``secrets_``."""
     needles = [s.encode() for s in secrets_]
-    return [p for p in sorted(folder.rglob("*")) if p.is_file()
-            and any(n in p.read_bytes() for n in needles)]
+    return [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and any(n in p.read_bytes() for n in needles)
+    ]
 
 
 def run_flow(project: Project, server: Killable, wrong: str, monkeypatch) -> list[BaseException]:
@@ -327,8 +378,9 @@ def run_flow(project: Project, server: Killable, wrong: str, monkeypatch) -> lis
 
 
 @pytest.mark.studio
-def test_the_token_never_shows_in_output_logs_exceptions_or_the_checkout(empty_project, killable, monkeypatch,
-                                                                         capsys, caplog):
+def test_the_token_never_shows_in_output_logs_exceptions_or_the_checkout(
+    empty_project, killable, monkeypatch, capsys, caplog
+):
     for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv(ENV_STATE_DIR, str(killable.state))  # the CLI starts that server again
@@ -348,11 +400,15 @@ def test_the_token_never_shows_in_output_logs_exceptions_or_the_checkout(empty_p
     assert f"no Label Studio answers at {killable.url}" in err
     assert token not in out + err and wrong not in out + err
     assert any(isinstance(e, ApiError) and e.status_code == 401 for e in chain_of(denied))
-    assert isinstance(down, CommandError) and any(isinstance(e, httpx.ConnectError) for e in chain_of(lost))
+    assert isinstance(down, CommandError) and any(
+        isinstance(e, httpx.ConnectError) for e in chain_of(lost)
+    )
     for exc in (denied, down, lost):
         assert token not in exception_text(exc) and wrong not in exception_text(exc)
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__!r}" for r in caplog.records)
-    assert "HTTP Request: POST" in logged and "send_request_headers" in logged  # httpx and httpcore logged
+    assert (
+        "HTTP Request: POST" in logged and "send_request_headers" in logged
+    )  # httpx and httpcore logged
     assert token not in logged and wrong not in logged
     assert empty_project.gold_export.exists()
     assert files_holding(empty_project.root, token, wrong) == []

@@ -54,10 +54,18 @@ from frontline.gold.exports import dumps
 EXPLORE = bool(os.environ.get("FRONTLINE_FUZZ_EXPLORE"))
 SCHEME = load_scheme(REPO / "annotation" / "scheme.toml")
 
-MIXED_TEXT = ("Israel\u2019s army struck Gaza \U0001F600 overnight.\r\nHamas fighters attacked Sderot.\r\n"
-              "\u200bThe cafe\u0301 in Rafah was hit, said  \u202b\u062d\u0645\u0627\u0633\u202c officials.")
-MIXED = make_article(MIXED_TEXT, id="mixed", title="Mixed", date="2024-12-02", url="https://example.org/m",
-                     license="CC BY 4.0")
+MIXED_TEXT = (
+    "Israel\u2019s army struck Gaza \U0001f600 overnight.\r\nHamas fighters attacked Sderot.\r\n"
+    "\u200bThe cafe\u0301 in Rafah was hit, said  \u202b\u062d\u0645\u0627\u0633\u202c officials."
+)
+MIXED = make_article(
+    MIXED_TEXT,
+    id="mixed",
+    title="Mixed",
+    date="2024-12-02",
+    url="https://example.org/m",
+    license="CC BY 4.0",
+)
 
 
 def _entity(text: str, needle: str, label: str, rid: str) -> Entity:
@@ -65,23 +73,40 @@ def _entity(text: str, needle: str, label: str, rid: str) -> Entity:
     return Entity(start, start + len(needle), label, needle, rid)
 
 
-MIXED_ENTITIES = tuple(sorted([
-    _entity(MIXED_TEXT, "Israel", "GPE", "m1"), _entity(MIXED_TEXT, "army", "GROUP", "m2"),
-    _entity(MIXED_TEXT, "Gaza", "GPE", "m3"), _entity(MIXED_TEXT, "Hamas", "ORG", "m4"),
-    _entity(MIXED_TEXT, "fighters", "GROUP", "m5"), _entity(MIXED_TEXT, "Sderot", "GPE", "m6"),
-    _entity(MIXED_TEXT, "Rafah", "GPE", "m7"),
-    _entity(MIXED_TEXT, "\u202b\u062d\u0645\u0627\u0633\u202c", "ORG", "m8"),
-]))
+MIXED_ENTITIES = tuple(
+    sorted(
+        [
+            _entity(MIXED_TEXT, "Israel", "GPE", "m1"),
+            _entity(MIXED_TEXT, "army", "GROUP", "m2"),
+            _entity(MIXED_TEXT, "Gaza", "GPE", "m3"),
+            _entity(MIXED_TEXT, "Hamas", "ORG", "m4"),
+            _entity(MIXED_TEXT, "fighters", "GROUP", "m5"),
+            _entity(MIXED_TEXT, "Sderot", "GPE", "m6"),
+            _entity(MIXED_TEXT, "Rafah", "GPE", "m7"),
+            _entity(MIXED_TEXT, "\u202b\u062d\u0645\u0627\u0633\u202c", "ORG", "m8"),
+        ]
+    )
+)
 _M = {e.id: i for i, e in enumerate(MIXED_ENTITIES)}
-MIXED_DOC = Document("mixed", MIXED_TEXT, MIXED_ENTITIES, (
-    Relation(_M["m2"], _M["m1"], "MEMBER_OF"), Relation(_M["m2"], _M["m3"], "ATTACKS"),
-    Relation(_M["m5"], _M["m4"], "MEMBER_OF"), Relation(_M["m5"], _M["m6"], "ATTACKS"),
-    Relation(_M["m8"], _M["m7"], "LOCATED_IN")))
+MIXED_DOC = Document(
+    "mixed",
+    MIXED_TEXT,
+    MIXED_ENTITIES,
+    (
+        Relation(_M["m2"], _M["m1"], "MEMBER_OF"),
+        Relation(_M["m2"], _M["m3"], "ATTACKS"),
+        Relation(_M["m5"], _M["m4"], "MEMBER_OF"),
+        Relation(_M["m5"], _M["m6"], "ATTACKS"),
+        Relation(_M["m8"], _M["m7"], "LOCATED_IN"),
+    ),
+)
 
 ARTICLES = {"tiny": ARTICLE, "mixed": MIXED}
 # per text: the non-space tokens and the sentence spans, to aim the mutations
-TOKENS = {doc_id: [(t.idx, t.idx + len(t)) for t in parse(a.text) if not t.is_space]
-          for doc_id, a in ARTICLES.items()}
+TOKENS = {
+    doc_id: [(t.idx, t.idx + len(t)) for t in parse(a.text) if not t.is_space]
+    for doc_id, a in ARTICLES.items()
+}
 SENTENCES = {doc_id: sentence_spans(parse(a.text)) for doc_id, a in ARTICLES.items()}
 
 
@@ -93,10 +118,22 @@ def base_tasks() -> list[dict]:
         if doc is MIXED_DOC:  # one relation drawn right to left, as Label Studio can store it
             rel = next(r for r in result if r.get("labels") == ["ATTACKS"] and r["from_id"] == "m5")
             rel.update(from_id="m6", to_id="m5", direction="left")
-        tasks.append({"id": 7 + number, "data": {"text": doc.text, "doc_id": doc.doc_id},
-                      "annotations": [{"id": 1 + number, "result": result, "ground_truth": True,
-                                       "was_cancelled": False, "completed_by": 1}],
-                      "predictions": []})
+        tasks.append(
+            {
+                "id": 7 + number,
+                "data": {"text": doc.text, "doc_id": doc.doc_id},
+                "annotations": [
+                    {
+                        "id": 1 + number,
+                        "result": result,
+                        "ground_truth": True,
+                        "was_cancelled": False,
+                        "completed_by": 1,
+                    }
+                ],
+                "predictions": [],
+            }
+        )
     return tasks
 
 
@@ -106,20 +143,35 @@ def base_tasks() -> list[dict]:
 # one of which it must contain), or None (either way).
 
 VALID = "valid"
-JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 10**10), st.floats(allow_nan=False, allow_infinity=False),
-                        st.text(max_size=6), st.lists(st.integers(0, 3), max_size=2),
-                        st.dictionaries(st.sampled_from(["id", "start", "text"]), st.integers(0, 60), max_size=2))
+JSON_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 10**10),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.lists(st.integers(0, 3), max_size=2),
+    st.dictionaries(st.sampled_from(["id", "start", "text"]), st.integers(0, 60), max_size=2),
+)
 
 
 def _gold(tasks: list[dict]) -> list[tuple[dict, list]]:
     """(task, result) of each task's first annotation, where the export still has one."""
     found = []
     for t in tasks:
-        if not (isinstance(t, dict) and isinstance(t.get("data"), dict) and t["data"].get("doc_id") in ARTICLES
-                and isinstance(t["data"].get("text"), str)):
+        if not (
+            isinstance(t, dict)
+            and isinstance(t.get("data"), dict)
+            and t["data"].get("doc_id") in ARTICLES
+            and isinstance(t["data"].get("text"), str)
+        ):
             continue
         anns = t.get("annotations")
-        if isinstance(anns, list) and anns and isinstance(anns[0], dict) and isinstance(anns[0].get("result"), list):
+        if (
+            isinstance(anns, list)
+            and anns
+            and isinstance(anns[0], dict)
+            and isinstance(anns[0].get("result"), list)
+        ):
             found.append((t, anns[0]["result"]))
     return found
 
@@ -130,8 +182,11 @@ def _pick_result(draw, tasks):
 
 
 def _regions(result):
-    return [r for r in result if isinstance(r, dict) and r.get("type") == "labels"
-            and isinstance(r.get("value"), dict)]
+    return [
+        r
+        for r in result
+        if isinstance(r, dict) and r.get("type") == "labels" and isinstance(r.get("value"), dict)
+    ]
 
 
 def _relations(result):
@@ -164,7 +219,7 @@ def m_shift(draw, tasks):
             value[key] += draw(st.sampled_from([-3, -2, -1, 1, 2, 3]))
     span, text = _span(region), _text_of(task)
     if draw(st.booleans()) and span and 0 <= span[0] < span[1] <= len(text):
-        value["text"] = text[span[0]:span[1]]  # a consistent shift: then only tokens can tell
+        value["text"] = text[span[0] : span[1]]  # a consistent shift: then only tokens can tell
     return None
 
 
@@ -175,7 +230,9 @@ def m_out_of_range(draw, tasks):
         return None
     value = draw(st.sampled_from(regions))["value"]
     n = len(_text_of(task))
-    start, end = draw(st.sampled_from([(-1, 3), (n, n + 2), (n - 2, n + 1), (5, 5), (9, 4), (0, 10**12)]))
+    start, end = draw(
+        st.sampled_from([(-1, 3), (n, n + 2), (n - 2, n + 1), (5, 5), (9, 4), (0, 10**12)])
+    )
     value.update(start=start, end=end)
     return "outside the text"
 
@@ -186,7 +243,11 @@ def m_span_text(draw, tasks):
     if not regions:
         return None
     value = draw(st.sampled_from(regions))["value"]
-    value["text"] = draw(st.sampled_from([value["text"].upper() + "x", "", value["text"] + " ", "\u200b" + value["text"]]))
+    value["text"] = draw(
+        st.sampled_from(
+            [value["text"].upper() + "x", "", value["text"] + " ", "\u200b" + value["text"]]
+        )
+    )
     return "value.text"
 
 
@@ -245,8 +306,15 @@ def m_drop_region(draw, tasks):
     region = draw(st.sampled_from(regions))
     result.remove(region)
     if draw(st.booleans()):  # and the relations to it: a valid, smaller annotation
-        result[:] = [r for r in result if not (isinstance(r, dict) and r.get("type") == "relation"
-                                               and region.get("id") in (r.get("from_id"), r.get("to_id")))]
+        result[:] = [
+            r
+            for r in result
+            if not (
+                isinstance(r, dict)
+                and r.get("type") == "relation"
+                and region.get("id") in (r.get("from_id"), r.get("to_id"))
+            )
+        ]
     return "missing region" if _refers(result, region.get("id")) else VALID
 
 
@@ -282,28 +350,60 @@ def m_cross_sentence_relation(draw, tasks):
         return None
     doc_id = task["data"]["doc_id"]
     regions = [r for r in _regions(result) if _span(r) and isinstance(r.get("id"), str)]
-    pairs = [(a, b) for a in regions for b in regions
-             if _sentence(doc_id, _span(a)) is not None and _sentence(doc_id, _span(b)) is not None
-             and _sentence(doc_id, _span(a)) != _sentence(doc_id, _span(b))]
+    pairs = [
+        (a, b)
+        for a in regions
+        for b in regions
+        if _sentence(doc_id, _span(a)) is not None
+        and _sentence(doc_id, _span(b)) is not None
+        and _sentence(doc_id, _span(a)) != _sentence(doc_id, _span(b))
+    ]
     if not pairs:
         return None
     a, b = draw(st.sampled_from(pairs))
-    result.append({"type": "relation", "from_id": a["id"], "to_id": b["id"], "direction": "right",
-                   "labels": [draw(st.sampled_from(SCHEME.relation_names))]})
+    result.append(
+        {
+            "type": "relation",
+            "from_id": a["id"],
+            "to_id": b["id"],
+            "direction": "right",
+            "labels": [draw(st.sampled_from(SCHEME.relation_names))],
+        }
+    )
     return "different sentences"
 
 
 def _clear(result, start: int, end: int) -> None:
     """Remove the regions overlapping [start, end) and every relation to them."""
-    gone = {r.get("id") for r in _regions(result) if _span(r) and _span(r)[0] < end and start < _span(r)[1]}
-    result[:] = [r for r in result if not (isinstance(r, dict) and (
-        (r.get("type") == "labels" and r.get("id") in gone)
-        or (r.get("type") == "relation" and (r.get("from_id") in gone or r.get("to_id") in gone))))]
+    gone = {
+        r.get("id")
+        for r in _regions(result)
+        if _span(r) and _span(r)[0] < end and start < _span(r)[1]
+    }
+    result[:] = [
+        r
+        for r in result
+        if not (
+            isinstance(r, dict)
+            and (
+                (r.get("type") == "labels" and r.get("id") in gone)
+                or (
+                    r.get("type") == "relation"
+                    and (r.get("from_id") in gone or r.get("to_id") in gone)
+                )
+            )
+        )
+    ]
 
 
 def _region(rid: str, text: str, start: int, end: int, label: str) -> dict:
-    return {"id": rid, "from_name": "label", "to_name": "text", "type": "labels",
-            "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]}}
+    return {
+        "id": rid,
+        "from_name": "label",
+        "to_name": "text",
+        "type": "labels",
+        "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]},
+    }
 
 
 def m_mention_across_sentences(draw, tasks):
@@ -323,8 +423,13 @@ def m_mention_across_sentences(draw, tasks):
 def m_off_token(draw, tasks):
     """A mention that ends inside a token, text consistent: only the tokenizer can tell."""
     task, result = _pick_result(draw, tasks)
-    regions = [r for r in _regions(result or []) if _span(r) and _span(r)[1] - _span(r)[0] > 1
-               and r["value"].get("text") == _text_of(task)[slice(*_span(r))]]
+    regions = [
+        r
+        for r in _regions(result or [])
+        if _span(r)
+        and _span(r)[1] - _span(r)[0] > 1
+        and r["value"].get("text") == _text_of(task)[slice(*_span(r))]
+    ]
     if not regions:
         return None
     value = draw(st.sampled_from(regions))["value"]
@@ -342,7 +447,11 @@ def m_whitespace(draw, tasks):
     options = []
     for r in _regions(result):
         span = _span(r)
-        if span and 0 <= span[0] < span[1] <= len(text) and r["value"].get("text") == text[slice(*span)]:
+        if (
+            span
+            and 0 <= span[0] < span[1] <= len(text)
+            and r["value"].get("text") == text[slice(*span)]
+        ):
             if span[1] < len(text) and text[span[1]].isspace():
                 options.append((r, span[0], span[1] + 1))
             if span[0] > 0 and text[span[0] - 1].isspace():
@@ -408,7 +517,9 @@ def m_unknown_type(draw, tasks):
     task, result = _pick_result(draw, tasks)
     if result is None:
         return None
-    result.append({"id": "c1", "type": draw(st.sampled_from(["choices", "textarea", None])), "value": {}})
+    result.append(
+        {"id": "c1", "type": draw(st.sampled_from(["choices", "textarea", None])), "value": {}}
+    )
     return "unknown result type"
 
 
@@ -423,7 +534,9 @@ def m_wrong_type(draw, tasks):
             holders.append(ann)
             for item in ann.get("result") if isinstance(ann.get("result"), list) else []:
                 if isinstance(item, dict):
-                    holders += [item] + ([item["value"]] if isinstance(item.get("value"), dict) else [])
+                    holders += [item] + (
+                        [item["value"]] if isinstance(item.get("value"), dict) else []
+                    )
     holder = draw(st.sampled_from([h for h in holders if isinstance(h, dict) and h]))
     holder[draw(st.sampled_from(sorted(holder)))] = draw(JSON_VALUES)
     return None
@@ -489,9 +602,18 @@ def m_changed_text(draw, tasks):
     if task is None:
         return None
     text = task["data"]["text"]
-    task["data"]["text"] = draw(st.sampled_from([
-        text.replace("\n", "\r\n"), text.replace("\r\n", "\n"), "\ufeff" + text, text + "\n", text[:-1],
-        text.replace("a", "\u0430")]))
+    task["data"]["text"] = draw(
+        st.sampled_from(
+            [
+                text.replace("\n", "\r\n"),
+                text.replace("\r\n", "\n"),
+                "\ufeff" + text,
+                text + "\n",
+                text[:-1],
+                text.replace("a", "\u0430"),
+            ]
+        )
+    )
     return "no longer matches" if task["data"]["text"] != text else VALID
 
 
@@ -500,8 +622,10 @@ def m_utf16_offsets(draw, tasks):
     task = next((t for t, _ in _gold(tasks) if t["data"]["doc_id"] == "mixed"), None)
     if task is None:
         return None
-    cut = MIXED_TEXT.index("\U0001F600") + 1
-    regions = [r for r in _regions(task["annotations"][0]["result"]) if _span(r) and _span(r)[0] >= cut]
+    cut = MIXED_TEXT.index("\U0001f600") + 1
+    regions = [
+        r for r in _regions(task["annotations"][0]["result"]) if _span(r) and _span(r)[0] >= cut
+    ]
     if not regions:
         return None
     value = draw(st.sampled_from(regions))["value"]
@@ -510,13 +634,42 @@ def m_utf16_offsets(draw, tasks):
     return "UTF-16"
 
 
-SEMANTIC = [m_shift, m_out_of_range, m_span_text, m_label, m_relation_label, m_duplicate_region_id, m_region_id_type,
-            m_drop_region, m_drop_relation, m_relation_to_missing, m_cross_sentence_relation,
-            m_mention_across_sentences, m_off_token, m_whitespace, m_add_region, m_flip_direction,
-            m_duplicate_relation, m_shuffle, m_unknown_type, m_wrong_type, m_prediction, m_duplicate_task, m_drop_task,
-            m_second_gold, m_gold_flags, m_changed_text, m_utf16_offsets,
-            # the harmless ones again, so that more examples must build
-            m_add_region, m_add_region, m_drop_relation, m_flip_direction, m_shuffle, m_label]
+SEMANTIC = [
+    m_shift,
+    m_out_of_range,
+    m_span_text,
+    m_label,
+    m_relation_label,
+    m_duplicate_region_id,
+    m_region_id_type,
+    m_drop_region,
+    m_drop_relation,
+    m_relation_to_missing,
+    m_cross_sentence_relation,
+    m_mention_across_sentences,
+    m_off_token,
+    m_whitespace,
+    m_add_region,
+    m_flip_direction,
+    m_duplicate_relation,
+    m_shuffle,
+    m_unknown_type,
+    m_wrong_type,
+    m_prediction,
+    m_duplicate_task,
+    m_drop_task,
+    m_second_gold,
+    m_gold_flags,
+    m_changed_text,
+    m_utf16_offsets,
+    # the harmless ones again, so that more examples must build
+    m_add_region,
+    m_add_region,
+    m_drop_relation,
+    m_flip_direction,
+    m_shuffle,
+    m_label,
+]
 
 
 NOT_JSON = ("not a JSON export", "an export is a JSON list of tasks")  # either message will do
@@ -524,10 +677,19 @@ NOT_JSON = ("not a JSON export", "an export is a JSON list of tasks")  # either 
 
 def serialise(draw, tasks) -> tuple[bytes, str | None]:
     """The export file's bytes, maybe damaged; and what must follow from the damage."""
-    text = json.dumps(tasks, ensure_ascii=draw(st.booleans()), indent=draw(st.sampled_from([None, 1])),
-                      sort_keys=True) + "\n"
+    text = (
+        json.dumps(
+            tasks,
+            ensure_ascii=draw(st.booleans()),
+            indent=draw(st.sampled_from([None, 1])),
+            sort_keys=True,
+        )
+        + "\n"
+    )
     data = text.encode("utf-8")
-    damage = draw(st.sampled_from(["none"] * 6 + ["crlf", "truncate", "bad_byte", "bom", "replace"]))
+    damage = draw(
+        st.sampled_from(["none"] * 6 + ["crlf", "truncate", "bad_byte", "bom", "replace"])
+    )
     if damage == "crlf":
         return data.replace(b"\n", b"\r\n"), VALID
     if damage == "truncate":
@@ -535,12 +697,15 @@ def serialise(draw, tasks) -> tuple[bytes, str | None]:
         return data[:cut], (VALID if data[:cut].strip() == data.strip() else NOT_JSON)
     if damage == "bad_byte":
         at = draw(st.integers(0, len(data)))
-        return data[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\x80", b"\xed\xa0\x80"])) + data[at:], \
-            NOT_JSON
+        return data[:at] + draw(
+            st.sampled_from([b"\xff", b"\xc3", b"\x80", b"\xed\xa0\x80"])
+        ) + data[at:], NOT_JSON
     if damage == "bom":
         return b"\xef\xbb\xbf" + data, None  # refused or read past: either is fine
     if damage == "replace":
-        return draw(st.sampled_from([b"", b"{}", b"null", b"[1]", b'"tasks"', b"[{}]", b"[[]]"])), None
+        return draw(
+            st.sampled_from([b"", b"{}", b"null", b"[1]", b'"tasks"', b"[{}]", b"[[]]"])
+        ), None
     return data, "none"
 
 
@@ -559,18 +724,31 @@ def mutated_exports(draw):
 
 # --- the project and the checks ------------------------------------------------------------
 
+
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
     root = tmp_path_factory.mktemp("fuzz-build")
-    for name in ("annotation/scheme.toml", "annotation/guidelines.md", "requirements/constraints.txt"):
+    for name in (
+        "annotation/scheme.toml",
+        "annotation/guidelines.md",
+        "requirements/constraints.txt",
+    ):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / name, root / name)
-    unannotated = make_article("Nothing here.", id="zz-unannotated", title="Z", date="2024-12-03",
-                               url="https://example.org/z", license="CC BY 4.0")
+    unannotated = make_article(
+        "Nothing here.",
+        id="zz-unannotated",
+        title="Z",
+        date="2024-12-03",
+        url="https://example.org/z",
+        license="CC BY 4.0",
+    )
     add_articles(root / "seeds", [ARTICLE, MIXED, unannotated])
     project = Project(root)
     project.exports.mkdir(parents=True)
@@ -592,13 +770,24 @@ def expected_gold(tasks: list[dict]) -> dict[str, tuple[list, list]]:
     export here (not with the project's own reader), relations by the spans they join."""
     gold = {}
     for task in tasks:
-        anns = [a for a in task.get("annotations", []) if a.get("ground_truth") and not a.get("was_cancelled")]
+        anns = [
+            a
+            for a in task.get("annotations", [])
+            if a.get("ground_truth") and not a.get("was_cancelled")
+        ]
         if len(anns) != 1:
             continue
         result = anns[0]["result"]
-        spans = {r["id"]: (r["value"]["start"], r["value"]["end"]) for r in result if r["type"] == "labels"}
-        entities = sorted((r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"])
-                          for r in result if r["type"] == "labels")
+        spans = {
+            r["id"]: (r["value"]["start"], r["value"]["end"])
+            for r in result
+            if r["type"] == "labels"
+        }
+        entities = sorted(
+            (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"])
+            for r in result
+            if r["type"] == "labels"
+        )
         relations = []
         for r in result:
             if r["type"] == "relation":
@@ -619,7 +808,9 @@ def released(corpus: Path) -> dict[str, dict]:
             for row in pq.read_table(path).to_pylist():
                 if config == "ner":
                     doc_of[row["orig_id"]] = row["doc_id"]
-                key = {"documents": row.get("id"), "ner": row.get("doc_id")}.get(config) or doc_of[row["orig_id"]]
+                key = {"documents": row.get("id"), "ner": row.get("doc_id")}.get(config) or doc_of[
+                    row["orig_id"]
+                ]
                 rows[config].setdefault(key, []).append(row)
     return rows
 
@@ -638,14 +829,20 @@ def check_release(project: Project, data: bytes, err: str) -> None:
         assert sorted(found) == entities  # every mention, none dropped or changed
         assert all(text[s:e] == t for s, e, _, t in found)
         spans = [(e["start"], e["end"]) for e in doc["entities"]]
-        assert sorted((spans[r["head"]], spans[r["tail"]], rel_names[r["label"]])
-                      for r in doc["relations"]) == relations  # every relation, the right way round
+        assert (
+            sorted(
+                (spans[r["head"]], spans[r["tail"]], rel_names[r["label"]])
+                for r in doc["relations"]
+            )
+            == relations
+        )  # every relation, the right way round
         sentences = rows["relations"][doc_id]
         assert sum(len(s["entities"]) for s in sentences) == len(entities)
         assert sum(len(s["relations"]) for s in sentences) == len(relations)
         tag_names = SCHEME.iob2_tags()
-        assert sum(tag_names[t].startswith("B-") for s in rows["ner"][doc_id] for t in s["ner_tags"]) \
-            == len(entities)
+        assert sum(
+            tag_names[t].startswith("B-") for s in rows["ner"][doc_id] for t in s["ner_tags"]
+        ) == len(entities)
     for doc_id in sorted((set(ARTICLES) | {"zz-unannotated"}) - set(gold)):
         assert f"not released (no gold yet): {doc_id}" in err
 
@@ -654,7 +851,9 @@ def check_refusal(project: Project, before: dict[str, bytes], code: int, err: st
     assert code == 1, err
     assert err.startswith("frontline: error: "), err
     assert "Traceback" not in err
-    assert str(project.gold_export) in err or re.search(r"\bdoc [\w-]+", err), err  # names the problem's place
+    assert str(project.gold_export) in err or re.search(r"\bdoc [\w-]+", err), (
+        err
+    )  # names the problem's place
     assert files_of(project.corpus) == before  # the previous release, untouched
 
 
@@ -695,8 +894,6 @@ def test_a_valid_export_with_crlf_and_astral_characters_builds(project):
     assert "built " in out
 
 
-
-
 def _minimal(change: str) -> list[dict]:
     """The base export with one of the changes that the fuzzing found mishandled before."""
     tasks = base_tasks()
@@ -704,17 +901,29 @@ def _minimal(change: str) -> list[dict]:
     if change == "number id":  # KeyError in documents.from_result
         tiny["result"][0]["id"] = 1
         tiny["result"][5]["from_id"] = "1"
-    elif change == "space token":  # KeyError in dataset.article_rows (a whitespace token has no row position)
+    elif (
+        change == "space token"
+    ):  # KeyError in dataset.article_rows (a whitespace token has no row position)
         region = next(r for r in mixed["result"] if r.get("id") == "m8")
         start = region["value"]["start"] - 1
-        region["value"].update(start=start, text=MIXED_TEXT[start:region["value"]["end"]])
+        region["value"].update(start=start, text=MIXED_TEXT[start : region["value"]["end"]])
     elif change == "across":  # silently left out of the relations config
-        tiny["result"] = [r for r in tiny["result"] if r.get("id") != "e4" and not {"e3", "e4"} & {
-            r.get("from_id"), r.get("to_id")}]
+        tiny["result"] = [
+            r
+            for r in tiny["result"]
+            if r.get("id") != "e4" and not {"e3", "e4"} & {r.get("from_id"), r.get("to_id")}
+        ]
         tiny["result"][2]["value"].update(start=29, end=42, text=ARTICLE.text[29:42])
     elif change == "both ways":  # the same relation twice in the dataset
-        tiny["result"].append({"type": "relation", "from_id": "e2", "to_id": "e1", "direction": "left",
-                               "labels": ["SUPPORTS"]})
+        tiny["result"].append(
+            {
+                "type": "relation",
+                "from_id": "e2",
+                "to_id": "e1",
+                "direction": "left",
+                "labels": ["SUPPORTS"],
+            }
+        )
     elif change == "gold flag":  # "false" taken as true
         tiny["ground_truth"] = "false"
     elif change == "utf16":  # the offsets of a JavaScript editor: a plain text mismatch before
@@ -723,16 +932,31 @@ def _minimal(change: str) -> list[dict]:
     return tasks
 
 
-@pytest.mark.parametrize("change, message", [
-    ("number id", "region 1: region id must be a string, not 1"),
-    ("space token", "region m8: mention ' \\u202b\u062d\u0645\u0627\u0633\\u202c' starts or ends with whitespace"),
-    ("across", "region e3: mention [29:42] 'Syria. Rebels' is not inside one sentence: it crosses the end of "
-               "sentence 0 at offset 35"),
-    ("both ways", "region e2->e1: duplicate relation SUPPORTS e1->e2"),
-    ("gold flag", "doc tiny task 7 annotation 1: ground_truth must be true or false, not 'false'"),
-    ("utf16", "these offsets count UTF-16 code units (as JavaScript does), not code points: the text has 1 "
-              "character(s) outside the BMP (such as emoji) before the mention"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ("number id", "region 1: region id must be a string, not 1"),
+        (
+            "space token",
+            "region m8: mention ' \\u202b\u062d\u0645\u0627\u0633\\u202c' starts or ends with whitespace",
+        ),
+        (
+            "across",
+            "region e3: mention [29:42] 'Syria. Rebels' is not inside one sentence: it crosses the end of "
+            "sentence 0 at offset 35",
+        ),
+        ("both ways", "region e2->e1: duplicate relation SUPPORTS e1->e2"),
+        (
+            "gold flag",
+            "doc tiny task 7 annotation 1: ground_truth must be true or false, not 'false'",
+        ),
+        (
+            "utf16",
+            "these offsets count UTF-16 code units (as JavaScript does), not code points: the text has 1 "
+            "character(s) outside the BMP (such as emoji) before the mention",
+        ),
+    ],
+)
 def test_minimal_cases_found_by_fuzzing(project, change, message):
     project.gold_export.write_text(json.dumps(_minimal(change)), encoding="utf-8")
     before = files_of(project.corpus)
@@ -776,8 +1000,12 @@ sys.exit(main(["--root", sys.argv[1], "--quiet", sys.argv[2]]))
 def run_limited(project: Project, step: str) -> tuple[int, str]:
     """``frontline STEP`` in a child process limited to 3 GB, so that runaway memory is a
     MemoryError there instead of the OOM killer here."""
-    proc = subprocess.run([sys.executable, "-c", _LIMITED_BUILD, str(project.root), step],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", _LIMITED_BUILD, str(project.root), step],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     return proc.returncode, proc.stderr
 
 

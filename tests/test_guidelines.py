@@ -26,20 +26,24 @@ CONSTRUCTED = "(constructed example)"
 MARKUP = re.compile(r"\]([A-Z_]+)")  # the "]LABEL" after a mention in "[Iran]GPE"
 WORD = re.compile(r"[^\W_]+")
 #: Words that never make a quotation on their own: "nothing to do with the" is no quotation.
-FUNCTION_WORDS = frozenset("""
+FUNCTION_WORDS = frozenset(
+    """
     a an the this that these those it its he him his she her they them their we us our you your i
     me my who whom whose which what there here of to in on at by for with from into about as than
     and or but nor if so not no nothing all any some is are was were be been being am has have had
     do does did will would shall should can could may might must s t
-""".split())
+""".split()
+)
 EXAMPLE = re.compile(r"^> (.*)$", re.MULTILINE)
 ANNOTATED = re.compile(r"^> (.*)\n\n- Annotation \(`([^`]+)`\): (.*)$", re.MULTILINE)
 
 #: A test article of dataset 1.1 and one of its sentences (the fighting in Misrata).
 TEST_ARTICLE = "wikinews-2011-04-21-france-italy-uk-sending-military-advisers-to-libya"
-TEST_SENTENCE = ("Meanwhile, fighting has continued between rebel and pro-government forces this "
-                 "Wednesday in the besieged western port city of Misrata, where residents are "
-                 "pleading for international intervention.")
+TEST_SENTENCE = (
+    "Meanwhile, fighting has continued between rebel and pro-government forces this "
+    "Wednesday in the besieged western port city of Misrata, where residents are "
+    "pleading for international intervention."
+)
 
 
 def words(text: str) -> list[str]:
@@ -49,12 +53,13 @@ def words(text: str) -> list[str]:
 
 def ngrams(tokens: list[str], n: int = N) -> set[tuple[str, ...]]:
     """The ``n``-grams of ``tokens`` that hold a content word (one not in ``FUNCTION_WORDS``)."""
-    grams = (tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    grams = (tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
     return {gram for gram in grams if not FUNCTION_WORDS.issuperset(gram)}
 
 
-def leaks(guidelines: str, texts: dict[str, str], splits: dict[str, str],
-          n: int = N) -> list[tuple[str, str]]:
+def leaks(
+    guidelines: str, texts: dict[str, str], splits: dict[str, str], n: int = N
+) -> list[tuple[str, str]]:
     """``(held-out article id, quoted phrase)`` for every quotation of a validation/test article.
 
     A phrase is a maximal stretch of the guidelines' words covered by ``n``-grams that occur in
@@ -72,13 +77,16 @@ def leaks(guidelines: str, texts: dict[str, str], splits: dict[str, str],
     mine = ngrams(tokens, n)
     runs: list[tuple[int, str, str]] = []  # (first word, article, phrase)
     for doc_id, grams in held.items():
-        hits = [i for i in range(len(tokens) - n + 1)
-                if (gram := tuple(tokens[i:i + n])) in mine and gram in grams and gram not in train]
+        hits = [
+            i
+            for i in range(len(tokens) - n + 1)
+            if (gram := tuple(tokens[i : i + n])) in mine and gram in grams and gram not in train
+        ]
         for i, hit in enumerate(hits):
             if i == 0 or hit > hits[i - 1] + n:  # a new run unless it overlaps the previous n-gram
                 start = hit
             if i + 1 == len(hits) or hits[i + 1] > hit + n:
-                runs.append((start, doc_id, " ".join(tokens[start:hit + n])))
+                runs.append((start, doc_id, " ".join(tokens[start : hit + n])))
     found: dict[tuple[str, str], None] = {}
     for _, doc_id, phrase in sorted(runs):
         found.setdefault((doc_id, phrase))
@@ -110,31 +118,40 @@ def test_the_corpus_has_held_out_articles(corpus):
 def test_the_guidelines_quote_no_validation_or_test_article(guidelines, corpus):
     found = leaks(guidelines, *corpus)
     assert found == [], "the guidelines quote held-out articles:\n" + "\n".join(
-        f"  {doc_id} ({corpus[1][doc_id]}): {phrase!r}" for doc_id, phrase in found)
+        f"  {doc_id} ({corpus[1][doc_id]}): {phrase!r}" for doc_id, phrase in found
+    )
 
 
 def test_the_detector_finds_a_quoted_test_article(corpus):
-    made_up = ("# Guidelines\n\nGROUP spans cover coordinated modifiers.\n\n"
-               f"> {TEST_SENTENCE}\n\n- Relations: none.\n")
+    made_up = (
+        "# Guidelines\n\nGROUP spans cover coordinated modifiers.\n\n"
+        f"> {TEST_SENTENCE}\n\n- Relations: none.\n"
+    )
     assert leaks(made_up, *corpus) == [(TEST_ARTICLE, " ".join(words(TEST_SENTENCE)))]
 
 
 def test_the_detector_finds_a_quotation_inside_an_annotation_line(corpus):
-    made_up = ("- Annotation: fighting has continued between [rebel and pro-government "
-               "forces]GROUP this Wednesday.\n")
+    made_up = (
+        "- Annotation: fighting has continued between [rebel and pro-government "
+        "forces]GROUP this Wednesday.\n"
+    )
     phrase = "fighting has continued between rebel and pro government forces this wednesday"
     assert leaks(made_up, *corpus) == [(TEST_ARTICLE, phrase)]
 
 
 def test_the_detector_ignores_generic_prose_and_train_quotations(corpus):
     texts, _ = corpus
-    seed = ("In response, government forces have constructed a fortified defensive line in "
-            "northern Hama")
+    seed = (
+        "In response, government forces have constructed a fortified defensive line in "
+        "northern Hama"
+    )
     assert seed in texts["000_2deeeecf94034bb2"]
-    made_up = ("A mention is stored as character offsets into the article text. Relations only "
-               "join two mentions of the same sentence, and the head of the relation is the "
-               "attacker.\n\n"
-               f"> {seed}\n")
+    made_up = (
+        "A mention is stored as character offsets into the article text. Relations only "
+        "join two mentions of the same sentence, and the head of the relation is the "
+        "attacker.\n\n"
+        f"> {seed}\n"
+    )
     assert leaks(made_up, *corpus) == []
 
 
@@ -143,8 +160,11 @@ def test_every_example_is_quoted_from_a_train_article_or_marked_constructed(guid
     train_texts = [text for doc_id, text in texts.items() if splits[doc_id] == "train"]
     examples = EXAMPLE.findall(guidelines)
     assert len(examples) > 60
-    not_train = [quote for quote in examples if not quote.startswith(CONSTRUCTED)
-                 and not any(quote in text for text in train_texts)]
+    not_train = [
+        quote
+        for quote in examples
+        if not quote.startswith(CONSTRUCTED) and not any(quote in text for text in train_texts)
+    ]
     assert not_train == []
 
 
@@ -172,7 +192,7 @@ def test_annotated_examples_agree_with_the_gold_of_their_article(repo, guideline
         marked, last = [], start
         for entity in doc.entities:
             if start <= entity.start and entity.end <= end:
-                marked += [doc.text[last:entity.start], f"[{entity.text}]{entity.label}"]
+                marked += [doc.text[last : entity.start], f"[{entity.text}]{entity.label}"]
                 last = entity.end
         marked.append(doc.text[last:end])
         checked += 1
@@ -184,8 +204,11 @@ def test_annotated_examples_agree_with_the_gold_of_their_article(repo, guideline
 
 def test_the_version_and_changelog_say_why_the_examples_changed(guidelines):
     assert re.search(r"^Version 1\.4$", guidelines, re.MULTILINE)
-    entry = re.search(r"^- \*\*1\.4\*\* \(2026-12-04\): (.*?)(?=^- \*\*1\.3\*\*)", guidelines,
-                      re.MULTILINE | re.DOTALL)
+    entry = re.search(
+        r"^- \*\*1\.4\*\* \(2026-12-04\): (.*?)(?=^- \*\*1\.3\*\*)",
+        guidelines,
+        re.MULTILINE | re.DOTALL,
+    )
     assert entry is not None
     text = " ".join(entry[1].split())
     assert "only from `train` articles" in text

@@ -8,8 +8,9 @@ from frontline.core.scheme import load_scheme
 
 def test_committed_config_is_up_to_date(repo):
     expected = label_config(load_scheme(repo.scheme))
-    assert repo.label_config.read_text(encoding="utf-8") == expected, \
+    assert repo.label_config.read_text(encoding="utf-8") == expected, (
         "annotation/label_config.xml is stale: run `frontline scheme config`"
+    )
 
 
 def test_config_is_valid_for_label_studio(repo):

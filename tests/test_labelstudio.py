@@ -14,9 +14,17 @@ from frontline.studio import client
 
 pytestmark = pytest.mark.studio
 
-OTHERS = [make_article(f"Troops entered town number {i}.", id=f"other-{i}", title=f"Other {i}",
-                       date="2024-12-02", url=f"https://example.org/{i}", license="CC BY 4.0")
-          for i in range(3)]
+OTHERS = [
+    make_article(
+        f"Troops entered town number {i}.",
+        id=f"other-{i}",
+        title=f"Other {i}",
+        date="2024-12-02",
+        url=f"https://example.org/{i}",
+        license="CC BY 4.0",
+    )
+    for i in range(3)
+]
 ARTICLES = [ARTICLE, *OTHERS]
 
 
@@ -101,9 +109,19 @@ def test_server_accepts_bad_results_and_validation_catches_them(ls, scheme):
     bad = to_result(DOC)
     bad[0]["value"]["end"] = 5  # "Iran " but value.text still "Iran"
     bad[1]["value"]["labels"] = ["MILITIA"]
-    bad.append({"type": "relation", "from_id": "e4", "to_id": "ghost", "direction": "right", "labels": ["ATTACKS"]})
+    bad.append(
+        {
+            "type": "relation",
+            "from_id": "e4",
+            "to_id": "ghost",
+            "direction": "right",
+            "labels": ["ATTACKS"],
+        }
+    )
     ls.annotations.create(id=task_id, result=bad, ground_truth=True)
-    problems = [str(p) for p in export_problems(client.pull(ls, "malformed"), {"tiny": ARTICLE}, scheme)]
+    problems = [
+        str(p) for p in export_problems(client.pull(ls, "malformed"), {"tiny": ARTICLE}, scheme)
+    ]
     prefix = f"doc tiny task {task_id} annotation "
     assert len(problems) == 3 and all(p.startswith(prefix) for p in problems)
     assert problems[0].endswith("region e1: value.text 'Iran' != text[0:5] 'Iran '")
@@ -116,8 +134,10 @@ def test_config_that_orphans_annotations_is_refused_unless_forced(ls, scheme):
     (task_id,) = [t.id for t in ls.tasks.list(project=report.project_id)]
     ann = ls.annotations.create(id=task_id, result=to_result(DOC), ground_truth=True)
     smaller = dataclasses.replace(
-        scheme, entities=tuple(e for e in scheme.entities if e.name != "GROUP"),
-        relations=tuple(r for r in scheme.relations if r.name != "CONTROLS"))
+        scheme,
+        entities=tuple(e for e in scheme.entities if e.name != "GROUP"),
+        relations=tuple(r for r in scheme.relations if r.name != "CONTROLS"),
+    )
     with pytest.raises(client.SyncError) as err:
         client.push(ls, [ARTICLE], smaller, title="orphans", progress=False)
     where = f"doc tiny task {task_id} annotation {ann.id}"
@@ -140,10 +160,19 @@ def test_documents_round_trip_through_the_server(ls, scheme, repo, tmp_path):
     rows = load_dataset(str(repo.corpus), "documents", cache_dir=str(tmp_path / "cache"))["test"]
     originals = [document_from_row(r, scheme.entity_names, scheme.relation_names) for r in rows]
     articles = {a.id: a for a in load_articles(repo.seeds)}
-    project = ls.projects.create(title="documents round trip", label_config=client.label_config(scheme))
-    ls.projects.import_tasks(id=project.id, request=[
-        {"data": task_data(articles[d.doc_id]), "annotations": [{"result": to_result(d), "ground_truth": True}]}
-        for d in originals])
+    project = ls.projects.create(
+        title="documents round trip", label_config=client.label_config(scheme)
+    )
+    ls.projects.import_tasks(
+        id=project.id,
+        request=[
+            {
+                "data": task_data(articles[d.doc_id]),
+                "annotations": [{"result": to_result(d), "ground_truth": True}],
+            }
+            for d in originals
+        ],
+    )
     tasks = client.pull(ls, "documents round trip")
     assert export_problems(tasks, articles, scheme) == []
     documents, missing = gold_documents(tasks)

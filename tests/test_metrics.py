@@ -43,8 +43,13 @@ def strict_f1(true_docs, pred_docs):
 @given(st.lists(st.tuples(flat_spans(), flat_spans()), min_size=1, max_size=4))
 def test_strict_f1_equals_seqeval(docs):
     true_docs, pred_docs = [t for t, _ in docs], [p for _, p in docs]
-    expected = f1_score([to_iob2(t) for t in true_docs], [to_iob2(p) for p in pred_docs],
-                        mode="strict", scheme=IOB2, zero_division=0)
+    expected = f1_score(
+        [to_iob2(t) for t in true_docs],
+        [to_iob2(p) for p in pred_docs],
+        mode="strict",
+        scheme=IOB2,
+        zero_division=0,
+    )
     assert strict_f1(true_docs, pred_docs) == expected
 
 
@@ -60,15 +65,24 @@ def test_four_schemes_equal_nervaluate(docs):
     true_docs, pred_docs = [t for t, _ in docs], [p for _, p in docs]
     if not any(true_docs) and not any(pred_docs):
         return
-    reference = Evaluator([as_dicts(t) for t in true_docs] or [[]], [as_dicts(p) for p in pred_docs],
-                          tags=LABELS, loader="dict").evaluate()
+    reference = Evaluator(
+        [as_dicts(t) for t in true_docs] or [[]],
+        [as_dicts(p) for p in pred_docs],
+        tags=LABELS,
+        loader="dict",
+    ).evaluate()
     for ours, theirs in NERVALUATE.items():
         total = NerCounts()
         for t, p in zip(true_docs, pred_docs):
             total += entity_counts(t, p, LABELS)[ours]["overall"]
         ref = reference["overall"][theirs]
-        assert (total.correct, total.incorrect, total.partial, total.missed, total.spurious) == \
-            (ref.correct, ref.incorrect, ref.partial, ref.missed, ref.spurious), ours
+        assert (total.correct, total.incorrect, total.partial, total.missed, total.spurious) == (
+            ref.correct,
+            ref.incorrect,
+            ref.partial,
+            ref.missed,
+            ref.spurious,
+        ), ours
         assert total.prf(ours in ("partial", "type")) == (ref.precision, ref.recall, ref.f1)
 
 
@@ -82,15 +96,23 @@ def test_hand_made_entity_case():
     assert counts["partial"]["overall"] == NerCounts(correct=2, partial=1, missed=0, spurious=1)
     assert counts["type"]["overall"] == NerCounts(correct=1, incorrect=2, missed=0, spurious=1)
     assert counts["strict"]["GPE"] == NerCounts(correct=1, missed=1)
-    assert counts["strict"]["overall"].prf(False) == (0.25, 1 / 3, 2 * 0.25 * (1 / 3) / (0.25 + 1 / 3))
+    assert counts["strict"]["overall"].prf(False) == (
+        0.25,
+        1 / 3,
+        2 * 0.25 * (1 / 3) / (0.25 + 1 / 3),
+    )
 
 
 TEXT = "Iran backs Iraqi militias in Syria."
 
 
 def doc(entities, relations):
-    return Document("d", TEXT, tuple(Entity(s, e, lab, TEXT[s:e], str(i)) for i, (s, e, lab) in enumerate(entities)),
-                    tuple(Relation(h, t, lab) for h, t, lab in relations))
+    return Document(
+        "d",
+        TEXT,
+        tuple(Entity(s, e, lab, TEXT[s:e], str(i)) for i, (s, e, lab) in enumerate(entities)),
+        tuple(Relation(h, t, lab) for h, t, lab in relations),
+    )
 
 
 def test_relation_strict_and_boundaries():
@@ -98,7 +120,11 @@ def test_relation_strict_and_boundaries():
     gold = doc(ents, [(0, 1, "SUPPORTS"), (1, 2, "LOCATED_IN")])
     relabelled = doc([(0, 4, "NORP"), *ents[1:]], [(0, 1, "SUPPORTS"), (1, 2, "LOCATED_IN")])
     counts = relation_counts(gold, relabelled, ["SUPPORTS", "LOCATED_IN"])
-    assert (counts["strict"]["overall"].tp, counts["strict"]["overall"].fp, counts["strict"]["overall"].fn) == (1, 1, 1)
+    assert (
+        counts["strict"]["overall"].tp,
+        counts["strict"]["overall"].fp,
+        counts["strict"]["overall"].fn,
+    ) == (1, 1, 1)
     assert (counts["boundaries"]["overall"].tp, counts["boundaries"]["overall"].fp) == (2, 0)
     assert counts["strict"]["SUPPORTS"].tp == 0 and counts["strict"]["LOCATED_IN"].tp == 1
 

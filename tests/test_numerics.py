@@ -36,8 +36,13 @@ print(json.dumps({"results": results_json(results),
 
 
 def test_pinned_environment_overrides_every_numerical_setting():
-    caller = {"PATH": "/bin", "OPENBLAS_CORETYPE": "SkylakeX", "OPENBLAS_NUM_THREADS": "8",
-              "OPENBLAS_L2_SIZE": "262144", "GLIBC_TUNABLES": "glibc.malloc.check=3"}
+    caller = {
+        "PATH": "/bin",
+        "OPENBLAS_CORETYPE": "SkylakeX",
+        "OPENBLAS_NUM_THREADS": "8",
+        "OPENBLAS_L2_SIZE": "262144",
+        "GLIBC_TUNABLES": "glibc.malloc.check=3",
+    }
     env = numerics.pinned_environment(caller)
     assert env["PATH"] == "/bin"
     assert env["OPENBLAS_CORETYPE"] == "Haswell" and env["OPENBLAS_NUM_THREADS"] == "1"
@@ -49,7 +54,9 @@ def test_pinned_environment_overrides_every_numerical_setting():
 
 def test_check_cpu_names_what_is_missing():
     numerics.check_cpu({"avx2", "fma", "sse2"}, "x86_64")
-    with pytest.raises(numerics.NumericsError, match="needs the CPU features fma, which this CPU lacks"):
+    with pytest.raises(
+        numerics.NumericsError, match="needs the CPU features fma, which this CPU lacks"
+    ):
         numerics.check_cpu({"avx2", "sse2"}, "x86_64")
     with pytest.raises(numerics.NumericsError, match="this machine is aarch64"):
         numerics.check_cpu({"asimd"}, "aarch64")
@@ -57,7 +64,10 @@ def test_check_cpu_names_what_is_missing():
 
 def test_cpu_flags_and_model_read_cpuinfo(tmp_path):
     info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu sse2 avx2 fma\n\n", encoding="utf-8")
+    info.write_text(
+        "processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu sse2 avx2 fma\n\n",
+        encoding="utf-8",
+    )
     assert numerics.cpu_flags(info) == {"fpu", "sse2", "avx2", "fma"}
     assert numerics.cpu_model(info) == "Test CPU 9000"
     assert numerics.cpu_flags(tmp_path / "missing") == set()
@@ -67,8 +77,15 @@ def _run_child(caller: dict[str, str], cpus: set[int] | None) -> dict:
     env = numerics.pinned_environment(caller)
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
     preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
-    out = subprocess.run([sys.executable, "-c", CHILD, str(HERE)], env=env, capture_output=True, text=True,
-                         check=True, preexec_fn=preexec, cwd=HERE.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(HERE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        preexec_fn=preexec,
+        cwd=HERE.parent,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -76,9 +93,18 @@ def test_fixture_baselines_are_byte_identical_under_other_kernels_and_thread_cou
     """Two callers as unlike as this machine allows (another OpenBLAS kernel, 2 threads and both
     CPUs, against the SSE kernel, 1 thread and one CPU): the pinned run gives the same bytes."""
     caller = {k: v for k, v in os.environ.items() if k not in numerics.OVERRIDDEN}
-    a = _run_child({**caller, "OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "2"}, None)
-    b = _run_child({**caller, "OPENBLAS_CORETYPE": "Prescott", "OPENBLAS_NUM_THREADS": "1",
-                    "NPY_DISABLE_CPU_FEATURES": "AVX512F"}, {sorted(os.sched_getaffinity(0))[0]})
+    a = _run_child(
+        {**caller, "OPENBLAS_CORETYPE": "Sandybridge", "OPENBLAS_NUM_THREADS": "2"}, None
+    )
+    b = _run_child(
+        {
+            **caller,
+            "OPENBLAS_CORETYPE": "Prescott",
+            "OPENBLAS_NUM_THREADS": "1",
+            "NPY_DISABLE_CPU_FEATURES": "AVX512F",
+        },
+        {sorted(os.sched_getaffinity(0))[0]},
+    )
     assert a["platform"]["numerics"] == b["platform"]["numerics"] == "pinned"
     assert {k["kernel"] for k in a["platform"]["blas"] if k["library"] == "openblas"} == {"Haswell"}
     assert a["results"] == b["results"]

@@ -19,8 +19,12 @@ from frontline.eval.predictions import (
 
 TEXT = "Rebels shelled Homs."  # Rebels [0:6], Homs [15:19]
 GOLD = {
-    "a": Document("a", TEXT, (Entity(0, 6, "GROUP", "Rebels", "r1"), Entity(15, 19, "GPE", "Homs", "r2")),
-                  (Relation(0, 1, "ATTACKS"),)),
+    "a": Document(
+        "a",
+        TEXT,
+        (Entity(0, 6, "GROUP", "Rebels", "r1"), Entity(15, 19, "GPE", "Homs", "r2")),
+        (Relation(0, 1, "ATTACKS"),),
+    ),
     "b": Document("b", "Quiet day.", (), ()),
 }
 B = {"id": "b", "entities": [], "relations": []}  # a right line for document b
@@ -35,7 +39,9 @@ def scheme(repo):
 
 def _write(tmp_path, rows):
     path = tmp_path / "pred.jsonl"
-    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
     return path
 
 
@@ -46,34 +52,62 @@ def _problems(path, scheme, **kwargs):
 
 
 def test_the_scheme_order_is_the_one_the_label_ids_index(scheme):
-    assert ", ".join(scheme.entity_names) == ENTITY_LABELS and ", ".join(scheme.relation_names) == RELATION_LABELS
+    assert (
+        ", ".join(scheme.entity_names) == ENTITY_LABELS
+        and ", ".join(scheme.relation_names) == RELATION_LABELS
+    )
 
 
 def test_lines_written_by_to_line_read_back_as_the_documents(tmp_path, scheme):
     path = _write(tmp_path, [to_line(GOLD["a"]), "", to_line(GOLD["b"])])  # a blank line is skipped
     found = read_predictions(path, GOLD, scheme)
     assert sorted(found) == ["a", "b"]
-    assert [(e.start, e.end, e.label, e.text) for e in found["a"].entities] == [(0, 6, "GROUP", "Rebels"),
-                                                                             (15, 19, "GPE", "Homs")]
+    assert [(e.start, e.end, e.label, e.text) for e in found["a"].entities] == [
+        (0, 6, "GROUP", "Rebels"),
+        (15, 19, "GPE", "Homs"),
+    ]
     assert found["a"].relations == (Relation(0, 1, "ATTACKS"),) and found["b"].entities == ()
 
 
 def test_labels_may_be_the_integer_class_label_ids(tmp_path, scheme):
-    line = {"id": "a", "entities": [{"start": 0, "end": 6, "label": 6}, {"start": 15, "end": 19, "label": 2},
-                                    {"start": 15, "end": 19, "label": "LOC"}],
-            "relations": [{"head": 0, "tail": 1, "label": 1}, {"head": 1, "tail": 2, "label": "LOCATED_IN"}]}
+    line = {
+        "id": "a",
+        "entities": [
+            {"start": 0, "end": 6, "label": 6},
+            {"start": 15, "end": 19, "label": 2},
+            {"start": 15, "end": 19, "label": "LOC"},
+        ],
+        "relations": [
+            {"head": 0, "tail": 1, "label": 1},
+            {"head": 1, "tail": 2, "label": "LOCATED_IN"},
+        ],
+    }
     found = read_predictions(_write(tmp_path, [line, B]), GOLD, scheme)
     assert [(e.start, e.end, e.label, e.text, e.id) for e in found["a"].entities] == [
-        (0, 6, "GROUP", "Rebels", "0"), (15, 19, "GPE", "Homs", "1"), (15, 19, "LOC", "Homs", "2")]
+        (0, 6, "GROUP", "Rebels", "0"),
+        (15, 19, "GPE", "Homs", "1"),
+        (15, 19, "LOC", "Homs", "2"),
+    ]
     assert found["a"].relations == (Relation(0, 1, "ATTACKS"), Relation(1, 2, "LOCATED_IN"))
 
 
 def test_a_label_id_out_of_range_a_boolean_or_a_float_is_refused(tmp_path, scheme):
-    line = {"id": "a", "entities": [{"start": 0, "end": 6, "label": 7}, {"start": 15, "end": 19, "label": -1},
-                                    {"start": 0, "end": 6, "label": True}, {"start": 15, "end": 19, "label": 2.0},
-                                    {"start": 0, "end": 6, "label": None}],
-            "relations": [{"head": 0, "tail": 1, "label": 7}, {"head": 0, "tail": 1, "label": False},
-                          {"head": 1, "tail": 0, "label": 1.5}, {"head": 1, "tail": 0, "label": "HATES"}]}
+    line = {
+        "id": "a",
+        "entities": [
+            {"start": 0, "end": 6, "label": 7},
+            {"start": 15, "end": 19, "label": -1},
+            {"start": 0, "end": 6, "label": True},
+            {"start": 15, "end": 19, "label": 2.0},
+            {"start": 0, "end": 6, "label": None},
+        ],
+        "relations": [
+            {"head": 0, "tail": 1, "label": 7},
+            {"head": 0, "tail": 1, "label": False},
+            {"head": 1, "tail": 0, "label": 1.5},
+            {"head": 1, "tail": 0, "label": "HATES"},
+        ],
+    }
     path = _write(tmp_path, [line, B])
     assert _problems(path, scheme) == [
         f"{path}:1: document a: entity 0: entity label id 7 is out of range (0 to 6)",
@@ -90,10 +124,22 @@ def test_a_label_id_out_of_range_a_boolean_or_a_float_is_refused(tmp_path, schem
 
 def test_every_problem_is_named_with_its_line_document_and_item(tmp_path, scheme):
     rows = [
-        {"id": "a", "entities": [{"start": 15, "end": 25, "label": "GPE"}, {"start": 0, "end": 6, "label": "ARMY"},
-                                 {"start": True, "end": 6.0, "label": "PER"}, {"start": 6, "end": 6, "label": "PER"},
-                                 {"end": 6}, [0, 6, "PER"]],
-         "relations": [{"head": 0, "tail": 6, "label": "ATTACKS"}, {"head": "0", "label": "ATTACKS"}, "0 1"]},
+        {
+            "id": "a",
+            "entities": [
+                {"start": 15, "end": 25, "label": "GPE"},
+                {"start": 0, "end": 6, "label": "ARMY"},
+                {"start": True, "end": 6.0, "label": "PER"},
+                {"start": 6, "end": 6, "label": "PER"},
+                {"end": 6},
+                [0, 6, "PER"],
+            ],
+            "relations": [
+                {"head": 0, "tail": 6, "label": "ATTACKS"},
+                {"head": "0", "label": "ATTACKS"},
+                "0 1",
+            ],
+        },
         "{not json",
         {"id": "zz", "entities": [], "relations": []},
         [1, 2],
@@ -101,7 +147,7 @@ def test_every_problem_is_named_with_its_line_document_and_item(tmp_path, scheme
         {"entities": [], "relations": []},
         {"id": 3, "entities": [], "relations": []},
         '"a"',
-        "{\"id\": \"b\", \"entities\": [], \"relations\": [], \"note\": \"unfinished",
+        '{"id": "b", "entities": [], "relations": [], "note": "unfinished',
     ]
     path = _write(tmp_path, rows)
     assert _problems(path, scheme) == [
@@ -130,9 +176,14 @@ def test_every_problem_is_named_with_its_line_document_and_item(tmp_path, scheme
 
 
 def test_the_range_of_head_and_tail_is_said_for_one_entity_and_for_none(tmp_path, scheme):
-    rows = [{"id": "a", "entities": [{"start": 0, "end": 6, "label": "GROUP"}],
-             "relations": [{"head": 0, "tail": 1, "label": "ATTACKS"}]},
-            {"id": "b", "entities": [], "relations": [{"head": -1, "tail": 0, "label": "ATTACKS"}]}]
+    rows = [
+        {
+            "id": "a",
+            "entities": [{"start": 0, "end": 6, "label": "GROUP"}],
+            "relations": [{"head": 0, "tail": 1, "label": "ATTACKS"}],
+        },
+        {"id": "b", "entities": [], "relations": [{"head": -1, "tail": 0, "label": "ATTACKS"}]},
+    ]
     path = _write(tmp_path, rows)
     assert _problems(path, scheme) == [
         f"{path}:1: document a: relation 0: tail 1 is not an entity of the line (the line's only entity is 0)",
@@ -142,11 +193,23 @@ def test_the_range_of_head_and_tail_is_said_for_one_entity_and_for_none(tmp_path
 
 
 def test_a_repeated_mention_a_relation_to_itself_and_missing_lists_are_refused(tmp_path, scheme):
-    rows = [{"id": "a", "entities": [{"start": 15, "end": 19, "label": "GPE"}, {"start": 0, "end": 6, "label": "GROUP"},
-                                     {"start": 15, "end": 19, "label": 2}, {"start": 15, "end": 19, "label": "LOC"},
-                                     {"start": 15, "end": 19, "label": "GPE"}],
-             "relations": [{"head": 1, "tail": 1, "label": "ATTACKS"}, {"head": 1, "tail": 0, "label": "ATTACKS"}]},
-            {"id": "b", "entities": []}]
+    rows = [
+        {
+            "id": "a",
+            "entities": [
+                {"start": 15, "end": 19, "label": "GPE"},
+                {"start": 0, "end": 6, "label": "GROUP"},
+                {"start": 15, "end": 19, "label": 2},
+                {"start": 15, "end": 19, "label": "LOC"},
+                {"start": 15, "end": 19, "label": "GPE"},
+            ],
+            "relations": [
+                {"head": 1, "tail": 1, "label": "ATTACKS"},
+                {"head": 1, "tail": 0, "label": "ATTACKS"},
+            ],
+        },
+        {"id": "b", "entities": []},
+    ]
     path = _write(tmp_path, rows)
     assert _problems(path, scheme) == [
         f"{path}:1: document a: entity 2: the same mention as entity 0 ([15:19] GPE)",
@@ -154,7 +217,9 @@ def test_a_repeated_mention_a_relation_to_itself_and_missing_lists_are_refused(t
         f"{path}:1: document a: relation 0: head and tail are the same entity (1); a relation links two entities",
         f'{path}:2: document b: no "relations" key (it is required: use [] for none)',
     ]
-    path = _write(tmp_path, [{"id": "a", "relations": []}, {"id": "b", "entities": {}, "relations": None}])
+    path = _write(
+        tmp_path, [{"id": "a", "relations": []}, {"id": "b", "entities": {}, "relations": None}]
+    )
     assert _problems(path, scheme) == [
         f'{path}:1: document a: no "entities" key (it is required: use [] for none)',
         f'{path}:2: document b: "entities" must be a list, found an object',
@@ -163,16 +228,18 @@ def test_a_repeated_mention_a_relation_to_itself_and_missing_lists_are_refused(t
 
 
 def test_a_key_twice_in_an_object_is_refused_by_name(tmp_path, scheme):
-    rows = ['{"id": "a", "id": "a", "entities": [{"start": 0, "end": 6, "label": "GROUP", "label": "PER"}], '
-            '"relations": [{"head": 0, "head": 0, "tail": 0}], "meta": [{"x": 1, "x": 2}]}',
-            '{"id": "zz", "id": "b", "entities": [], "relations": [], "relations": []}']
+    rows = [
+        '{"id": "a", "id": "a", "entities": [{"start": 0, "end": 6, "label": "GROUP", "label": "PER"}], '
+        '"relations": [{"head": 0, "head": 0, "tail": 0}], "meta": [{"x": 1, "x": 2}]}',
+        '{"id": "zz", "id": "b", "entities": [], "relations": [], "relations": []}',
+    ]
     path = _write(tmp_path, rows)
     assert _problems(path, scheme) == [
         f'{path}:1: document a: key "id" appears more than once',
         f'{path}:1: document a: key "x" appears more than once (under "meta")',
         f'{path}:1: document a: entity 0: key "label" appears more than once',
         f'{path}:1: document a: relation 0: key "head" appears more than once',
-        f'{path}:1: document a: relation 0: head and tail are the same entity (0); a relation links two entities',
+        f"{path}:1: document a: relation 0: head and tail are the same entity (0); a relation links two entities",
         f'{path}:1: document a: relation 0: no "label" key',
         f'{path}:2: document b: key "id" appears more than once',
         f'{path}:2: document b: key "relations" appears more than once',
@@ -182,24 +249,46 @@ def test_a_key_twice_in_an_object_is_refused_by_name(tmp_path, scheme):
 @pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
 def test_a_line_separator_inside_a_json_string_is_part_of_the_string(tmp_path, scheme, separator):
     path = tmp_path / "pred.jsonl"
-    lines = [{"id": "a", "note": f"two{separator}lines", "entities": [{"start": 15, "end": 19, "label": "GPE"}],
-              "relations": []}, B]
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in lines), encoding="utf-8")
+    lines = [
+        {
+            "id": "a",
+            "note": f"two{separator}lines",
+            "entities": [{"start": 15, "end": 19, "label": "GPE"}],
+            "relations": [],
+        },
+        B,
+    ]
+    path.write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in lines), encoding="utf-8"
+    )
     assert separator in path.read_text(encoding="utf-8")  # raw, not escaped
     found = read_predictions(path, GOLD, scheme)
-    assert [(e.text, e.label) for e in found["a"].entities] == [("Homs", "GPE")] and found["b"].entities == ()
+    assert [(e.text, e.label) for e in found["a"].entities] == [("Homs", "GPE")] and found[
+        "b"
+    ].entities == ()
 
 
 def test_a_file_of_another_split_is_named_as_such(tmp_path, scheme):
     elsewhere = {"v1": "validation", "v2": "validation", "t1": "train"}
-    path = _write(tmp_path, [{"id": "v1", "entities": [], "relations": []}, "[]",
-                             {"id": "v2", "entities": [], "relations": []}])
+    path = _write(
+        tmp_path,
+        [
+            {"id": "v1", "entities": [], "relations": []},
+            "[]",
+            {"id": "v2", "entities": [], "relations": []},
+        ],
+    )
     assert _problems(path, scheme, elsewhere=elsewhere) == [
         f"{path}: every id belongs to the validation split, not to the test split scored; use --split validation",
         f"{path}:2: expected a JSON object, found a list",
     ]
-    path = _write(tmp_path, [{"id": "v1", "entities": [], "relations": []},
-                             {"id": "t1", "entities": [], "relations": []}])
+    path = _write(
+        tmp_path,
+        [
+            {"id": "v1", "entities": [], "relations": []},
+            {"id": "t1", "entities": [], "relations": []},
+        ],
+    )
     assert _problems(path, scheme, split="test", elsewhere=elsewhere) == [
         f'{path}:1: id "v1" is a document of the validation split, not of the test split scored',
         f'{path}:2: id "t1" is a document of the train split, not of the test split scored',
@@ -223,11 +312,16 @@ def test_the_message_lists_at_most_fifty_problems_then_counts_the_rest(tmp_path,
     assert lines[0] == f"{path}:1: expected a JSON object, found a list"
     assert lines[49] == f"{path}:50: expected a JSON object, found a list"
     assert lines[50] == "... and 12 more problems"
-    assert capped(["x"] * 51) == ["x"] * 50 + ["... and 1 more problem"] and capped(["x"] * 50) == ["x"] * 50
+    assert (
+        capped(["x"] * 51) == ["x"] * 50 + ["... and 1 more problem"]
+        and capped(["x"] * 50) == ["x"] * 50
+    )
 
 
 def test_a_missing_or_undecodable_file_is_refused_by_name(tmp_path, scheme):
-    assert _problems(tmp_path / "none.jsonl", scheme)[0].startswith(f"{tmp_path / 'none.jsonl'}: cannot read")
+    assert _problems(tmp_path / "none.jsonl", scheme)[0].startswith(
+        f"{tmp_path / 'none.jsonl'}: cannot read"
+    )
     path = tmp_path / "latin1.jsonl"
     path.write_bytes(b'{"id": "a\xe9"}\n')
     assert _problems(path, scheme)[0].startswith(f"{path}: cannot read the predictions:")
@@ -235,53 +329,113 @@ def test_a_missing_or_undecodable_file_is_refused_by_name(tmp_path, scheme):
 
 def test_the_summary_table_shows_the_scores_of_the_record():
     def scores(p, r, f, macro, ci=None):
-        return {"precision": p, "recall": r, "f1": f, "macro_f1": macro, **({"f1_ci95": ci} if ci else {})}
+        return {
+            "precision": p,
+            "recall": r,
+            "f1": f,
+            "macro_f1": macro,
+            **({"f1_ci95": ci} if ci else {}),
+        }
 
-    record = {"entities": {"strict": scores(0.75, 0.5, 0.6, 0.55, [0.41234, 0.8]),
-                           "exact": scores(0.8, 0.6, 0.6857, 0.6),
-                           "partial": scores(0.9, 0.7, 0.7875, 0.7), "type": scores(1.0, 0.8, 0.8889, 0.8)},
-              "relations": {"strict": scores(0.5, 0.25, 0.3333, 0.2, [0.1, 0.5]),
-                            "boundaries": scores(0.6, 0.3, 0.4, 0.25, [0.15, 0.6]), "reversed_direction": 2}}
-    assert summary_text(record) == "\n".join([
-        "entities     precision recall     F1 macro F1  F1 95% CI",
-        "  strict         0.750  0.500  0.600    0.550  [0.412, 0.800]",
-        "  exact          0.800  0.600  0.686    0.600",
-        "  partial        0.900  0.700  0.787    0.700",
-        "  type           1.000  0.800  0.889    0.800",
-        "relations    precision recall     F1 macro F1  F1 95% CI",
-        "  strict         0.500  0.250  0.333    0.200  [0.100, 0.500]",
-        "  boundaries     0.600  0.300  0.400    0.250  [0.150, 0.600]",
-        "relations predicted in the reverse direction: 2",
-    ])
+    record = {
+        "entities": {
+            "strict": scores(0.75, 0.5, 0.6, 0.55, [0.41234, 0.8]),
+            "exact": scores(0.8, 0.6, 0.6857, 0.6),
+            "partial": scores(0.9, 0.7, 0.7875, 0.7),
+            "type": scores(1.0, 0.8, 0.8889, 0.8),
+        },
+        "relations": {
+            "strict": scores(0.5, 0.25, 0.3333, 0.2, [0.1, 0.5]),
+            "boundaries": scores(0.6, 0.3, 0.4, 0.25, [0.15, 0.6]),
+            "reversed_direction": 2,
+        },
+    }
+    assert summary_text(record) == "\n".join(
+        [
+            "entities     precision recall     F1 macro F1  F1 95% CI",
+            "  strict         0.750  0.500  0.600    0.550  [0.412, 0.800]",
+            "  exact          0.800  0.600  0.686    0.600",
+            "  partial        0.900  0.700  0.787    0.700",
+            "  type           1.000  0.800  0.889    0.800",
+            "relations    precision recall     F1 macro F1  F1 95% CI",
+            "  strict         0.500  0.250  0.333    0.200  [0.100, 0.500]",
+            "  boundaries     0.600  0.300  0.400    0.250  [0.150, 0.600]",
+            "relations predicted in the reverse direction: 2",
+        ]
+    )
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 30) | st.floats(allow_nan=False) | st.text(max_size=4),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-                     max_leaves=12)
-_LINE = st.fixed_dictionaries({"id": st.sampled_from(["a", "b", "zz", "v", 3])},
-                              optional={"entities": st.lists(st.fixed_dictionaries(
-                                  {"start": _JSON | st.integers(-2, 22), "end": _JSON | st.integers(-2, 22),
-                                   "label": st.sampled_from(["GPE", "LOC", "ARMY", None, 2, 7, True, 1.0])}),
-                                  max_size=3) | _JSON,
-                                  "relations": st.lists(st.fixed_dictionaries(
-                                      {"head": _JSON | st.integers(-1, 3), "tail": _JSON | st.integers(-1, 3),
-                                       "label": st.sampled_from(["ATTACKS", "HATES", 0, -1, False])}), max_size=2)
-                                  | _JSON})
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 30)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_LINE = st.fixed_dictionaries(
+    {"id": st.sampled_from(["a", "b", "zz", "v", 3])},
+    optional={
+        "entities": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "start": _JSON | st.integers(-2, 22),
+                    "end": _JSON | st.integers(-2, 22),
+                    "label": st.sampled_from(["GPE", "LOC", "ARMY", None, 2, 7, True, 1.0]),
+                }
+            ),
+            max_size=3,
+        )
+        | _JSON,
+        "relations": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "head": _JSON | st.integers(-1, 3),
+                    "tail": _JSON | st.integers(-1, 3),
+                    "label": st.sampled_from(["ATTACKS", "HATES", 0, -1, False]),
+                }
+            ),
+            max_size=2,
+        )
+        | _JSON,
+    },
+)
 
 
-_SPAN = st.tuples(st.integers(0, 9), st.integers(1, 10)).filter(lambda se: se[0] < se[1])  # inside both texts
-_VALID_ENTITIES = st.lists(st.builds(lambda se, label: {"start": se[0], "end": se[1], "label": label},
-                                     _SPAN, st.sampled_from(["GPE", "LOC", "PER", 0, 6])), min_size=2, max_size=3,
-                           unique_by=lambda e: (e["start"], e["end"], str(e["label"])))
+_SPAN = st.tuples(st.integers(0, 9), st.integers(1, 10)).filter(
+    lambda se: se[0] < se[1]
+)  # inside both texts
+_VALID_ENTITIES = st.lists(
+    st.builds(
+        lambda se, label: {"start": se[0], "end": se[1], "label": label},
+        _SPAN,
+        st.sampled_from(["GPE", "LOC", "PER", 0, 6]),
+    ),
+    min_size=2,
+    max_size=3,
+    unique_by=lambda e: (e["start"], e["end"], str(e["label"])),
+)
 
 
 def _valid_line(doc_id):
-    return _VALID_ENTITIES.map(lambda ents: {"id": doc_id, "entities": ents,
-                                             "relations": [{"head": 0, "tail": len(ents) - 1, "label": "ATTACKS"}]})
+    return _VALID_ENTITIES.map(
+        lambda ents: {
+            "id": doc_id,
+            "entities": ents,
+            "relations": [{"head": 0, "tail": len(ents) - 1, "label": "ATTACKS"}],
+        }
+    )
 
 
-@given(st.lists(_LINE | _JSON, max_size=4) | st.tuples(_valid_line("a"), _valid_line("b")).map(list))
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(_LINE | _JSON, max_size=4) | st.tuples(_valid_line("a"), _valid_line("b")).map(list)
+)
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_any_json_lines_give_documents_or_a_named_error(tmp_path, scheme, rows):
     """Whatever the lines hold: checked documents (offsets inside the text, names of the scheme), or PredictionError."""
     path = tmp_path / "pred.jsonl"
@@ -293,16 +447,33 @@ def test_any_json_lines_give_documents_or_a_named_error(tmp_path, scheme, rows):
         return
     assert sorted(found) == ["a", "b"]
     for doc in found.values():
-        assert all(0 <= e.start < e.end <= len(doc.text) and e.text == doc.text[e.start:e.end] for e in doc.entities)
+        assert all(
+            0 <= e.start < e.end <= len(doc.text) and e.text == doc.text[e.start : e.end]
+            for e in doc.entities
+        )
         assert all(e.label in scheme.entity_names for e in doc.entities)
         assert len({(e.start, e.end, e.label) for e in doc.entities}) == len(doc.entities)
-        assert all(0 <= r.head < len(doc.entities) and 0 <= r.tail < len(doc.entities) and r.head != r.tail
-                   and r.label in scheme.relation_names for r in doc.relations)
+        assert all(
+            0 <= r.head < len(doc.entities)
+            and 0 <= r.tail < len(doc.entities)
+            and r.head != r.tail
+            and r.label in scheme.relation_names
+            for r in doc.relations
+        )
 
 
 def test_huge_numbers_and_deep_nesting_are_named_errors_not_tracebacks(tmp_path, scheme):
-    huge = '{"id": "a", "entities": [{"start": ' + "1" * 5000 + ', "end": 6, "label": "GROUP"}], "relations": []}'
-    deep = '{"id": "a", "entities": [], "relations": [], "meta": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    huge = (
+        '{"id": "a", "entities": [{"start": '
+        + "1" * 5000
+        + ', "end": 6, "label": "GROUP"}], "relations": []}'
+    )
+    deep = (
+        '{"id": "a", "entities": [], "relations": [], "meta": '
+        + "[" * 100_000
+        + "]" * 100_000
+        + "}"
+    )
     nested = '{"id": "a", "entities": [], "relations": [], "meta": ' + "[" * 900 + "]" * 900 + "}"
     path = _write(tmp_path, [huge, deep, nested, B])
     # line 3 (900 levels: within what json reads) is document a's line, and a valid one

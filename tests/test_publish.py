@@ -26,7 +26,11 @@ def test_publish_uploads_exactly_the_card_and_data_files(repo):
     api = RecordingApi()
     assert publish(repo.corpus, "org/frontline", api=api) == "https://hub.example/commit/1"
     (create, upload) = api.calls
-    assert create == ("create_repo", ("org/frontline",), {"repo_type": "dataset", "private": False, "exist_ok": True})
+    assert create == (
+        "create_repo",
+        ("org/frontline",),
+        {"repo_type": "dataset", "private": False, "exist_ok": True},
+    )
     assert upload[2]["allow_patterns"] == publishable_files(repo.corpus)
     assert upload[2]["repo_type"] == "dataset"
 
@@ -34,8 +38,10 @@ def test_publish_uploads_exactly_the_card_and_data_files(repo):
 def test_unbuilt_or_broken_corpus_is_refused(tmp_path):
     with pytest.raises(PublishError, match="README.md is missing: run `frontline build` first"):
         publishable_files(tmp_path)
-    (tmp_path / "README.md").write_text("---\nconfigs:\n- config_name: a\n  data_files:\n  - split: test\n"
-                                        "    path: a/test.parquet\n---\n")
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n- config_name: a\n  data_files:\n  - split: test\n"
+        "    path: a/test.parquet\n---\n"
+    )
     with pytest.raises(PublishError, match=r"missing: \['a/test.parquet'\]"):
         publishable_files(tmp_path)
 
@@ -63,6 +69,7 @@ def network(monkeypatch) -> list[str]:
         def call(*args, **kwargs):
             attempts.append(f"{what} {args[0]!r}")
             raise socket.gaierror(socket.EAI_NONAME, f"test guard: no {what}")
+
         return call
 
     monkeypatch.setattr(socket, "getaddrinfo", refuse("getaddrinfo"))
@@ -94,8 +101,11 @@ def built(empty_project):
     corpus = empty_project.corpus
     (corpus / "a").mkdir(parents=True)
     (corpus / "a" / "test.parquet").write_bytes(b"PAR1")
-    (corpus / "README.md").write_text("---\nconfigs:\n- config_name: a\n  data_files:\n  - split: test\n"
-                                      "    path: a/test.parquet\n---\n# Frontline\n", encoding="utf-8")
+    (corpus / "README.md").write_text(
+        "---\nconfigs:\n- config_name: a\n  data_files:\n  - split: test\n"
+        "    path: a/test.parquet\n---\n# Frontline\n",
+        encoding="utf-8",
+    )
     return empty_project
 
 
@@ -105,7 +115,9 @@ def publish_cli(project, *extra: str) -> int:
 
 def one_line(err: str) -> str:
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("frontline: error: ") and "Traceback" not in err, err
+    assert (
+        len(lines) == 1 and lines[0].startswith("frontline: error: ") and "Traceback" not in err
+    ), err
     return lines[0]
 
 
@@ -113,19 +125,25 @@ def test_no_token_fails_before_any_network_access(built, hub, network, capsys):
     assert publish_cli(built) == 1
     assert one_line(capsys.readouterr().err) == (
         "frontline: error: no Hugging Face token: set HF_TOKEN to a token with write access "
-        "(https://huggingface.co/settings/tokens) or run `hf auth login`; nothing was sent")
+        "(https://huggingface.co/settings/tokens) or run `hf auth login`; nothing was sent"
+    )
     assert (hub, network) == ([], [])
 
 
-@pytest.mark.parametrize("token", ["bogus", "hf_short", "hf_" + "a" * 29, GOOD_TOKEN + "!", " ", "Bearer " + GOOD_TOKEN])
-def test_a_token_of_the_wrong_shape_fails_before_any_network_access(built, hub, network, capsys, monkeypatch,
-                                                                   token):
+@pytest.mark.parametrize(
+    "token", ["bogus", "hf_short", "hf_" + "a" * 29, GOOD_TOKEN + "!", " ", "Bearer " + GOOD_TOKEN]
+)
+def test_a_token_of_the_wrong_shape_fails_before_any_network_access(
+    built, hub, network, capsys, monkeypatch, token
+):
     monkeypatch.setenv("HF_TOKEN", token)
     assert publish_cli(built) == 1
     line = one_line(capsys.readouterr().err)
     if token.strip():
-        assert line == ("frontline: error: the token in $HF_TOKEN does not look like a Hugging Face token "
-                        "(hf_ and at least 30 letters or digits); nothing was sent")
+        assert line == (
+            "frontline: error: the token in $HF_TOKEN does not look like a Hugging Face token "
+            "(hf_ and at least 30 letters or digits); nothing was sent"
+        )
         assert token not in line
     else:
         assert "no Hugging Face token" in line
@@ -137,20 +155,26 @@ def test_a_stored_login_token_is_checked_too(built, hub, network, capsys, tmp_pa
     path.parent.mkdir()
     path.write_text("not-a-token\n")
     assert publish_cli(built) == 1
-    assert f"the token in {path} does not look like a Hugging Face token" in one_line(capsys.readouterr().err)
+    assert f"the token in {path} does not look like a Hugging Face token" in one_line(
+        capsys.readouterr().err
+    )
     assert (hub, network) == ([], [])
 
 
-def test_an_unbuilt_corpus_is_one_line_before_the_token_is_even_looked_at(empty_project, hub, network, capsys):
+def test_an_unbuilt_corpus_is_one_line_before_the_token_is_even_looked_at(
+    empty_project, hub, network, capsys
+):
     assert publish_cli(empty_project) == 1
     assert one_line(capsys.readouterr().err) == (
-        f"frontline: error: {empty_project.corpus / 'README.md'} is missing: run `frontline build` first")
+        f"frontline: error: {empty_project.corpus / 'README.md'} is missing: run `frontline build` first"
+    )
     assert (hub, network) == ([], [])
 
 
 @pytest.mark.parametrize("repo_id", ["frontline", "org/front/line", "org/front..line", "org/"])
-def test_a_repo_id_that_is_not_org_slash_name_is_refused_locally(built, hub, network, capsys, monkeypatch,
-                                                                 repo_id):
+def test_a_repo_id_that_is_not_org_slash_name_is_refused_locally(
+    built, hub, network, capsys, monkeypatch, repo_id
+):
     monkeypatch.setenv("HF_TOKEN", GOOD_TOKEN)
     assert main(["--root", str(built.root), "publish", "--repo-id", repo_id]) == 1
     assert f"--repo-id {repo_id!r} is not ORG/NAME" in one_line(capsys.readouterr().err)
@@ -163,7 +187,9 @@ def test_the_hub_out_of_reach_is_one_line(built, hub, network, capsys, monkeypat
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     assert publish_cli(built) == 1
     line = one_line(capsys.readouterr().err)
-    assert line.startswith("frontline: error: could not reach the Hugging Face Hub to create org/frontline (")
+    assert line.startswith(
+        "frontline: error: could not reach the Hugging Face Hub to create org/frontline ("
+    )
     assert line.endswith("): check the network and run `frontline publish` again"), line
     assert GOOD_TOKEN not in line
     assert hub == ["create_repo"] and network and all("huggingface.co" in a for a in network)
@@ -178,24 +204,41 @@ class FailingApi:
     def create_repo(self, repo_id, **kwargs):
         request = httpx2.Request("POST", "https://huggingface.co/api/repos/create")
         response = httpx2.Response(self.status, request=request)
-        raise HfHubHTTPError(f"{self.status} Client Error for url: {request.url} (token {GOOD_TOKEN})\n\n"
-                             "more lines", response=response, server_message=self.message)
+        raise HfHubHTTPError(
+            f"{self.status} Client Error for url: {request.url} (token {GOOD_TOKEN})\n\nmore lines",
+            response=response,
+            server_message=self.message,
+        )
 
     def upload_folder(self, **kwargs):
         raise AssertionError("no upload after a failed create_repo")
 
 
-@pytest.mark.parametrize(("status", "server", "expected"), [
-    (401, "Invalid credentials in Authorization header",
-     "the Hugging Face Hub refused the token in $HF_TOKEN (HTTP 401: Invalid credentials in Authorization "
-     "header): check it, or make a new one at https://huggingface.co/settings/tokens"),
-    (403, "You don't have the rights to create a dataset under the namespace \"org\"",
-     "the token in $HF_TOKEN may not create or write org/frontline (HTTP 403: You don't have the rights to "
-     "create a dataset under the namespace \"org\"): use a token with write access to org"),
-    (500, "", "the Hugging Face Hub failed to create org/frontline (HTTP 500); run `frontline publish` again later"),
-])
-def test_http_errors_of_the_hub_are_one_line_without_the_token(built, hub, capsys, monkeypatch, status, server,
-                                                              expected):
+@pytest.mark.parametrize(
+    ("status", "server", "expected"),
+    [
+        (
+            401,
+            "Invalid credentials in Authorization header",
+            "the Hugging Face Hub refused the token in $HF_TOKEN (HTTP 401: Invalid credentials in Authorization "
+            "header): check it, or make a new one at https://huggingface.co/settings/tokens",
+        ),
+        (
+            403,
+            'You don\'t have the rights to create a dataset under the namespace "org"',
+            "the token in $HF_TOKEN may not create or write org/frontline (HTTP 403: You don't have the rights to "
+            'create a dataset under the namespace "org"): use a token with write access to org',
+        ),
+        (
+            500,
+            "",
+            "the Hugging Face Hub failed to create org/frontline (HTTP 500); run `frontline publish` again later",
+        ),
+    ],
+)
+def test_http_errors_of_the_hub_are_one_line_without_the_token(
+    built, hub, capsys, monkeypatch, status, server, expected
+):
     monkeypatch.setenv("HF_TOKEN", GOOD_TOKEN)
     monkeypatch.setattr("frontline.release.publish.HfApi", lambda token: FailingApi(status, server))
     assert publish_cli(built) == 1

@@ -34,9 +34,13 @@ def test_replicate_copies_articles_and_gold_under_new_ids(repo, tmp_path):
     tasks = read_valid_export(scaled.gold_export, articles, load_scheme(scaled.scheme))
     assert [t["data"]["doc_id"] for t in tasks] == sorted(t["data"]["doc_id"] for t in tasks)
     assert len({t["id"] for t in tasks}) == len(tasks)
-    assert len({a["id"] for t in tasks for a in t["annotations"]}) == sum(len(t["annotations"]) for t in tasks)
+    assert len({a["id"] for t in tasks for a in t["annotations"]}) == sum(
+        len(t["annotations"]) for t in tasks
+    )
     docs, _ = gold_documents(tasks)
-    real_docs, _ = gold_documents(read_valid_export(repo.gold_export, real, load_scheme(repo.scheme)))
+    real_docs, _ = gold_documents(
+        read_valid_export(repo.gold_export, real, load_scheme(repo.scheme))
+    )
     by_id = {d.doc_id: d for d in docs}
     for original in real_docs:
         if original.doc_id in {a.id for a in first}:
@@ -71,14 +75,22 @@ def test_an_export_that_fools_the_cut_is_read_whole_and_loses_nothing(repo, tmp_
     scaled = replicate(repo, tmp_path / "scaled", 70)
     clean = build(scaled, tmp_path / "clean", num_proc=2, part_bytes=PART_BYTES)
     data = scaled.gold_export.read_bytes()
-    start, end = data.rindex(b"\n", 0, PART_BYTES), data.index(b"\n", PART_BYTES)  # the task where the cut is sought
-    scaled.gold_export.write_bytes(data[:start] + data[start:end].replace(b"}, {", b"},\n{") + data[end:])
+    start, end = (
+        data.rindex(b"\n", 0, PART_BYTES),
+        data.index(b"\n", PART_BYTES),
+    )  # the task where the cut is sought
+    scaled.gold_export.write_bytes(
+        data[:start] + data[start:end].replace(b"}, {", b"},\n{") + data[end:]
+    )
     parts = export_parts(scaled.gold_export, PART_BYTES)
     assert any(_unreadable(scaled.gold_export, part) for part in parts)
     for n in (1, 2):
         assert build(scaled, tmp_path / f"n{n}", num_proc=n, part_bytes=PART_BYTES) == clean
         for config in ("documents", "ner", "relations"):
-            read = [pq.read_table(tmp_path / name / config / "train.parquet") for name in ("clean", f"n{n}")]
+            read = [
+                pq.read_table(tmp_path / name / config / "train.parquet")
+                for name in ("clean", f"n{n}")
+            ]
             assert read[0].equals(read[1])
 
 
@@ -108,13 +120,27 @@ def test_workers_report_every_problem_of_every_part_in_export_order(repo, tmp_pa
     scaled.gold_export.write_text(json.dumps(tasks, indent=1), encoding="utf-8")
     parts = export_parts(scaled.gold_export, PART_BYTES)
     ends = list(accumulate(len(list(part_tasks(scaled.gold_export, part))) for part in parts))
-    assert len({bisect_right(ends, i) for i in (3, 120, 130)}) == 3  # the three tasks are in three parts
+    assert (
+        len({bisect_right(ends, i) for i in (3, 120, 130)}) == 3
+    )  # the three tasks are in three parts
     one, two, three = (_problems_of(scaled, n, tmp_path) for n in (1, 2, 3))
-    assert one == two == three and one[0] is ExportInvalid and one[1].splitlines()[0].endswith(": 3 problem(s)")
-    first, duplicate, last = (f"doc {tasks[i]['data']['doc_id']} task {tasks[i]['id']} " for i in (3, 120, 130))
-    assert [one[1].index(s) for s in (first, duplicate, last)] == sorted(one[1].index(s) for s in (first, duplicate, last))
+    assert (
+        one == two == three
+        and one[0] is ExportInvalid
+        and one[1].splitlines()[0].endswith(": 3 problem(s)")
+    )
+    first, duplicate, last = (
+        f"doc {tasks[i]['data']['doc_id']} task {tasks[i]['id']} " for i in (3, 120, 130)
+    )
+    assert [one[1].index(s) for s in (first, duplicate, last)] == sorted(
+        one[1].index(s) for s in (first, duplicate, last)
+    )
     assert f"{duplicate}task: second task for this article (first: task {tasks[2]['id']})" in one[1]
-    scaled.gold_export.write_text(json.dumps(tasks, indent=1)[:-5000], encoding="utf-8")  # cut inside the last part
+    scaled.gold_export.write_text(
+        json.dumps(tasks, indent=1)[:-5000], encoding="utf-8"
+    )  # cut inside the last part
     one, two = _problems_of(scaled, 1, tmp_path), _problems_of(scaled, 2, tmp_path)
-    assert one == two and one[0] is ExportError and f"not a JSON export: task {len(tasks)}: " in one[1]
+    assert (
+        one == two and one[0] is ExportError and f"not a JSON export: task {len(tasks)}: " in one[1]
+    )
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]  # no staging left

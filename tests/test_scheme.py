@@ -9,7 +9,14 @@ def test_real_scheme_labels_in_order(repo):
     scheme = load_scheme(repo.scheme)
     assert scheme.entity_names == ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
     assert scheme.relation_names == [
-        "SUPPORTS", "ATTACKS", "CONTROLS", "LEADS", "MEMBER_OF", "LOCATED_IN", "MEETS"]
+        "SUPPORTS",
+        "ATTACKS",
+        "CONTROLS",
+        "LEADS",
+        "MEMBER_OF",
+        "LOCATED_IN",
+        "MEETS",
+    ]
 
 
 def test_iob2_tags_derived_from_entities(repo):

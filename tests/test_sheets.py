@@ -27,8 +27,9 @@ def write(tmp_path, body):
 
 def test_sheet_gives_the_document(tmp_path, scheme):
     doc = sheet_document(read_sheet(write(tmp_path, SHEET)), TEXT, scheme)
-    assert [(e.start, e.end, e.label, e.text) for e in doc.entities] == \
-        [(e.start, e.end, e.label, e.text) for e in DOC.entities]
+    assert [(e.start, e.end, e.label, e.text) for e in doc.entities] == [
+        (e.start, e.end, e.label, e.text) for e in DOC.entities
+    ]
     assert [e.id for e in doc.entities] == ["e001", "e002", "e003", "e004", "e005"]
     assert doc.relations == DOC.relations
 
@@ -42,10 +43,15 @@ def test_second_mention_with_the_same_text(tmp_path, scheme):
 
 
 def test_every_mismatch_is_named_with_its_line(tmp_path, scheme):
-    body = SHEET.replace("[[Syria]]GPE.", "[[Syria]]COUNTRY!").replace("-> Aleppo", "-> Alepo") + "S5: x\nQ: ?\n"
+    body = (
+        SHEET.replace("[[Syria]]GPE.", "[[Syria]]COUNTRY!").replace("-> Aleppo", "-> Alepo")
+        + "S5: x\nQ: ?\n"
+    )
     with pytest.raises(SheetError) as err:
         read_sheet(write(tmp_path, body))
-    assert err.value.problems == [f"{tmp_path / 'tiny.sheet'}: line 9: expected 'doc:', 'S<n>:' or 'R<n>:'"]
+    assert err.value.problems == [
+        f"{tmp_path / 'tiny.sheet'}: line 9: expected 'doc:', 'S<n>:' or 'R<n>:'"
+    ]
     body = body.replace("Q: ?\n", "")
     with pytest.raises(SheetError) as err:
         sheet_document(read_sheet(write(tmp_path, body)), TEXT, scheme, "tiny.sheet")
@@ -61,6 +67,7 @@ def test_every_mismatch_is_named_with_its_line(tmp_path, scheme):
 
 def test_committed_sheets_fit_their_articles(repo, scheme):
     from frontline.core.articles import load_articles
+
     texts = {a.id: a.text for a in load_articles(repo.seeds)}
     sheets = sorted((repo.annotation / "sheets").glob("*.sheet"))
     assert sheets

@@ -23,8 +23,10 @@ def test_an_articles_split_does_not_depend_on_the_other_articles():
 
 
 def test_fractions_are_roughly_those_of_the_rule():
-    counts = {s: list(assign_splits({d: "public domain" for d in IDS}).values()).count(s)
-              for s in ("train", "validation", "test")}
+    counts = {
+        s: list(assign_splits({d: "public domain" for d in IDS}).values()).count(s)
+        for s in ("train", "validation", "test")
+    }
     assert sum(counts.values()) == 400
     assert 60 <= counts["test"] <= 100 and 40 <= counts["validation"] <= 80
 
@@ -42,9 +44,13 @@ def test_released_articles_keep_the_split_of_dataset_1_1(repo):
 
     released = {}
     for split in ("train", "validation", "test"):
-        for doc_id in pq.read_table(repo.corpus / "documents" / f"{split}.parquet", columns=["id"])["id"]:
+        for doc_id in pq.read_table(repo.corpus / "documents" / f"{split}.parquet", columns=["id"])[
+            "id"
+        ]:
             released[doc_id.as_py()] = split
     rule = {a["id"]: split_of(a["id"], a["license"]) for a in manifest["articles"]}
     assert released == {d: rule[d] for d in released}
     assert released[SEED_ARTICLE] == "train"
-    assert all(is_open_licence(a["license"]) for a in manifest["articles"] if rule[a["id"]] != "train")
+    assert all(
+        is_open_licence(a["license"]) for a in manifest["articles"] if rule[a["id"]] != "train"
+    )

@@ -22,7 +22,7 @@ def test_unannotated_occurrence_on_token_boundaries_only():
 def test_string_inside_an_annotated_span_is_not_a_hit():
     text = "Iraqi militias left."
     inside = Document("b", text, (Entity(0, 14, "GROUP", "Iraqi militias", "a"),), ())
-    iraqi = dataclasses.replace(DOC, entities=(*DOC.entities, ))
+    iraqi = dataclasses.replace(DOC, entities=(*DOC.entities,))
     nested = Document("c", "Iraqi officials.", (Entity(0, 5, "NORP", "Iraqi", "n"),), ())
     assert unannotated_occurrences([iraqi, inside, nested]) == []
 
@@ -37,7 +37,10 @@ def test_report_sections(repo):
 def test_report_has_the_preannotation_table_when_measured(repo):
     from frontline.studio.preannotate import Matches
 
-    measured = {"lexicon": Matches(3, 5, 0, 3, False), "sklearn-ner+sklearn-relations": Matches(4, 5, 1, 3)}
+    measured = {
+        "lexicon": Matches(3, 5, 0, 3, False),
+        "sklearn-ner+sklearn-relations": Matches(4, 5, 1, 3),
+    }
     report = gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme), preannotation=measured)
     assert "## Pre-annotation: what each model gets exactly right" in report
     assert "scored on the 1 validation and test articles it never trained on" in report

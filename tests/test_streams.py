@@ -9,8 +9,9 @@ from frontline.release.streams import ArrowSink, join
 
 
 def _renamed(doc_id: str):
-    return ARTICLE.__class__(**{**ARTICLE.__dict__, "id": doc_id}), DOC.__class__(doc_id, DOC.text, DOC.entities,
-                                                                                   DOC.relations)
+    return ARTICLE.__class__(**{**ARTICLE.__dict__, "id": doc_id}), DOC.__class__(
+        doc_id, DOC.text, DOC.entities, DOC.relations
+    )
 
 
 def test_sink_sorts_rows_that_arrive_out_of_order(tmp_path, repo):
@@ -25,13 +26,18 @@ def test_sink_sorts_rows_that_arrive_out_of_order(tmp_path, repo):
     # relations rows follow the ner rows into the same order (they carry no ids of their own)
     assert tables["relations"]["test"]["orig_id"] == tables["ner"]["test"]["orig_id"]
     labels = tables["documents"]["test"].features["entities"].feature["label"].names
-    assert [labels[e["label"]] for e in tables["documents"]["test"][1]["entities"]] == [e.label for e in DOC.entities]
+    assert [labels[e["label"]] for e in tables["documents"]["test"][1]["entities"]] == [
+        e.label for e in DOC.entities
+    ]
     assert set(tables) == {"documents", "ner", "relations"} and list(tables["ner"]) == ["test"]
 
 
 def test_a_batch_per_flush_and_workers_files_joined_in_order(tmp_path, repo):
     scheme = load_scheme(repo.scheme)
-    one, two = ArrowSink(tmp_path / "0", encoding(scheme).schemas), ArrowSink(tmp_path / "1", encoding(scheme).schemas)
+    one, two = (
+        ArrowSink(tmp_path / "0", encoding(scheme).schemas),
+        ArrowSink(tmp_path / "1", encoding(scheme).schemas),
+    )
     one.add("train", article_rows(*_renamed("a"), scheme))
     one.add("train", article_rows(*_renamed("b"), scheme))
     one.flush()

@@ -19,7 +19,9 @@ def test_state_lives_outside_the_checkout_one_folder_per_checkout(tmp_path, monk
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:8]
     xdg = {"XDG_STATE_HOME": str(tmp_path / "xdg")}
     assert state_dir(root, xdg) == tmp_path / "xdg" / "frontline" / f"main-{digest}"
-    assert state_dir(other, xdg).name.startswith("main-") and state_dir(other, xdg) != state_dir(root, xdg)
+    assert state_dir(other, xdg).name.startswith("main-") and state_dir(other, xdg) != state_dir(
+        root, xdg
+    )
     (tmp_path / "link").symlink_to(root)
     assert state_dir(tmp_path / "link", xdg) == state_dir(root, xdg)
     assert state_dir(root, {**xdg, ENV_STATE_DIR: str(tmp_path / "mine")}) == tmp_path / "mine"
@@ -35,9 +37,24 @@ def test_state_lives_outside_the_checkout_one_folder_per_checkout(tmp_path, monk
 
 def test_start_refuses_while_an_older_state_sits_in_the_checkout(empty_project, capsys):
     (empty_project.root / ".frontline" / "studio").mkdir(parents=True)
-    assert main(["--root", str(empty_project.root), "studio", "start", "--port", str(service.free_port())]) == 1
+    assert (
+        main(
+            [
+                "--root",
+                str(empty_project.root),
+                "studio",
+                "start",
+                "--port",
+                str(service.free_port()),
+            ]
+        )
+        == 1
+    )
     err = capsys.readouterr().err
-    assert f"{empty_project.root / '.frontline'}, inside the checkout" in err and str(empty_project.state) in err
+    assert (
+        f"{empty_project.root / '.frontline'}, inside the checkout" in err
+        and str(empty_project.state) in err
+    )
     assert not empty_project.state.exists()
 
 
@@ -51,7 +68,11 @@ def test_credentials_are_generated_owner_only_and_reused(tmp_path):
 
 
 def test_environment_wins_and_secrets_never_show_in_repr(tmp_path):
-    env = {service.ENV_TOKEN: "f" * 40, service.ENV_USERNAME: "a@b.c", service.ENV_PASSWORD: "pw-secret"}
+    env = {
+        service.ENV_TOKEN: "f" * 40,
+        service.ENV_USERNAME: "a@b.c",
+        service.ENV_PASSWORD: "pw-secret",
+    }
     creds = service.credentials(tmp_path, env=env)
     assert (creds.username, creds.password, creds.token) == ("a@b.c", "pw-secret", "f" * 40)
     assert not (tmp_path / "credentials.json").exists()  # nothing to generate
@@ -60,14 +81,19 @@ def test_environment_wins_and_secrets_never_show_in_repr(tmp_path):
 
 
 def test_missing_token_is_a_clear_error(tmp_path):
-    with pytest.raises(service.StudioError, match="set FRONTLINE_LS_TOKEN or run `frontline studio start`"):
+    with pytest.raises(
+        service.StudioError, match="set FRONTLINE_LS_TOKEN or run `frontline studio start`"
+    ):
         service.api_token(tmp_path, env={})
 
 
 def test_server_env_is_loopback_sqlite_without_telemetry(tmp_path):
     creds = service.Credentials("u@x.y", "p", "0" * 40)
-    env = service.server_env(tmp_path, creds, base={"USERNAME": "me", "PORT": "1", "PATH": "/bin",
-                                                   service.ENV_TOKEN: "leak"})
+    env = service.server_env(
+        tmp_path,
+        creds,
+        base={"USERNAME": "me", "PORT": "1", "PATH": "/bin", service.ENV_TOKEN: "leak"},
+    )
     assert "USERNAME" not in env and "PORT" not in env and service.ENV_TOKEN not in env
     assert env["DJANGO_DB"] == "sqlite" and env["COLLECT_ANALYTICS"] == "false"
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
@@ -119,6 +145,11 @@ def test_cli_start_status_stop(empty_project, local_state_home, capsys, monkeypa
     assert main([*root, "studio", "status"]) == 1
     assert token not in (empty_project.state / "studio.log").read_text(errors="replace")
     assert f"data in {empty_project.state / 'studio'}" in out
-    assert empty_project.state.is_relative_to(local_state_home) and (empty_project.state / "credentials.json").exists()
+    assert (
+        empty_project.state.is_relative_to(local_state_home)
+        and (empty_project.state / "credentials.json").exists()
+    )
     assert stat.S_IMODE(empty_project.state.stat().st_mode) == 0o700
-    assert [p for p in empty_project.root.rglob("*") if p.is_file() and token.encode() in p.read_bytes()] == []
+    assert [
+        p for p in empty_project.root.rglob("*") if p.is_file() and token.encode() in p.read_bytes()
+    ] == []

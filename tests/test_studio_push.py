@@ -51,7 +51,9 @@ def loopback_only(monkeypatch) -> list[str]:
 
 def one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("frontline: error: ") and "Traceback" not in err, err
+    assert (
+        len(lines) == 1 and lines[0].startswith("frontline: error: ") and "Traceback" not in err
+    ), err
     return lines[0]
 
 
@@ -65,19 +67,32 @@ def project(empty_project, monkeypatch):
 
 # --- arguments checked before any request ------------------------------------------------
 
+
 @pytest.mark.parametrize("size", ["0", "-5", "two", "1.5"])
 def test_batch_size_must_be_a_positive_whole_number(project, capsys, size):
     with pytest.raises(SystemExit) as exit_:
         main(["--root", str(project.root), "push", "--batch-size", size])
     assert exit_.value.code == 2
-    assert f"argument --batch-size: must be a whole number of at least 1, not {size!r}" in capsys.readouterr().err
+    assert (
+        f"argument --batch-size: must be a whole number of at least 1, not {size!r}"
+        in capsys.readouterr().err
+    )
 
 
-@pytest.mark.parametrize(("title", "message"), [
-    ("ab", "project title 'ab' has 2 character(s): Label Studio titles have 3 to 50"),
-    ("x" * 51, f"project title '{'x' * 51}' has 51 character(s): Label Studio titles have 3 to 50"),
-    (" gold ", "project title ' gold ' starts or ends with a space, which Label Studio strips: give it as 'gold'"),
-])
+@pytest.mark.parametrize(
+    ("title", "message"),
+    [
+        ("ab", "project title 'ab' has 2 character(s): Label Studio titles have 3 to 50"),
+        (
+            "x" * 51,
+            f"project title '{'x' * 51}' has 51 character(s): Label Studio titles have 3 to 50",
+        ),
+        (
+            " gold ",
+            "project title ' gold ' starts or ends with a space, which Label Studio strips: give it as 'gold'",
+        ),
+    ],
+)
 def test_project_title_is_checked_before_any_request(project, capsys, title, message):
     url = f"http://127.0.0.1:{service.free_port()}"  # nothing listens: the check must come first
     assert main(["--root", str(project.root), "push", "--url", url, "--project", title]) == 1
@@ -86,19 +101,30 @@ def test_project_title_is_checked_before_any_request(project, capsys, title, mes
 
 # --- no credentials in messages ---------------------------------------------------------------
 
+
 def test_redact_hides_passwords_lone_user_names_and_token_parameters():
-    assert client.redact("http://user:s3cret@ls.example:8080/x") == "http://user:***@ls.example:8080/x"
+    assert (
+        client.redact("http://user:s3cret@ls.example:8080/x") == "http://user:***@ls.example:8080/x"
+    )
     assert client.redact("https://" + TOKEN + "@ls.example") == "https://***@ls.example"
-    assert client.redact("http://h/?api_key=k1&page=2&token=t") == "http://h/?api_key=***&page=2&token=***"
+    assert (
+        client.redact("http://h/?api_key=k1&page=2&token=t")
+        == "http://h/?api_key=***&page=2&token=***"
+    )
     assert client.redact("http://127.0.0.1:8080") == "http://127.0.0.1:8080"
-    assert client.redact_text(f"at http://u:pw@h/ with Token {TOKEN}") == "at http://u:***@h/ with Token ***"
+    assert (
+        client.redact_text(f"at http://u:pw@h/ with Token {TOKEN}")
+        == "at http://u:***@h/ with Token ***"
+    )
 
 
 def test_a_push_to_a_url_with_credentials_that_answers_nothing(project, capsys, loopback_only):
     url = f"http://user:s3cret@127.0.0.1:{service.free_port()}"
     assert main(["--root", str(project.root), "push", "--url", url]) == 1
     line = one_error_line(capsys.readouterr().err)
-    assert f"no Label Studio answers at {client.redact(url)}:" in line and "user:***@127.0.0.1" in line
+    assert (
+        f"no Label Studio answers at {client.redact(url)}:" in line and "user:***@127.0.0.1" in line
+    )
     assert "s3cret" not in line and TOKEN not in line
     assert loopback_only == []  # "user:s3cret@127.0.0.1" was never looked up as a host name
 
@@ -110,8 +136,13 @@ class Failing(BaseHTTPRequestHandler):
         if self.path.rstrip("/") == "/health":
             self.reply(200, {"status": "UP"})
         else:
-            self.reply(500, {"detail": f"boom at http://user:s3cret@{self.headers['Host']}{self.path} "
-                                       f"(Authorization: {self.headers.get('Authorization')})"})
+            self.reply(
+                500,
+                {
+                    "detail": f"boom at http://user:s3cret@{self.headers['Host']}{self.path} "
+                    f"(Authorization: {self.headers.get('Authorization')})"
+                },
+            )
 
     do_POST = do_GET
 
@@ -139,13 +170,16 @@ def failing_server() -> Iterator[int]:
         server.server_close()
 
 
-def test_a_failing_push_to_a_url_with_credentials_shows_neither_password_nor_token(project, capsys,
-                                                                                   failing_server):
+def test_a_failing_push_to_a_url_with_credentials_shows_neither_password_nor_token(
+    project, capsys, failing_server
+):
     url = f"http://user:s3cret@127.0.0.1:{failing_server}"
     assert main(["--root", str(project.root), "--quiet", "push", "--url", url]) == 1
     line = one_error_line(capsys.readouterr().err)
-    assert line.startswith(f"frontline: error: Label Studio at http://user:***@127.0.0.1:{failing_server} "
-                           "failed (HTTP 500: boom at http://user:***@127.0.0.1"), line
+    assert line.startswith(
+        f"frontline: error: Label Studio at http://user:***@127.0.0.1:{failing_server} "
+        "failed (HTTP 500: boom at http://user:***@127.0.0.1"
+    ), line
     assert "s3cret" not in line and TOKEN not in line
 
 
@@ -153,14 +187,19 @@ def test_server_errors_redact_the_url_in_every_kind_of_message():
     url = "http://user:s3cret@127.0.0.1:9"
     import httpx
 
-    for exc in (httpx.ConnectError(f"cannot reach {url}"), ApiError(status_code=401, body={"detail": url}),
-                ApiError(status_code=400, body=f"bad {url}"), ApiError(status_code=503, body=None)):
+    for exc in (
+        httpx.ConnectError(f"cannot reach {url}"),
+        ApiError(status_code=401, body={"detail": url}),
+        ApiError(status_code=400, body=f"bad {url}"),
+        ApiError(status_code=503, body=None),
+    ):
         with pytest.raises(client.SyncError) as info, client.server_errors(url, "run it again"):
             raise exc
         assert "s3cret" not in str(info.value) and "http://user:***@127.0.0.1:9" in str(info.value)
 
 
 # --- two pushes at once ------------------------------------------------------------------
+
 
 class Gate(ThreadingHTTPServer):
     """A proxy to the server on ``upstream`` that holds the first request ``hold`` picks until
@@ -190,16 +229,28 @@ class Forward(BaseHTTPRequestHandler):
         if hold:
             self.server.release.wait(timeout=600)
         upstream = http.client.HTTPConnection("127.0.0.1", self.server.upstream, timeout=600)
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "connection", "keep-alive", "content-length")}
-        upstream.request(self.command, self.path, body=body or None,
-                         headers={**headers, "Host": f"127.0.0.1:{self.server.upstream}"})
+        headers = {
+            k: v
+            for k, v in self.headers.items()
+            if k.lower() not in ("host", "connection", "keep-alive", "content-length")
+        }
+        upstream.request(
+            self.command,
+            self.path,
+            body=body or None,
+            headers={**headers, "Host": f"127.0.0.1:{self.server.upstream}"},
+        )
         answer = upstream.getresponse()
         data = answer.read()
         upstream.close()
         self.send_response(answer.status, answer.reason)
         for key, value in answer.getheaders():
-            if key.lower() not in ("transfer-encoding", "connection", "keep-alive", "content-length"):
+            if key.lower() not in (
+                "transfer-encoding",
+                "connection",
+                "keep-alive",
+                "content-length",
+            ):
                 self.send_header(key, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -213,7 +264,10 @@ class Forward(BaseHTTPRequestHandler):
 
 @pytest.fixture()
 def gate(studio_server) -> Iterator[Gate]:
-    proxy = Gate(studio_server.port, lambda method, path: method == "POST" and path.rstrip("/") == "/api/projects")
+    proxy = Gate(
+        studio_server.port,
+        lambda method, path: method == "POST" and path.rstrip("/") == "/api/projects",
+    )
     thread = threading.Thread(target=proxy.serve_forever, daemon=True)
     thread.start()
     try:
@@ -225,22 +279,49 @@ def gate(studio_server) -> Iterator[Gate]:
 
 
 def generated(n: int):
-    return [make_article(f"Rebels entered town {i} near Aleppo.", id=f"gen-{i:03d}", title=f"Town {i}",
-                         date="2024-12-03", url=f"https://example.org/gen/{i}", license="CC BY 4.0")
-            for i in range(n)]
+    return [
+        make_article(
+            f"Rebels entered town {i} near Aleppo.",
+            id=f"gen-{i:03d}",
+            title=f"Town {i}",
+            date="2024-12-03",
+            url=f"https://example.org/gen/{i}",
+            license="CC BY 4.0",
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.mark.studio
-def test_two_pushes_at_once_make_one_project_and_one_task_per_article(empty_project, studio_server, ls, gate):
+def test_two_pushes_at_once_make_one_project_and_one_task_per_article(
+    empty_project, studio_server, ls, gate
+):
     """The second push refuses at once (it does not wait): the first holds the project's lock from
     before its first request until it has imported everything."""
     title = "concurrent push"
     articles = add_articles(empty_project.seeds, [ARTICLE, *generated(29)])
     url = f"http://127.0.0.1:{gate.server_address[1]}"
-    env = {**os.environ, service.ENV_URL: url, service.ENV_TOKEN: service.api_token(studio_server.state, env={})}
-    argv = [sys.executable, "-m", "frontline", "--root", str(empty_project.root), "--quiet",
-            "push", "--project", title, "--batch-size", "4"]
-    first = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        service.ENV_URL: url,
+        service.ENV_TOKEN: service.api_token(studio_server.state, env={}),
+    }
+    argv = [
+        sys.executable,
+        "-m",
+        "frontline",
+        "--root",
+        str(empty_project.root),
+        "--quiet",
+        "push",
+        "--project",
+        title,
+        "--batch-size",
+        "4",
+    ]
+    first = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert gate.held.wait(timeout=300), "the first push never asked to create the project"
         second = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
@@ -251,13 +332,17 @@ def test_two_pushes_at_once_make_one_project_and_one_task_per_article(empty_proj
     assert f"project {title!r} (id " in out and f"{len(articles)} task(s) imported" in out
     assert second.returncode == 1, second.stdout + second.stderr
     line = one_error_line(second.stderr)
-    assert line.startswith(f"frontline: error: another push to project {title!r} on {url} is running (lock ")
+    assert line.startswith(
+        f"frontline: error: another push to project {title!r} on {url} is running (lock "
+    )
     assert line.endswith("; wait for it to finish")
     (project,) = [p for p in ls.projects.list(title=title) if p.title == title]
     assert client.existing_doc_ids(ls, project.id) == Counter({a.id: 1 for a in articles})
     # the lock was released with the first push: a third one runs and finds nothing to import
     third = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300)
-    assert third.returncode == 0 and "found, config unchanged, 0 task(s) imported" in third.stdout, third.stderr
+    assert (
+        third.returncode == 0 and "found, config unchanged, 0 task(s) imported" in third.stdout
+    ), third.stderr
 
 
 @pytest.mark.studio
@@ -266,8 +351,10 @@ def test_a_title_that_differs_only_by_case_or_spaces_is_refused(ls, repo):
     made = client.push(ls, [ARTICLE], scheme, title="Look Alike", progress=False)
     with pytest.raises(client.SyncError) as info:
         client.push(ls, [ARTICLE], scheme, title="look  alike", progress=False)
-    assert str(info.value) == (f"project 'Look Alike' (id {made.project_id}) already exists: push to it with "
-                               "--project 'Look Alike', or choose a title that differs by more than case or spaces")
+    assert str(info.value) == (
+        f"project 'Look Alike' (id {made.project_id}) already exists: push to it with "
+        "--project 'Look Alike', or choose a title that differs by more than case or spaces"
+    )
     assert [p.title for p in ls.projects.list(title="alike")] == ["Look Alike"]
 
 
@@ -286,8 +373,10 @@ def test_a_project_created_meanwhile_by_another_client_wins(ls, repo, monkeypatc
         client.push(ls, [ARTICLE], scheme, title="raced", progress=False)
     monkeypatch.undo()
     (first,) = other
-    assert str(info.value).startswith(f"project 'raced' was created by another client at the same time "
-                                      f"(id {first.id}); removed the one this push made (id ")
+    assert str(info.value).startswith(
+        f"project 'raced' was created by another client at the same time "
+        f"(id {first.id}); removed the one this push made (id "
+    )
     assert [p.id for p in ls.projects.list(title="raced") if p.title == "raced"] == [first.id]
     report = client.push(ls, [ARTICLE], scheme, title="raced", progress=False)
     assert (report.project_id, report.created, report.imported) == (first.id, False, ["tiny"])

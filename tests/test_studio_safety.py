@@ -40,6 +40,7 @@ def project_root(empty_project, tmp_path_factory, monkeypatch) -> tuple[list[str
 
 # --- stop signals only our server --------------------------------------------------------
 
+
 @pytest.fixture()
 def spawn() -> Iterator:
     """Start real processes, each the leader of a new session and process group; kill them all at the end."""
@@ -47,8 +48,12 @@ def spawn() -> Iterator:
 
     def run(argv: list[str], *, own_group: bool = True) -> subprocess.Popen:
         launcher = [shutil.which("setsid") or "setsid"] if own_group else []
-        process = subprocess.Popen([*launcher, *argv], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [*launcher, *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started.append(process)
         expected = [a.encode() for a in argv]
         deadline = time.monotonic() + 30
@@ -68,7 +73,7 @@ def spawn() -> Iterator:
 
 def start_ticks(pid: int) -> int:
     text = Path(f"/proc/{pid}/stat").read_text()
-    return int(text[text.rindex(")") + 2:].split()[19])
+    return int(text[text.rindex(")") + 2 :].split()[19])
 
 
 def record(state: Path, **fields) -> None:
@@ -78,7 +83,9 @@ def record(state: Path, **fields) -> None:
 
 def one_error_line(err: str) -> str:
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("frontline: error: ") and "Traceback" not in err, err
+    assert (
+        len(lines) == 1 and lines[0].startswith("frontline: error: ") and "Traceback" not in err
+    ), err
     return lines[0]
 
 
@@ -89,7 +96,11 @@ def test_stop_leaves_an_unrelated_process_group_alone(project_root, spawn, capsy
     record(state, pid=sleeper.pid, port=8080)  # what an older frontline wrote
     assert main([*root, "studio", "stop"]) == 1
     line = one_error_line(capsys.readouterr().err)
-    assert f"pid {sleeper.pid}" in line and "not the Label Studio server" in line and "left it alone" in line
+    assert (
+        f"pid {sleeper.pid}" in line
+        and "not the Label Studio server" in line
+        and "left it alone" in line
+    )
     time.sleep(0.5)
     assert sleeper.poll() is None, "frontline studio stop killed an unrelated process"
     assert not (state / "studio.json").exists()  # the stale record is forgotten ...
@@ -113,8 +124,18 @@ def imitation(state: Path) -> list[str]:
     script = state.parent / "bin" / "label-studio"
     script.parent.mkdir(exist_ok=True)
     script.write_text("import time\ntime.sleep(300)\n")
-    return [sys.executable, str(script), "start", "--no-browser", "--internal-host", "127.0.0.1",
-            "--port", "8080", "--data-dir", str(state / "studio")]
+    return [
+        sys.executable,
+        str(script),
+        "start",
+        "--no-browser",
+        "--internal-host",
+        "127.0.0.1",
+        "--port",
+        "8080",
+        "--data-dir",
+        str(state / "studio"),
+    ]
 
 
 def test_stop_checks_the_start_time_so_a_reused_pid_is_left_alone(project_root, spawn, capsys):
@@ -152,8 +173,17 @@ def test_a_pid_that_leads_no_process_group_is_a_clear_error(project_root, spawn,
     assert child.poll() is None
 
 
-@pytest.mark.parametrize("text", ["{not json", "[]", '{"pid": "12", "port": 8080}', '{"port": 8080}',
-                                  '{"pid": true, "port": 8080}', '{"pid": 0, "port": 8080}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        "[]",
+        '{"pid": "12", "port": 8080}',
+        '{"port": 8080}',
+        '{"pid": true, "port": 8080}',
+        '{"pid": 0, "port": 8080}',
+    ],
+)
 def test_a_corrupt_record_is_a_clear_error(project_root, capsys, text):
     root, state = project_root
     state.mkdir(mode=0o700, parents=True)
@@ -161,11 +191,16 @@ def test_a_corrupt_record_is_a_clear_error(project_root, capsys, text):
     for action in ("stop", "status", "start"):
         assert main([*root, "studio", action]) == 1
         line = one_error_line(capsys.readouterr().err)
-        assert f"{state / 'studio.json'} is not a record of a server" in line and "remove it" in line
-    assert (state / "studio.json").read_text(encoding="utf-8") == text  # left for the user to look at
+        assert (
+            f"{state / 'studio.json'} is not a record of a server" in line and "remove it" in line
+        )
+    assert (state / "studio.json").read_text(
+        encoding="utf-8"
+    ) == text  # left for the user to look at
 
 
 # --- the state folder is private ------------------------------------------------------------
+
 
 def test_a_state_folder_owned_by_someone_else_is_refused(project_root, capsys, monkeypatch):
     if os.geteuid() != 0:
@@ -173,7 +208,9 @@ def test_a_state_folder_owned_by_someone_else_is_refused(project_root, capsys, m
     root, state = project_root
     state.mkdir(mode=0o755)
     os.chown(state, 65534, 65534)
-    monkeypatch.setattr(service, "label_studio_executable", lambda: "/bin/false")  # never a real server
+    monkeypatch.setattr(
+        service, "label_studio_executable", lambda: "/bin/false"
+    )  # never a real server
     assert main([*root, "studio", "start", "--port", str(service.free_port())]) == 1
     line = one_error_line(capsys.readouterr().err)
     assert f"{state} belongs to uid 65534, not to you (uid 0)" in line and "refusing" in line
@@ -198,7 +235,12 @@ def test_an_existing_state_folder_is_tightened(project_root, capsys):
         database = state / "studio" / "label_studio.sqlite3"
         token = service.api_token(state, env={})
         assert token.encode() in database.read_bytes()  # why it matters
-        private = [state / "credentials.json", state / "studio.json", state / "studio.log", database]
+        private = [
+            state / "credentials.json",
+            state / "studio.json",
+            state / "studio.log",
+            database,
+        ]
         assert (mode(state), mode(state / "studio")) == (0o700, 0o700)
         assert {p.name: mode(p) for p in private} == {p.name: 0o600 for p in private}
         assert main([*root, "studio", "stop"]) == 0

@@ -3,15 +3,18 @@ import pytest
 from frontline.core.text import parse, sentence_spans, word_tokens
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("Troops left Basra.\nRebels held it.", [(0, 18), (19, 34)]),
-    # abbreviations do not end sentences
-    ("Aid came from the U.S. army. It helped.", [(0, 28), (29, 39)]),
-    ('"It is calm," said Lt. Nate Christensen.', [(0, 40)]),
-    ("Gen. Petraeus spoke.", [(0, 20)]),
-    # a line break always ends a sentence, also without punctuation (datelines, headings)
-    ("Sunday, October 25, 2009\n\nBombs hit Baghdad.", [(0, 24), (26, 44)]),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Troops left Basra.\nRebels held it.", [(0, 18), (19, 34)]),
+        # abbreviations do not end sentences
+        ("Aid came from the U.S. army. It helped.", [(0, 28), (29, 39)]),
+        ('"It is calm," said Lt. Nate Christensen.', [(0, 40)]),
+        ("Gen. Petraeus spoke.", [(0, 20)]),
+        # a line break always ends a sentence, also without punctuation (datelines, headings)
+        ("Sunday, October 25, 2009\n\nBombs hit Baghdad.", [(0, 24), (26, 44)]),
+    ],
+)
 def test_sentence_spans(text, expected):
     assert sentence_spans(parse(text)) == expected
 
@@ -19,18 +22,38 @@ def test_sentence_spans(text, expected):
 def test_word_tokens_offsets_match_text():
     text = "Tehran’s support\n\nfor Assad"
     tokens = word_tokens(parse(text))
-    assert tokens == [("Tehran", 0, 6), ("’s", 6, 8), ("support", 9, 16), ("for", 18, 21),
-                      ("Assad", 22, 27)]
+    assert tokens == [
+        ("Tehran", 0, 6),
+        ("’s", 6, 8),
+        ("support", 9, 16),
+        ("for", 18, 21),
+        ("Assad", 22, 27),
+    ]
     assert all(text[s:e] == t for t, s, e in tokens)
 
 
 def test_dash_after_an_abbreviation_splits():
     assert [t.text for t in parse("U.S.-supported and U.S.–Mexico border")] == [
-        "U.S.", "-", "supported", "and", "U.S.", "–", "Mexico", "border"]
+        "U.S.",
+        "-",
+        "supported",
+        "and",
+        "U.S.",
+        "–",
+        "Mexico",
+        "border",
+    ]
 
 
 def test_abbreviation_at_the_end_of_a_sentence_keeps_its_dot():
-    assert [t.text for t in parse("made in the U.S.. Then")] == ["made", "in", "the", "U.S.", ".", "Then"]
+    assert [t.text for t in parse("made in the U.S.. Then")] == [
+        "made",
+        "in",
+        "the",
+        "U.S.",
+        ".",
+        "Then",
+    ]
 
 
 def test_parse_is_deterministic():
@@ -44,8 +67,11 @@ def test_primed_parses_equal_parses_one_at_a_time():
     from frontline.core import text as text_module
     from frontline.core.text import prime, shared_parse
 
-    texts = ["Troops left Basra.\nRebels held it.", "Gen. Smith said so. U.S.-backed units withdrew.",
-             "Troops left Basra.\nRebels held it."]
+    texts = [
+        "Troops left Basra.\nRebels held it.",
+        "Gen. Smith said so. U.S.-backed units withdrew.",
+        "Troops left Basra.\nRebels held it.",
+    ]
     shared_parse.cache_clear()
     prime(texts)
     assert len(text_module._PRIMED) == 2  # one parse per distinct text
@@ -53,6 +79,9 @@ def test_primed_parses_equal_parses_one_at_a_time():
         primed, alone = shared_parse(text), parse(text)
         assert primed is text_module._PRIMED[text]
         assert [t.text for t in primed] == [t.text for t in alone]
-        assert (primed.to_array([IDX, IS_SPACE, SENT_START]) == alone.to_array([IDX, IS_SPACE, SENT_START])).all()
+        assert (
+            primed.to_array([IDX, IS_SPACE, SENT_START])
+            == alone.to_array([IDX, IS_SPACE, SENT_START])
+        ).all()
     prime([])
     assert text_module._PRIMED == {}

@@ -33,24 +33,40 @@ def test_problem_names_doc_task_annotation_region():
 def mutate(path_and_value):
     r = result()
     index, key, value = path_and_value
-    target = r[index]["value"] if key in ("start", "end", "text", "labels") and "value" in r[index] else r[index]
+    target = (
+        r[index]["value"]
+        if key in ("start", "end", "text", "labels") and "value" in r[index]
+        else r[index]
+    )
     target[key] = value
     return r
 
 
-@pytest.mark.parametrize("change, expected", [
-    ((0, "end", 99), f"region e1: offsets [0:99] outside the text (length {len(TEXT)}) or empty"),
-    ((0, "start", -1), "region e1: offsets [-1:4] outside the text"),
-    ((0, "start", "0"), "region e1: start/end must be integers, not '0'/4"),
-    ((0, "text", "Iraq"), "region e1: value.text 'Iraq' != text[0:4] 'Iran'"),
-    ((0, "labels", ["COUNTRY"]), "region e1: unknown entity label 'COUNTRY'"),
-    ((0, "labels", ["GPE", "LOC"]), "region e1: a span needs exactly one label, has ['GPE', 'LOC']"),
-    ((0, "from_name", "ner"), "region e1: from_name/to_name must be 'label'/'text', not 'ner'/'text'"),
-    ((5, "labels", ["HELPS"]), "region e1->e2: unknown relation label 'HELPS'"),
-    ((5, "labels", []), "region e1->e2: a relation needs exactly one label, has []"),
-    ((5, "to_id", "zz"), "region e1->zz: relation to missing region(s) ['zz']"),
-    ((5, "direction", "bi"), "region e1->e2: relations are directed: direction 'bi'"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            (0, "end", 99),
+            f"region e1: offsets [0:99] outside the text (length {len(TEXT)}) or empty",
+        ),
+        ((0, "start", -1), "region e1: offsets [-1:4] outside the text"),
+        ((0, "start", "0"), "region e1: start/end must be integers, not '0'/4"),
+        ((0, "text", "Iraq"), "region e1: value.text 'Iraq' != text[0:4] 'Iran'"),
+        ((0, "labels", ["COUNTRY"]), "region e1: unknown entity label 'COUNTRY'"),
+        (
+            (0, "labels", ["GPE", "LOC"]),
+            "region e1: a span needs exactly one label, has ['GPE', 'LOC']",
+        ),
+        (
+            (0, "from_name", "ner"),
+            "region e1: from_name/to_name must be 'label'/'text', not 'ner'/'text'",
+        ),
+        ((5, "labels", ["HELPS"]), "region e1->e2: unknown relation label 'HELPS'"),
+        ((5, "labels", []), "region e1->e2: a relation needs exactly one label, has []"),
+        ((5, "to_id", "zz"), "region e1->zz: relation to missing region(s) ['zz']"),
+        ((5, "direction", "bi"), "region e1->e2: relations are directed: direction 'bi'"),
+    ],
+)
 def test_each_error_is_reported_with_its_place(scheme, change, expected):
     found = problems([task(mutate(change))], scheme)
     assert any(f"doc tiny task 7 annotation 1 {expected}" in p for p in found), found
@@ -58,10 +74,24 @@ def test_each_error_is_reported_with_its_place(scheme, change, expected):
 
 def test_duplicate_and_overlapping_spans(scheme):
     r = result()
-    r.append({"id": "dup", "from_name": "label", "to_name": "text", "type": "labels",
-              "value": {"start": 0, "end": 4, "text": "Iran", "labels": ["NORP"]}})
-    r.append({"id": "over", "from_name": "label", "to_name": "text", "type": "labels",
-              "value": {"start": 17, "end": 34, "text": TEXT[17:34], "labels": ["GROUP"]}})
+    r.append(
+        {
+            "id": "dup",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": 0, "end": 4, "text": "Iran", "labels": ["NORP"]},
+        }
+    )
+    r.append(
+        {
+            "id": "over",
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "value": {"start": 17, "end": 34, "text": TEXT[17:34], "labels": ["GROUP"]},
+        }
+    )
     assert problems([task(r)], scheme) == [
         "doc tiny task 7 annotation 1 region e1: duplicate span [0:4] (also region dup)",
         "doc tiny task 7 annotation 1 region over: span [17:34] overlaps region e2 [11:25]",
@@ -70,10 +100,18 @@ def test_duplicate_and_overlapping_spans(scheme):
 
 
 def test_relation_across_sentences(scheme):
-    r = result() + [{"type": "relation", "from_id": "e4", "to_id": "e3", "direction": "right",
-                     "labels": ["CONTROLS"]}]
+    r = result() + [
+        {
+            "type": "relation",
+            "from_id": "e4",
+            "to_id": "e3",
+            "direction": "right",
+            "labels": ["CONTROLS"],
+        }
+    ]
     assert problems([task(r)], scheme) == [
-        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 and 0)"]
+        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 and 0)"
+    ]
 
 
 def test_duplicate_region_id_and_unknown_type(scheme):
@@ -88,25 +126,33 @@ def test_duplicate_region_id_and_unknown_type(scheme):
 def test_changed_text_and_unknown_article(scheme):
     assert problems([task(result(), text=TEXT + " ")], scheme) == [
         f"doc tiny task 7 task: task text (sha256 {__import__('hashlib').sha256((TEXT + ' ').encode()).hexdigest()[:12]}...) "
-        f"no longer matches the article (sha256 {ARTICLE.sha256[:12]}...)"]
-    assert problems([task([], doc_id="other")], scheme) == ["doc other task 7 task: no article 'other' in seeds/"]
+        f"no longer matches the article (sha256 {ARTICLE.sha256[:12]}...)"
+    ]
+    assert problems([task([], doc_id="other")], scheme) == [
+        "doc other task 7 task: no article 'other' in seeds/"
+    ]
 
 
 def test_predictions_are_validated_too(scheme):
     t = task([])
     t["predictions"] = [{"id": 3, "result": mutate((0, "labels", ["X"]))}]
-    assert problems([t], scheme) == ["doc tiny task 7 prediction 3 region e1: unknown entity label 'X'"]
+    assert problems([t], scheme) == [
+        "doc tiny task 7 prediction 3 region e1: unknown entity label 'X'"
+    ]
 
 
 def test_two_tasks_for_one_article(scheme):
     second = task(result())
     second["id"] = 8
     assert problems([task(result()), second], scheme) == [
-        "doc tiny task 8 task: second task for this article (first: task 7)"]
+        "doc tiny task 8 task: second task for this article (first: task 7)"
+    ]
 
 
 def test_wrong_shapes_do_not_crash(scheme):
-    assert problems({"not": "a list"}, scheme) == ["doc ? task ? task: an export must be a JSON list of tasks"]
+    assert problems({"not": "a list"}, scheme) == [
+        "doc ? task ? task: an export must be a JSON list of tasks"
+    ]
     assert problems([42], scheme) == ["doc ? task ? task: not a task object with 'data'"]
     t = task([])
     t["annotations"][0]["result"] = "nope"
@@ -118,13 +164,16 @@ def test_relation_ids_of_the_wrong_type_are_reported(scheme):
     r[5]["from_id"] = ["e1"]
     assert problems([task(r)], scheme) == [
         "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids (strings), "
-        "not ['e1']/'e2'"]
+        "not ['e1']/'e2'"
+    ]
 
 
 def with_second(first: dict, **flags) -> dict:
     t = task(result())
     t["annotations"][0].update(first)
-    t["annotations"].append({"id": 9, "result": result(), "ground_truth": False, "was_cancelled": False, **flags})
+    t["annotations"].append(
+        {"id": 9, "result": result(), "ground_truth": False, "was_cancelled": False, **flags}
+    )
     return t
 
 
@@ -134,18 +183,23 @@ def test_a_cancelled_ground_truth_is_an_error_not_a_silent_drop(scheme):
     t["annotations"][0]["was_cancelled"] = True
     assert problems([t], scheme) == [
         "doc tiny task 7 annotation 1: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
-        "annotation cannot be the gold; unmark ground_truth or restore the annotation"]
+        "annotation cannot be the gold; unmark ground_truth or restore the annotation"
+    ]
     # also beside another gold: the two flags contradict each other whatever the rest
     assert problems([with_second({}, ground_truth=True, was_cancelled=True)], scheme) == [
         "doc tiny task 7 annotation 9: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
-        "annotation cannot be the gold; unmark ground_truth or restore the annotation"]
+        "annotation cannot be the gold; unmark ground_truth or restore the annotation"
+    ]
 
 
 def test_two_ground_truths_are_an_error_in_validate_as_in_build(scheme):
     assert problems([with_second({}, ground_truth=True)], scheme) == [
-        "doc tiny task 7 task: 2 ground_truth annotations (1, 9); adjudicate to exactly one"]
+        "doc tiny task 7 task: 2 ground_truth annotations (1, 9); adjudicate to exactly one"
+    ]
 
 
 def test_cancelled_and_second_annotations_that_are_not_gold_are_fine(scheme):
     assert problems([with_second({}, was_cancelled=True)], scheme) == []
-    assert problems([with_second({"ground_truth": False})], scheme) == []  # no gold yet: not released, no error
+    assert (
+        problems([with_second({"ground_truth": False})], scheme) == []
+    )  # no gold yet: not released, no error

@@ -26,8 +26,11 @@ class Lexicon:
             for ent in doc.entities:
                 votes[tuple(t.text for t in parse(ent.text) if not t.is_space)][ent.label] += 1
         rank = {name: i for i, name in enumerate(label_order)}
-        self.entries = {surface: min(c, key=lambda lab: (-c[lab], rank.get(lab, len(rank)), lab))
-                        for surface, c in votes.items() if surface}
+        self.entries = {
+            surface: min(c, key=lambda lab: (-c[lab], rank.get(lab, len(rank)), lab))
+            for surface, c in votes.items()
+            if surface
+        }
         self.longest = max((len(s) for s in self.entries), default=0)
         digest = hashlib.sha256(repr(sorted(self.entries.items())).encode()).hexdigest()[:12]
         self.version = f"lexicon-{digest}"
@@ -39,10 +42,12 @@ class Lexicon:
         entities, i = [], 0
         while i < len(tokens):
             for n in range(min(self.longest, len(tokens) - i), 0, -1):
-                label = self.entries.get(tuple(words[i:i + n]))
+                label = self.entries.get(tuple(words[i : i + n]))
                 if label:
                     start, end = tokens[i].idx, tokens[i + n - 1].idx + len(tokens[i + n - 1].text)
-                    entities.append(Entity(start, end, label, text[start:end], f"lex{len(entities) + 1}"))
+                    entities.append(
+                        Entity(start, end, label, text[start:end], f"lex{len(entities) + 1}")
+                    )
                     i += n
                     break
             else:

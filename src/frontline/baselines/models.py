@@ -39,6 +39,7 @@ class RelationModel(Protocol):
 
 # --- entities ---------------------------------------------------------------------------
 
+
 class LexiconNer:
     """Baseline 1: surface strings of training mentions, longest match first."""
 
@@ -52,7 +53,9 @@ class LexiconNer:
 
 
 def _shape(word: str) -> str:
-    shape = "".join("X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in word)
+    shape = "".join(
+        "X" if c.isupper() else "x" if c.islower() else "d" if c.isdigit() else c for c in word
+    )
     collapsed = [shape[0]] if shape else []
     for c in shape[1:]:
         if c != collapsed[-1]:
@@ -68,9 +71,16 @@ def _sentences(doc: Doc) -> list[list]:
 def token_features(tokens: Sequence, i: int, lexicon_tags: Sequence[str]) -> dict[str, object]:
     """Window features of token ``i``: word, shape, affixes, neighbours, lexicon hit."""
     word = tokens[i].text
-    feats: dict[str, object] = {"bias": 1, "w": word.lower(), "shape": _shape(word), "p3": word[:3].lower(),
-                                "s3": word[-3:].lower(), "title": word.istitle(), "upper": word.isupper(),
-                                "lex": lexicon_tags[i]}
+    feats: dict[str, object] = {
+        "bias": 1,
+        "w": word.lower(),
+        "shape": _shape(word),
+        "p3": word[:3].lower(),
+        "s3": word[-3:].lower(),
+        "title": word.istitle(),
+        "upper": word.isupper(),
+        "lex": lexicon_tags[i],
+    }
     for offset in (-2, -1, 1, 2):
         j = i + offset
         if 0 <= j < len(tokens):
@@ -82,7 +92,9 @@ def token_features(tokens: Sequence, i: int, lexicon_tags: Sequence[str]) -> dic
     return feats
 
 
-def tags_to_entities(tokens: Sequence, tags: Sequence[str], text: str) -> list[tuple[int, int, str]]:
+def tags_to_entities(
+    tokens: Sequence, tags: Sequence[str], text: str
+) -> list[tuple[int, int, str]]:
     """IOB2 tags -> spans; an I- tag that does not continue a span of its type starts one."""
     spans: list[list] = []
     for token, tag in zip(tokens, tags):
@@ -102,13 +114,17 @@ class SklearnNer:
 
     name = "sklearn-ner"
 
-    def __init__(self, train: Sequence[Document], labels: Sequence[str], *, C: float = 1.0, seed: int = 0):
+    def __init__(
+        self, train: Sequence[Document], labels: Sequence[str], *, C: float = 1.0, seed: int = 0
+    ):
         self.lexicon = Lexicon(train, list(labels))
         self.vectorizer = DictVectorizer()
         X, y = [], []
         for doc in train:
             parsed = parse(doc.text)
-            tags = biluo_to_iob(offsets_to_biluo_tags(parsed, [(e.start, e.end, e.label) for e in doc.entities]))
+            tags = biluo_to_iob(
+                offsets_to_biluo_tags(parsed, [(e.start, e.end, e.label) for e in doc.entities])
+            )
             for tokens, lex in self._sentence_features(doc.text, parsed):
                 X += [token_features(tokens, i, lex) for i in range(len(tokens))]
                 y += [tags[t.i] for t in tokens]
@@ -122,16 +138,28 @@ class SklearnNer:
             span = parsed.char_span(e.start, e.end)
             for k, token in enumerate(span):
                 tag[token.i] = f"{'B' if k == 0 else 'I'}-{e.label}"
-        return [(tokens, [tag.get(t.i, "O") for t in tokens]) for tokens in _sentences(parsed) if tokens]
+        return [
+            (tokens, [tag.get(t.i, "O") for t in tokens]) for tokens in _sentences(parsed) if tokens
+        ]
 
     def predict(self, doc_id: str, text: str) -> Document:
         entities = []
         for tokens, lex in self._sentence_features(text, parse(text)):
-            tags = self.model.predict(self.vectorizer.transform([token_features(tokens, i, lex)
-                                                                 for i in range(len(tokens))]))
+            tags = self.model.predict(
+                self.vectorizer.transform(
+                    [token_features(tokens, i, lex) for i in range(len(tokens))]
+                )
+            )
             entities += tags_to_entities(tokens, list(tags), text)
-        return Document(doc_id, text, tuple(Entity(s, e, lab, text[s:e], f"p{k + 1}")
-                                            for k, (s, e, lab) in enumerate(sorted(entities))), ())
+        return Document(
+            doc_id,
+            text,
+            tuple(
+                Entity(s, e, lab, text[s:e], f"p{k + 1}")
+                for k, (s, e, lab) in enumerate(sorted(entities))
+            ),
+            (),
+        )
 
 
 class SpacyNer:
@@ -139,8 +167,15 @@ class SpacyNer:
 
     name = "spacy-ner"
 
-    def __init__(self, train: Sequence[Document], dev: Sequence[Document], config: Path, *, seed: int = 0,
-                 overrides: dict[str, object] | None = None):
+    def __init__(
+        self,
+        train: Sequence[Document],
+        dev: Sequence[Document],
+        config: Path,
+        *,
+        seed: int = 0,
+        overrides: dict[str, object] | None = None,
+    ):
         from spacy.cli.train import train as spacy_train
         from spacy.util import load_model
         from thinc.api import use_ops
@@ -153,30 +188,56 @@ class SpacyNer:
             folder = Path(tmp)
             write_spacy(folder / "train.spacy", train)
             write_spacy(folder / "dev.spacy", dev)
-            spacy_train(config, folder / "model", use_gpu=-1, overrides={
-                "paths.train": str(folder / "train.spacy"), "paths.dev": str(folder / "dev.spacy"),
-                "system.seed": seed, **(overrides or {})})
+            spacy_train(
+                config,
+                folder / "model",
+                use_gpu=-1,
+                overrides={
+                    "paths.train": str(folder / "train.spacy"),
+                    "paths.dev": str(folder / "dev.spacy"),
+                    "system.seed": seed,
+                    **(overrides or {}),
+                },
+            )
             self.nlp = load_model(folder / "model" / "model-best")
 
     def predict(self, doc_id: str, text: str) -> Document:
         tokens = parse(text)
-        doc = Doc(self.nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens])
+        doc = Doc(
+            self.nlp.vocab,
+            words=[t.text for t in tokens],
+            spaces=[bool(t.whitespace_) for t in tokens],
+        )
         for _, component in self.nlp.pipeline:
             doc = component(doc)
-        return Document(doc_id, text, tuple(Entity(e.start_char, e.end_char, e.label_, e.text, f"p{k + 1}")
-                                            for k, e in enumerate(doc.ents)), ())
+        return Document(
+            doc_id,
+            text,
+            tuple(
+                Entity(e.start_char, e.end_char, e.label_, e.text, f"p{k + 1}")
+                for k, e in enumerate(doc.ents)
+            ),
+            (),
+        )
 
 
 # --- relations --------------------------------------------------------------------------
+
 
 def candidate_pairs(doc: Document, parsed: Doc | None = None) -> list[tuple[int, int]]:
     """Ordered pairs of distinct mentions of one sentence: the relation candidates."""
     spans = sentence_spans(parsed if parsed is not None else parse(doc.text))
     sentence_of = []
     for e in doc.entities:
-        sentence_of.append(next((k for k, (s, t) in enumerate(spans) if s <= e.start and e.end <= t), -1))
-    return [(i, j) for i in range(len(doc.entities)) for j in range(len(doc.entities))
-            if i != j and sentence_of[i] == sentence_of[j] != -1]
+        sentence_of.append(
+            next((k for k, (s, t) in enumerate(spans) if s <= e.start and e.end <= t), -1)
+        )
+    return [
+        (i, j)
+        for i in range(len(doc.entities))
+        for j in range(len(doc.entities))
+        if i != j and sentence_of[i] == sentence_of[j] != -1
+    ]
 
 
 def gold_pair_labels(doc: Document) -> dict[tuple[int, int], str]:
@@ -204,11 +265,16 @@ class TypePairPrior:
                 if pair in prior:
                     tries[pair] += 1
                     hits[pair] += gold.get((i, j)) == prior[pair]
-        self.rules = {pair: label for pair, label in sorted(prior.items()) if hits[pair] * 2 > tries[pair]}
+        self.rules = {
+            pair: label for pair, label in sorted(prior.items()) if hits[pair] * 2 > tries[pair]
+        }
 
     def predict(self, doc: Document) -> Document:
-        relations = [Relation(i, j, self.rules[(doc.entities[i].label, doc.entities[j].label)])
-                     for i, j in candidate_pairs(doc) if (doc.entities[i].label, doc.entities[j].label) in self.rules]
+        relations = [
+            Relation(i, j, self.rules[(doc.entities[i].label, doc.entities[j].label)])
+            for i, j in candidate_pairs(doc)
+            if (doc.entities[i].label, doc.entities[j].label) in self.rules
+        ]
         return Document(doc.doc_id, doc.text, doc.entities, tuple(sorted(relations)))
 
 
@@ -216,14 +282,25 @@ def pair_features(doc: Document, i: int, j: int, tokens: Sequence) -> dict[str, 
     """Mention-pair features: labels, order, distance, words between and around."""
     h, t = doc.entities[i], doc.entities[j]
     first, second = (h, t) if h.start < t.start else (t, h)
-    between = [tok.text.lower() for tok in tokens if first.end <= tok.idx and tok.idx + len(tok.text) <= second.start]
+    between = [
+        tok.text.lower()
+        for tok in tokens
+        if first.end <= tok.idx and tok.idx + len(tok.text) <= second.start
+    ]
     before = [tok.text.lower() for tok in tokens if tok.idx + len(tok.text) <= first.start][-2:]
     after = [tok.text.lower() for tok in tokens if second.end <= tok.idx][:2]
     n_between = sum(first.end <= e.start and e.end <= second.start for e in doc.entities)
-    feats: dict[str, object] = {"bias": 1, "types": f"{h.label}>{t.label}", "head_type": h.label,
-                                "tail_type": t.label, "head_first": h.start < t.start,
-                                "dist": min(len(between), 10), "ents_between": min(n_between, 3),
-                                "head": h.text.lower(), "tail": t.text.lower()}
+    feats: dict[str, object] = {
+        "bias": 1,
+        "types": f"{h.label}>{t.label}",
+        "head_type": h.label,
+        "tail_type": t.label,
+        "head_first": h.start < t.start,
+        "dist": min(len(between), 10),
+        "ents_between": min(n_between, 3),
+        "head": h.text.lower(),
+        "tail": t.text.lower(),
+    }
     for w in between:
         feats[f"between={w}"] = 1
     if between:
@@ -251,7 +328,9 @@ class SklearnRelations:
                 X.append(pair_features(doc, i, j, tokens))
                 y.append(gold.get((i, j), NO_RELATION))
         self.vectorizer = DictVectorizer()
-        self.model = LogisticRegression(C=C, max_iter=3000, class_weight="balanced", random_state=seed)
+        self.model = LogisticRegression(
+            C=C, max_iter=3000, class_weight="balanced", random_state=seed
+        )
         self.model.fit(self.vectorizer.fit_transform(X), y)
 
     def predict(self, doc: Document) -> Document:
@@ -260,6 +339,10 @@ class SklearnRelations:
         if not pairs:
             return Document(doc.doc_id, doc.text, doc.entities, ())
         tokens = [t for t in parsed if not t.is_space]
-        labels = self.model.predict(self.vectorizer.transform([pair_features(doc, i, j, tokens) for i, j in pairs]))
-        relations = [Relation(i, j, str(lab)) for (i, j), lab in zip(pairs, labels) if lab != NO_RELATION]
+        labels = self.model.predict(
+            self.vectorizer.transform([pair_features(doc, i, j, tokens) for i, j in pairs])
+        )
+        relations = [
+            Relation(i, j, str(lab)) for (i, j), lab in zip(pairs, labels) if lab != NO_RELATION
+        ]
         return Document(doc.doc_id, doc.text, doc.entities, tuple(sorted(relations)))

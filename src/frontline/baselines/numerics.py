@@ -27,8 +27,10 @@ from typing import Any
 
 MARKER = "FRONTLINE_NUMERICS"
 # Every NumPy 2.2 dispatch target above the x86-64 baseline (SSE, SSE2, SSE3).
-NUMPY_DISPATCH = ("SSSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2 AVX512F AVX512CD AVX512_KNL "
-                  "AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL")
+NUMPY_DISPATCH = (
+    "SSSE3 SSE41 POPCNT SSE42 AVX F16C FMA3 AVX2 AVX512F AVX512CD AVX512_KNL "
+    "AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL"
+)
 PINNED: dict[str, str] = {
     MARKER: "pinned",
     # OpenBLAS: one kernel whatever the CPU (Haswell: AVX2 and FMA, every x86-64 server CPU
@@ -73,23 +75,33 @@ def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> set[str]:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return set()
-    return next((set(line.split(":", 1)[1].split()) for line in text.splitlines()
-                 if line.startswith("flags")), set())
+    return next(
+        (
+            set(line.split(":", 1)[1].split())
+            for line in text.splitlines()
+            if line.startswith("flags")
+        ),
+        set(),
+    )
 
 
 def check_cpu(flags: set[str] | None = None, machine: str | None = None) -> None:
     """Refuse, with the reason, a machine on which the pinned kernel cannot run."""
     machine = machine or platform.machine()
     if machine not in ("x86_64", "AMD64"):
-        raise NumericsError(f"the recorded baselines are made on x86-64 with OpenBLAS's Haswell kernel; "
-                            f"this machine is {machine}: run with FRONTLINE_NUMERICS=as-is to use its own "
-                            f"kernels (the figures will then differ from the recorded ones in places)")
+        raise NumericsError(
+            f"the recorded baselines are made on x86-64 with OpenBLAS's Haswell kernel; "
+            f"this machine is {machine}: run with FRONTLINE_NUMERICS=as-is to use its own "
+            f"kernels (the figures will then differ from the recorded ones in places)"
+        )
     flags = cpu_flags() if flags is None else flags
     missing = [f for f in REQUIRED_CPU_FLAGS if f not in flags]
     if flags and missing:
-        raise NumericsError(f"OpenBLAS's Haswell kernel needs the CPU features {', '.join(missing)}, which this "
-                            f"CPU lacks: run with FRONTLINE_NUMERICS=as-is to use its own kernels (the figures "
-                            f"will then differ from the recorded ones in places)")
+        raise NumericsError(
+            f"OpenBLAS's Haswell kernel needs the CPU features {', '.join(missing)}, which this "
+            f"CPU lacks: run with FRONTLINE_NUMERICS=as-is to use its own kernels (the figures "
+            f"will then differ from the recorded ones in places)"
+        )
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
@@ -97,8 +109,14 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return platform.processor() or "unknown"
-    return next((line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("model name")),
-                platform.processor() or "unknown")
+    return next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in text.splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown",
+    )
 
 
 def spacy_ops() -> Any:
@@ -115,13 +133,25 @@ def platform_record() -> dict[str, Any]:
     from numpy._core._multiarray_umath import __cpu_features__ as features
     from threadpoolctl import threadpool_info
 
-    blas = [{"library": i.get("internal_api"), "version": i.get("version"), "kernel": i.get("architecture"),
-             "threads": i.get("num_threads"), "used_by": Path(i.get("filepath", "")).parent.name}
-            for i in threadpool_info()]
+    blas = [
+        {
+            "library": i.get("internal_api"),
+            "version": i.get("version"),
+            "kernel": i.get("architecture"),
+            "threads": i.get("num_threads"),
+            "used_by": Path(i.get("filepath", "")).parent.name,
+        }
+        for i in threadpool_info()
+    ]
     return {
-        "machine": platform.machine(), "cpu_model": cpu_model(), "cpu_count": os.cpu_count(),
-        "python": platform.python_version(), "numerics": os.environ.get(MARKER, "as-is"),
+        "machine": platform.machine(),
+        "cpu_model": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "numerics": os.environ.get(MARKER, "as-is"),
         "blas": sorted(blas, key=lambda b: (str(b["used_by"]), str(b["library"]))),
-        "numpy_simd_enabled": sorted(k for k, on in features.items() if on and k in set(NUMPY_DISPATCH.split())),
+        "numpy_simd_enabled": sorted(
+            k for k, on in features.items() if on and k in set(NUMPY_DISPATCH.split())
+        ),
         "numpy": numpy.__version__,
     }

@@ -161,10 +161,14 @@ def text_problems(text: str) -> list[str]:
     if suspect and (found := _TEXT_CONTROL.search(text)) is not None:
         problems.append(f"text has a control character {_char(text, found)}")
     if suspect and (found := _LONE_CR.search(text)) is not None:
-        problems.append(f"text has a lone carriage return (CR without LF) at offset {found.start()}: "
-                        "use LF or CRLF line ends")
+        problems.append(
+            f"text has a lone carriage return (CR without LF) at offset {found.start()}: "
+            "use LF or CRLF line ends"
+        )
     if all(c.isspace() or unicodedata.category(c) == "Cf" for c in text):
-        problems.append("text is empty" + (" (only whitespace and invisible characters)" if text else ""))
+        problems.append(
+            "text is empty" + (" (only whitespace and invisible characters)" if text else "")
+        )
     return problems
 
 
@@ -193,7 +197,7 @@ def is_web_url(url: str) -> bool:
 
 def latest_date() -> dt.date:
     """Today, in the time zone furthest ahead (UTC+14): an article dated today anywhere passes."""
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=14)).date()
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=14)).date()
 
 
 def normalized_text(text: str) -> str:
@@ -211,15 +215,19 @@ def article_problems(article: Article) -> list[str]:
     for field in METADATA_FIELDS:
         value = getattr(article, field)
         if (found := _SURROGATE.search(value) or _META_CONTROL.search(value)) is not None:
-            problems.append(f"{name}: {field} has a control character or lone surrogate {_char(value, found)}")
+            problems.append(
+                f"{name}: {field} has a control character or lone surrogate {_char(value, found)}"
+            )
     for required in ("title", "date", "license"):
         if not getattr(article, required).strip():
             problems.append(f"{name}: {required} is empty")
     if not (article.url or article.source):
         problems.append(f"{name}: needs a url or a source")
     if article.url and not is_web_url(article.url):
-        problems.append(f"{name}: url {article.url!r} is not an http:// or https:// URL with a host "
-                        "(give \"\" where the article has no URL)")
+        problems.append(
+            f"{name}: url {article.url!r} is not an http:// or https:// URL with a host "
+            '(give "" where the article has no URL)'
+        )
     try:
         if not _DATE.fullmatch(article.date):
             raise ValueError
@@ -228,12 +236,16 @@ def article_problems(article: Article) -> list[str]:
         problems.append(f"{name}: date {article.date!r} is not YYYY-MM-DD")
     else:
         if not EARLIEST_DATE <= date <= latest_date():
-            problems.append(f"{name}: date {article.date!r} is not between {EARLIEST_DATE} and today "
-                            f"({latest_date()})")
+            problems.append(
+                f"{name}: date {article.date!r} is not between {EARLIEST_DATE} and today "
+                f"({latest_date()})"
+            )
     problems += [f"{name}: {p}" for p in text_problems(article.text)]
     actual = sha256_text(article.text)
     if article.sha256 != actual:
-        problems.append(f"{name}: sha256 mismatch: manifest says {article.sha256}, text has {actual}")
+        problems.append(
+            f"{name}: sha256 mismatch: manifest says {article.sha256}, text has {actual}"
+        )
     return problems
 
 
@@ -252,15 +264,19 @@ def collection_problems(articles: Iterable[Article]) -> list[str]:
             problems.append(f"article {article.id!r}: duplicate id")
         folded = seen_folded.setdefault(article.id.lower(), article.id)
         if folded != article.id:
-            problems.append(f"article {article.id!r}: id differs only in case from article {folded!r} "
-                            "(their text files would be one file on a case-insensitive file system)")
+            problems.append(
+                f"article {article.id!r}: id differs only in case from article {folded!r} "
+                "(their text files would be one file on a case-insensitive file system)"
+            )
         other = seen_texts.setdefault(article.sha256, article.id)
         normal = seen_normalized.setdefault(sha256_text(normalized_text(article.text)), article.id)
         if other != article.id:
             problems.append(f"article {article.id!r}: same text as article {other!r}")
         elif normal != article.id:
-            problems.append(f"article {article.id!r}: nearly the same text as article {normal!r}: they differ "
-                            "only in line ends, whitespace or Unicode normalisation (NFC)")
+            problems.append(
+                f"article {article.id!r}: nearly the same text as article {normal!r}: they differ "
+                "only in line ends, whitespace or Unicode normalisation (NFC)"
+            )
     return problems
 
 
@@ -268,8 +284,13 @@ class _Refused(Exception):
     """A file that is not read: why, as a phrase ("not a regular file (a FIFO)")."""
 
 
-_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
 @contextmanager
@@ -316,7 +337,10 @@ def _read_text(path: Path, article_id: str) -> tuple[str | None, str | None]:
     try:
         return data.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, f"article {article_id!r}: {path} is not UTF-8 ({exc.reason} at byte {exc.start})"
+        return (
+            None,
+            f"article {article_id!r}: {path} is not UTF-8 ({exc.reason} at byte {exc.start})",
+        )
 
 
 def _read_manifest(seeds: Path) -> list[dict[str, str]]:
@@ -329,7 +353,7 @@ def _read_manifest(seeds: Path) -> list[dict[str, str]]:
         raise ArticleError([f"{path} is not valid JSON: {exc}"]) from None
     entries = raw.get("articles") if isinstance(raw, dict) else None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        raise ArticleError([f"{path}: expected {{\"articles\": [ {{...}}, ... ]}}"])
+        raise ArticleError([f'{path}: expected {{"articles": [ {{...}}, ... ]}}'])
     return entries
 
 
@@ -352,7 +376,9 @@ def _listed(entries: list[dict[str, str]]) -> set[str]:
     """Every text file the manifest names: each entry's ``file`` and ``texts/<id>.txt``,
     also of an entry with problems (it is listed, if wrongly)."""
     listed = {entry["file"] for entry in entries if isinstance(entry.get("file"), str)}
-    return listed | {f"{TEXTS}/{entry['id']}.txt" for entry in entries if isinstance(entry.get("id"), str)}
+    return listed | {
+        f"{TEXTS}/{entry['id']}.txt" for entry in entries if isinstance(entry.get("id"), str)
+    }
 
 
 def _leftovers(seeds: Path, listed: set[str]) -> list[str]:
@@ -360,18 +386,28 @@ def _leftovers(seeds: Path, listed: set[str]) -> list[str]:
     problems = []
     texts = seeds / TEXTS
     if texts.is_dir():
-        problems += [f"{TEXTS}/{name} is not listed in {MANIFEST} (left by an interrupted add?): {_CLEAN_HINT}"
-                     for name in sorted(p.name for p in texts.iterdir()) if f"{TEXTS}/{name}" not in listed]
-    problems += [f"{name} is a temporary file left by an interrupted write: {_CLEAN_HINT}"
-                 for name in sorted(p.name for p in seeds.iterdir()) if name.endswith(".tmp")]
+        problems += [
+            f"{TEXTS}/{name} is not listed in {MANIFEST} (left by an interrupted add?): {_CLEAN_HINT}"
+            for name in sorted(p.name for p in texts.iterdir())
+            if f"{TEXTS}/{name}" not in listed
+        ]
+    problems += [
+        f"{name} is a temporary file left by an interrupted write: {_CLEAN_HINT}"
+        for name in sorted(p.name for p in seeds.iterdir())
+        if name.endswith(".tmp")
+    ]
     return problems
 
 
 def _load(seeds: Path) -> list[Article]:
     """:func:`load_articles` without the lock (the caller holds it)."""
     if (seeds / STAGING / JOURNAL).exists():
-        raise ArticleError([f"{seeds / STAGING}: an interrupted `frontline articles add` is half committed: "
-                            "run `frontline articles check` to complete it"])
+        raise ArticleError(
+            [
+                f"{seeds / STAGING}: an interrupted `frontline articles add` is half committed: "
+                "run `frontline articles check` to complete it"
+            ]
+        )
     articles, problems = [], []
     entries = _read_manifest(seeds)
     for index, entry in enumerate(entries):
@@ -379,10 +415,14 @@ def _load(seeds: Path) -> list[Article]:
         missing = [f for f in (*METADATA_FIELDS, "file") if f not in entry]
         extra = sorted(set(entry) - {*METADATA_FIELDS, "file"})
         if missing or extra:
-            problems.append(f"article {article_id!r}: manifest entry missing {missing}, unknown {extra}")
+            problems.append(
+                f"article {article_id!r}: manifest entry missing {missing}, unknown {extra}"
+            )
             continue
         if entry["file"] != f"{TEXTS}/{article_id}.txt":
-            problems.append(f"article {article_id!r}: file must be {TEXTS}/{article_id}.txt, not {entry['file']!r}")
+            problems.append(
+                f"article {article_id!r}: file must be {TEXTS}/{article_id}.txt, not {entry['file']!r}"
+            )
             continue
         text, problem = _read_text(seeds / entry["file"], article_id)
         if problem:
@@ -425,9 +465,14 @@ def _roll_forward(seeds: Path, journal: dict[str, object]) -> int:
     staging = seeds / STAGING
     ids = journal.get("adding")
     sha = journal.get("manifest_sha256")
-    if not (isinstance(ids, list) and all(isinstance(i, str) and _ID.fullmatch(i) for i in ids)
-            and isinstance(sha, str)):
-        raise ArticleError([f"{staging / JOURNAL}: not a journal of this version; nothing was changed"])
+    if not (
+        isinstance(ids, list)
+        and all(isinstance(i, str) and _ID.fullmatch(i) for i in ids)
+        and isinstance(sha, str)
+    ):
+        raise ArticleError(
+            [f"{staging / JOURNAL}: not a journal of this version; nothing was changed"]
+        )
     (seeds / TEXTS).mkdir(exist_ok=True)
     for article_id in ids:
         name = f"{article_id}.txt"
@@ -435,16 +480,26 @@ def _roll_forward(seeds: Path, journal: dict[str, object]) -> int:
             os.replace(staging / TEXTS / name, seeds / TEXTS / name)
         except FileNotFoundError:
             if not (seeds / TEXTS / name).is_file():  # moved by the interrupted run, or lost
-                raise ArticleError([f"{staging / JOURNAL}: cannot complete the interrupted add: "
-                                    f"{TEXTS}/{name} is neither staged nor in place"]) from None
+                raise ArticleError(
+                    [
+                        f"{staging / JOURNAL}: cannot complete the interrupted add: "
+                        f"{TEXTS}/{name} is neither staged nor in place"
+                    ]
+                ) from None
     staged = staging / MANIFEST
     if staged.exists():
         if _sha256_file(staged) != sha:
-            raise ArticleError([f"{staged}: not the manifest its journal names; nothing more was changed"])
+            raise ArticleError(
+                [f"{staged}: not the manifest its journal names; nothing more was changed"]
+            )
         os.replace(staged, seeds / MANIFEST)
     elif not (seeds / MANIFEST).is_file() or _sha256_file(seeds / MANIFEST) != sha:
-        raise ArticleError([f"{staging / JOURNAL}: cannot complete the interrupted add: "
-                            f"{MANIFEST} is neither staged nor in place"])
+        raise ArticleError(
+            [
+                f"{staging / JOURNAL}: cannot complete the interrupted add: "
+                f"{MANIFEST} is neither staged nor in place"
+            ]
+        )
     (staging / JOURNAL).unlink()  # done: what is left of the staging folder is empty folders
     shutil.rmtree(staging, ignore_errors=True)  # if one is left, the next run removes it
     return len(ids)
@@ -460,8 +515,12 @@ def recover(seeds: Path) -> str | None:
         try:
             journal = json.loads((staging / JOURNAL).read_bytes())
         except (OSError, ValueError) as exc:
-            raise ArticleError([f"{staging / JOURNAL}: cannot read the journal of an interrupted add: {exc}; "
-                                "nothing was changed"]) from None
+            raise ArticleError(
+                [
+                    f"{staging / JOURNAL}: cannot read the journal of an interrupted add: {exc}; "
+                    "nothing was changed"
+                ]
+            ) from None
         count = _roll_forward(seeds, journal if isinstance(journal, dict) else {})
         return f"completed an interrupted add: its {count} article(s) are now in {seeds}"
     # no journal: the add had not committed (its staged files are dropped), or it had
@@ -474,8 +533,10 @@ def recover(seeds: Path) -> str | None:
         staging.unlink()
     if not staged:
         return f"removed {staging}, left empty by an interrupted add (nothing to roll back)"
-    return (f"rolled back an interrupted add: removed {staging} and the {staged} file(s) staged in it "
-            "(none of its articles had been added)")
+    return (
+        f"rolled back an interrupted add: removed {staging} and the {staged} file(s) staged in it "
+        "(none of its articles had been added)"
+    )
 
 
 def _commit(seeds: Path, new: Sequence[Article], manifest: bytes) -> None:
@@ -487,7 +548,10 @@ def _commit(seeds: Path, new: Sequence[Article], manifest: bytes) -> None:
             with open(staging / TEXTS / f"{article.id}.txt", "xb") as handle:
                 handle.write(article.text.encode("utf-8"))
         (staging / MANIFEST).write_bytes(manifest)
-        journal = {"adding": [a.id for a in new], "manifest_sha256": hashlib.sha256(manifest).hexdigest()}
+        journal = {
+            "adding": [a.id for a in new],
+            "manifest_sha256": hashlib.sha256(manifest).hexdigest(),
+        }
         (staging / f"{JOURNAL}.tmp").write_text(json.dumps(journal), encoding="utf-8")
         os.replace(staging / f"{JOURNAL}.tmp", staging / JOURNAL)  # the commit point
         _roll_forward(seeds, journal)
@@ -503,13 +567,17 @@ def _commit(seeds: Path, new: Sequence[Article], manifest: bytes) -> None:
             raise
         if committed and recovered:
             return  # a second try completed the commit
-        outcome = ("the add is committed but not complete: run `frontline articles check` to complete it"
-                   if committed else "nothing was added")
+        outcome = (
+            "the add is committed but not complete: run `frontline articles check` to complete it"
+            if committed
+            else "nothing was added"
+        )
         raise ArticleError([f"cannot write in {seeds}: {exc.strerror or exc}; {outcome}"]) from exc
 
 
-def add_articles(seeds: Path, new: Sequence[Article],
-                 report: Callable[[str], object] | None = None) -> list[Article]:
+def add_articles(
+    seeds: Path, new: Sequence[Article], report: Callable[[str], object] | None = None
+) -> list[Article]:
     """Add ``new`` articles to ``seeds`` (creating it if needed) and return the full list.
 
     All checks run before anything is written; an article whose id or text is already
@@ -539,7 +607,9 @@ def _clean(seeds: Path) -> Iterator[str]:
     try:
         entries = _read_manifest(seeds)
     except ArticleError as exc:
-        raise ArticleError([f"cannot clean, nothing was removed: {p}" for p in exc.problems]) from None
+        raise ArticleError(
+            [f"cannot clean, nothing was removed: {p}" for p in exc.problems]
+        ) from None
     listed = _listed(entries)
     folded = {name.casefold() for name in listed}
     texts = seeds / TEXTS
@@ -560,8 +630,9 @@ def _clean(seeds: Path) -> Iterator[str]:
             yield f"removed {path} (a temporary file left by an interrupted write)"
 
 
-def check_articles(seeds: Path, clean: bool = False,
-                   report: Callable[[str], object] | None = None) -> list[Article]:
+def check_articles(
+    seeds: Path, clean: bool = False, report: Callable[[str], object] | None = None
+) -> list[Article]:
     """``frontline articles check``: complete or roll back an interrupted add, with ``clean``
     remove what :func:`_clean` removes, then load and check every article. Each thing done
     is said through ``report``."""
@@ -593,13 +664,19 @@ def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
             while chunk := handle.readline(MAX_JSONL_LINE_BYTES + 1):
                 total += len(chunk)
                 if total > MAX_JSONL_BYTES:
-                    raise _Refused(f"more than the limit of {MAX_JSONL_BYTES} bytes for one .jsonl file (split it)")
+                    raise _Refused(
+                        f"more than the limit of {MAX_JSONL_BYTES} bytes for one .jsonl file (split it)"
+                    )
                 if len(chunk) > MAX_JSONL_LINE_BYTES:
-                    raise ArticleError([f"{path}:{number + 1}: line longer than {MAX_JSONL_LINE_BYTES} bytes, "
-                                        f"more than any article takes (a text has at most {MAX_TEXT_CHARS} "
-                                        "characters); nothing read after it"])
+                    raise ArticleError(
+                        [
+                            f"{path}:{number + 1}: line longer than {MAX_JSONL_LINE_BYTES} bytes, "
+                            f"more than any article takes (a text has at most {MAX_TEXT_CHARS} "
+                            "characters); nothing read after it"
+                        ]
+                    )
                 if number == 0 and chunk.startswith(codecs.BOM_UTF8):
-                    chunk = chunk[len(codecs.BOM_UTF8):]
+                    chunk = chunk[len(codecs.BOM_UTF8) :]
                 for line in chunk.splitlines() or [b""]:
                     number += 1
                     yield number, line
@@ -637,11 +714,16 @@ def read_jsonl(path: Path) -> list[Article]:
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             problems.append(f"{where}: expected an object with a string 'text'")
             continue
-        wrong = {k: type(record[k]).__name__ for k in METADATA_FIELDS
-                 if k in record and not isinstance(record[k], str)}
+        wrong = {
+            k: type(record[k]).__name__
+            for k in METADATA_FIELDS
+            if k in record and not isinstance(record[k], str)
+        }
         if wrong:
-            problems.append(f"{where}: metadata must be strings: " +
-                            ", ".join(f"{k!r} is {kind}" for k, kind in wrong.items()))
+            problems.append(
+                f"{where}: metadata must be strings: "
+                + ", ".join(f"{k!r} is {kind}" for k, kind in wrong.items())
+            )
             continue
         metadata = {k: record[k] for k in METADATA_FIELDS if k in record}
         if not metadata.get("source"):

@@ -45,21 +45,37 @@ class Document:
 
 def region_result(entity: Entity) -> dict[str, Any]:
     """The Label Studio result item of one mention."""
-    return {"id": entity.id, "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
-            "value": {"start": entity.start, "end": entity.end, "text": entity.text,
-                      "labels": [entity.label]}}
+    return {
+        "id": entity.id,
+        "from_name": FROM_NAME,
+        "to_name": TO_NAME,
+        "type": "labels",
+        "value": {
+            "start": entity.start,
+            "end": entity.end,
+            "text": entity.text,
+            "labels": [entity.label],
+        },
+    }
 
 
 def relation_result(relation: Relation, entities: Sequence[Entity]) -> dict[str, Any]:
     """The Label Studio result item of one relation (head -> tail is ``direction: right``)."""
-    return {"type": "relation", "from_id": entities[relation.head].id,
-            "to_id": entities[relation.tail].id, "direction": "right", "labels": [relation.label]}
+    return {
+        "type": "relation",
+        "from_id": entities[relation.head].id,
+        "to_id": entities[relation.tail].id,
+        "direction": "right",
+        "labels": [relation.label],
+    }
 
 
 def to_result(doc: Document) -> list[dict[str, Any]]:
     """A Label Studio annotation ``result`` list for ``doc``."""
-    return [*(region_result(e) for e in doc.entities),
-            *(relation_result(r, doc.entities) for r in doc.relations)]
+    return [
+        *(region_result(e) for e in doc.entities),
+        *(relation_result(r, doc.entities) for r in doc.relations),
+    ]
 
 
 def from_result(doc_id: str, text: str, result: Sequence[dict[str, Any]]) -> Document:
@@ -70,8 +86,18 @@ def from_result(doc_id: str, text: str, result: Sequence[dict[str, Any]]) -> Doc
     """
     regions = [r for r in result if r.get("type") == "labels"]
     entities = sorted(  # the dataclass order, with a key: comparing dataclasses is slow
-        (Entity(r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"], r["id"])
-         for r in regions), key=lambda e: (e.start, e.end, e.label, e.text, e.id))
+        (
+            Entity(
+                r["value"]["start"],
+                r["value"]["end"],
+                r["value"]["labels"][0],
+                r["value"]["text"],
+                r["id"],
+            )
+            for r in regions
+        ),
+        key=lambda e: (e.start, e.end, e.label, e.text, e.id),
+    )
     index = {e.id: i for i, e in enumerate(entities)}
     relations = []
     for r in result:
@@ -80,5 +106,9 @@ def from_result(doc_id: str, text: str, result: Sequence[dict[str, Any]]) -> Doc
             if r.get("direction") == "left":
                 head, tail = tail, head
             relations.append(Relation(head, tail, r["labels"][0]))
-    return Document(doc_id, text, tuple(entities),
-                    tuple(sorted(relations, key=lambda r: (r.head, r.tail, r.label))))
+    return Document(
+        doc_id,
+        text,
+        tuple(entities),
+        tuple(sorted(relations, key=lambda r: (r.head, r.tail, r.label))),
+    )

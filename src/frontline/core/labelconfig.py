@@ -26,14 +26,22 @@ def label_config(scheme: Scheme) -> str:
     True
     """
     view = ET.Element("View")
-    ET.SubElement(view, "Header", value=f"Frontline scheme {scheme.version}: {scheme.instructions}", size="6")
+    ET.SubElement(
+        view, "Header", value=f"Frontline scheme {scheme.version}: {scheme.instructions}", size="6"
+    )
     relations = ET.SubElement(view, "Relations")
     for rel in scheme.relations:
         ET.SubElement(relations, "Relation", value=rel.name, background=rel.color)
     labels = ET.SubElement(view, "Labels", name=FROM_NAME, toName=TO_NAME, showInline="true")
     for ent in scheme.entities:
-        ET.SubElement(labels, "Label", value=ent.name, background=ent.color, hotkey=ent.hotkey,
-                      hint=ent.description)
+        ET.SubElement(
+            labels,
+            "Label",
+            value=ent.name,
+            background=ent.color,
+            hotkey=ent.hotkey,
+            hint=ent.description,
+        )
     ET.SubElement(view, "Text", name=TO_NAME, value=f"${TO_NAME}")
     ET.indent(view, space="  ")
     return ET.tostring(view, encoding="unicode") + "\n"

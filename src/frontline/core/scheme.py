@@ -85,7 +85,9 @@ def _check(scheme: Scheme, path: Path) -> None:
     names = [label.name for label in labels]
     problems = [f"duplicate label {n!r}" for n in sorted(set(names)) if names.count(n) > 1]
     problems += [f"label name {n!r} is not UPPER_CASE" for n in names if not _NAME.match(n)]
-    problems += [f"{x.name}: colour {x.color!r} is not #rrggbb" for x in labels if not _COLOR.match(x.color)]
+    problems += [
+        f"{x.name}: colour {x.color!r} is not #rrggbb" for x in labels if not _COLOR.match(x.color)
+    ]
     colors = [x.color.lower() for x in labels]
     problems += [f"colour {c} is used twice" for c in sorted(set(colors)) if colors.count(c) > 1]
     keys = [x.hotkey for x in scheme.entities]

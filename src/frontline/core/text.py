@@ -40,8 +40,19 @@ SENTENCE_FINAL = {"U.S..": ("U.S.", "."), "U.N..": ("U.N.", "."), "U.K..": ("U.K
 
 #: Title abbreviations spaCy's English tokenizer would split ("Lt." -> "Lt" "."), which
 #: would then end a sentence in "said Lt. Nate Christensen". Kept whole as special cases.
-ABBREVIATIONS = ("Lt.", "Col.", "Sgt.", "Maj.", "Capt.", "Brig.", "Cpl.", "Pvt.", "Lieut.",
-                 "Cmdr.", "Pres.")
+ABBREVIATIONS = (
+    "Lt.",
+    "Col.",
+    "Sgt.",
+    "Maj.",
+    "Capt.",
+    "Brig.",
+    "Cpl.",
+    "Pvt.",
+    "Lieut.",
+    "Cmdr.",
+    "Pres.",
+)
 
 
 @Language.component("frontline_paragraphs")

@@ -16,19 +16,24 @@ def resamples(n_docs: int, n: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n_docs, size=(n, n_docs))
 
 
-def bootstrap_ci(per_doc: Sequence[DocScores], score: Score, samples: np.ndarray,
-                 level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(
+    per_doc: Sequence[DocScores], score: Score, samples: np.ndarray, level: float = 0.95
+) -> tuple[float, float]:
     """Percentile interval of ``score`` over the resampled document sets."""
     values = [score(total(per_doc[i] for i in row)) for row in samples]
     lo, hi = np.percentile(values, [(1 - level) / 2 * 100, (1 + level) / 2 * 100])
     return float(lo), float(hi)
 
 
-def paired_p_value(better: Sequence[DocScores], worse: Sequence[DocScores], score: Score,
-                   samples: np.ndarray) -> float:
+def paired_p_value(
+    better: Sequence[DocScores], worse: Sequence[DocScores], score: Score, samples: np.ndarray
+) -> float:
     """One-sided paired bootstrap: the share of resamples where ``better`` does not beat ``worse``
     (the same documents are drawn for both systems)."""
-    losses = sum(score(total(better[i] for i in row)) <= score(total(worse[i] for i in row)) for row in samples)
+    losses = sum(
+        score(total(better[i] for i in row)) <= score(total(worse[i] for i in row))
+        for row in samples
+    )
     return float(losses) / len(samples)
 
 

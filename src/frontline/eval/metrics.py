@@ -61,7 +61,13 @@ def _greedy(true: Sequence[Span], pred: Sequence[Span], scheme: str) -> NerCount
             if i in matched:
                 continue
             same_span = (p[0], p[1]) == (t[0], t[1])
-            if scheme == "strict" and same_span and p[2] == t[2] or scheme in ("exact", "partial") and same_span:
+            if (
+                scheme == "strict"
+                and same_span
+                and p[2] == t[2]
+                or scheme in ("exact", "partial")
+                and same_span
+            ):
                 hit = i
                 break
             if not _overlaps(p, t):
@@ -77,14 +83,17 @@ def _greedy(true: Sequence[Span], pred: Sequence[Span], scheme: str) -> NerCount
             correct += 1
         elif near is not None:
             matched.add(near)
-            partial, incorrect = (partial + 1, incorrect) if scheme == "partial" else (partial, incorrect + 1)
+            partial, incorrect = (
+                (partial + 1, incorrect) if scheme == "partial" else (partial, incorrect + 1)
+            )
         else:
             spurious += 1
     return NerCounts(correct, incorrect, partial, len(true) - len(matched), spurious)
 
 
-def entity_counts(true: Sequence[Span], pred: Sequence[Span], labels: Sequence[str]
-                  ) -> dict[str, dict[str, NerCounts]]:
+def entity_counts(
+    true: Sequence[Span], pred: Sequence[Span], labels: Sequence[str]
+) -> dict[str, dict[str, NerCounts]]:
     """``counts[scheme][label or "overall"]`` for one document."""
     true = [s for s in true if s[2] in labels]
     pred = [s for s in pred if s[2] in labels]
@@ -97,22 +106,31 @@ def entity_counts(true: Sequence[Span], pred: Sequence[Span], labels: Sequence[s
     return out
 
 
-def relation_counts(true: Document, pred: Document, labels: Sequence[str]) -> dict[str, dict[str, Counts]]:
+def relation_counts(
+    true: Document, pred: Document, labels: Sequence[str]
+) -> dict[str, dict[str, Counts]]:
     """``counts[setting][label or "overall"]`` for one document; settings strict, boundaries."""
     out: dict[str, dict[str, Counts]] = {}
     for setting in ("strict", "boundaries"):
-        t, p = relation_items(true, labels=setting == "strict"), relation_items(pred, labels=setting == "strict")
+        t, p = (
+            relation_items(true, labels=setting == "strict"),
+            relation_items(pred, labels=setting == "strict"),
+        )
         out[setting] = {"overall": count(t, p)}
         for label in labels:
-            out[setting][label] = count([x for x in t if x[2] == label], [x for x in p if x[2] == label])
+            out[setting][label] = count(
+                [x for x in t if x[2] == label], [x for x in p if x[2] == label]
+            )
     return out
 
 
 def direction_errors(true: Document, pred: Document) -> int:
     """Predicted relations that are a gold relation (same label, spans) turned around."""
     gold = {(h[:2], t[:2], lab) for h, t, lab in relation_items(true, labels=False)}
-    return sum((t[:2], h[:2], lab) in gold and (h[:2], t[:2], lab) not in gold
-               for h, t, lab in relation_items(pred, labels=False))
+    return sum(
+        (t[:2], h[:2], lab) in gold and (h[:2], t[:2], lab) not in gold
+        for h, t, lab in relation_items(pred, labels=False)
+    )
 
 
 @dataclass
@@ -124,10 +142,14 @@ class DocScores:
     reversed: int = 0
 
 
-def score_document(true: Document, pred: Document, entity_labels: Sequence[str],
-                   relation_labels: Sequence[str]) -> DocScores:
-    return DocScores(entity_counts(entity_items(true), entity_items(pred), entity_labels),
-                     relation_counts(true, pred, relation_labels), direction_errors(true, pred))
+def score_document(
+    true: Document, pred: Document, entity_labels: Sequence[str], relation_labels: Sequence[str]
+) -> DocScores:
+    return DocScores(
+        entity_counts(entity_items(true), entity_items(pred), entity_labels),
+        relation_counts(true, pred, relation_labels),
+        direction_errors(true, pred),
+    )
 
 
 def total(docs: Iterable[DocScores]) -> DocScores:

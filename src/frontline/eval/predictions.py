@@ -82,7 +82,13 @@ def _what(value: Any) -> str:
         return "a boolean"
     if isinstance(value, (int, float)):
         return "a number"
-    return "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else "a string"
+    return (
+        "an object"
+        if isinstance(value, dict)
+        else "a list"
+        if isinstance(value, list)
+        else "a string"
+    )
 
 
 def _repeats(item: Any) -> list[str]:
@@ -92,9 +98,17 @@ def _repeats(item: Any) -> list[str]:
 def label_problem(value: Any, names: Sequence[str], kind: str) -> str | None:
     """What is wrong with a label: a name in ``names`` or its index there (``kind``: entity/relation)."""
     if isinstance(value, str):
-        return None if value in names else f"unknown {kind} label {_show(value)} (the labels are {', '.join(names)})"
+        return (
+            None
+            if value in names
+            else f"unknown {kind} label {_show(value)} (the labels are {', '.join(names)})"
+        )
     if _is_int(value):
-        return None if 0 <= value < len(names) else f"{kind} label id {value} is out of range (0 to {len(names) - 1})"
+        return (
+            None
+            if 0 <= value < len(names)
+            else f"{kind} label id {value} is out of range (0 to {len(names) - 1})"
+        )
     return f'"label" must be a label name or its integer id, found {_show(value)}'
 
 
@@ -105,8 +119,13 @@ def label_name(value: str | int, names: Sequence[str]) -> str:
 
 def _integer_problems(item: Mapping[str, Any], keys: Sequence[str]) -> list[str]:
     """A missing or non-integer value of each of ``keys``."""
-    return [f'no "{key}" key' if key not in item else f'"{key}" must be an integer, found {_show(item[key])}'
-            for key in keys if not _is_int(item.get(key))]
+    return [
+        f'no "{key}" key'
+        if key not in item
+        else f'"{key}" must be an integer, found {_show(item[key])}'
+        for key in keys
+        if not _is_int(item.get(key))
+    ]
 
 
 def entity_problems(item: Any, text: str, scheme: Scheme) -> list[str]:
@@ -128,8 +147,13 @@ def entity_problems(item: Any, text: str, scheme: Scheme) -> list[str]:
 
 
 def _entity_range(entities: int) -> str:
-    return ("the line has no entities" if entities == 0 else "the line's only entity is 0" if entities == 1 else
-            f"the line's entities are 0 to {entities - 1}")
+    return (
+        "the line has no entities"
+        if entities == 0
+        else "the line's only entity is 0"
+        if entities == 1
+        else f"the line's entities are 0 to {entities - 1}"
+    )
 
 
 def relation_problems(item: Any, entities: int, scheme: Scheme) -> list[str]:
@@ -137,10 +161,15 @@ def relation_problems(item: Any, entities: int, scheme: Scheme) -> list[str]:
     if not isinstance(item, dict):
         return [f"expected a JSON object, found {_what(item)}"]
     problems = _repeats(item) + _integer_problems(item, ("head", "tail"))
-    problems += [f"{key} {item[key]} is not an entity of the line ({_entity_range(entities)})"
-                 for key in ("head", "tail") if _is_int(item.get(key)) and not 0 <= item[key] < entities]
+    problems += [
+        f"{key} {item[key]} is not an entity of the line ({_entity_range(entities)})"
+        for key in ("head", "tail")
+        if _is_int(item.get(key)) and not 0 <= item[key] < entities
+    ]
     if _is_int(item.get("head")) and item.get("head") == item.get("tail"):
-        problems.append(f"head and tail are the same entity ({item['head']}); a relation links two entities")
+        problems.append(
+            f"head and tail are the same entity ({item['head']}); a relation links two entities"
+        )
     if "label" not in item:
         problems.append('no "label" key')
     elif (problem := label_problem(item["label"], scheme.relation_names, "relation")) is not None:
@@ -166,29 +195,45 @@ def line_problems(row: Mapping[str, Any], text: str, scheme: Scheme) -> list[str
         if not found:
             key = (item["start"], item["end"], label_name(item["label"], scheme.entity_names))
             if key in first:
-                problems.append(f"entity {k}: the same mention as entity {first[key]} ([{key[0]}:{key[1]}] {key[2]})")
+                problems.append(
+                    f"entity {k}: the same mention as entity {first[key]} ([{key[0]}:{key[1]}] {key[2]})"
+                )
             first.setdefault(key, k)
     relations = row.get("relations")
     if isinstance(relations, list):
-        problems += [f"relation {k}: {m}" for k, r in enumerate(relations)
-                     for m in relation_problems(r, len(entities), scheme)]
+        problems += [
+            f"relation {k}: {m}"
+            for k, r in enumerate(relations)
+            for m in relation_problems(r, len(entities), scheme)
+        ]
     return problems
 
 
 def to_line(doc: Document) -> dict[str, Any]:
     """The line of a predicted document (what :func:`read_predictions` reads back)."""
-    return {"id": doc.doc_id,
-            "entities": [{"start": e.start, "end": e.end, "label": e.label} for e in doc.entities],
-            "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in doc.relations]}
+    return {
+        "id": doc.doc_id,
+        "entities": [{"start": e.start, "end": e.end, "label": e.label} for e in doc.entities],
+        "relations": [{"head": r.head, "tail": r.tail, "label": r.label} for r in doc.relations],
+    }
 
 
 def to_document(row: Mapping[str, Any], text: str, scheme: Scheme) -> Document:
     """A checked line as a :class:`Document` (entity ids are their places in the line; labels are names)."""
-    entities = tuple(Entity(e["start"], e["end"], label_name(e["label"], scheme.entity_names),
-                            text[e["start"]:e["end"]], str(k))
-                     for k, e in enumerate(row["entities"]))
-    relations = tuple(Relation(r["head"], r["tail"], label_name(r["label"], scheme.relation_names))
-                      for r in row["relations"])
+    entities = tuple(
+        Entity(
+            e["start"],
+            e["end"],
+            label_name(e["label"], scheme.entity_names),
+            text[e["start"] : e["end"]],
+            str(k),
+        )
+        for k, e in enumerate(row["entities"])
+    )
+    relations = tuple(
+        Relation(r["head"], r["tail"], label_name(r["label"], scheme.relation_names))
+        for r in row["relations"]
+    )
     return Document(row["id"], text, entities, relations)
 
 
@@ -205,7 +250,9 @@ def _repeated_keys(row: Mapping[str, Any]) -> list[str]:
     def walk(value: Any, under: str) -> None:
         if isinstance(value, dict):
             problems.extend(f"{m} (under {under})" for m in _repeats(value))
-        for child in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+        for child in (
+            value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        ):
             walk(child, under)
 
     for key, value in row.items():
@@ -218,8 +265,13 @@ def _repeated_keys(row: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, split: str = "test",
-                     elsewhere: Mapping[str, str] | None = None) -> dict[str, Document]:
+def read_predictions(
+    path: Path,
+    gold: Mapping[str, Document],
+    scheme: Scheme,
+    split: str = "test",
+    elsewhere: Mapping[str, str] | None = None,
+) -> dict[str, Document]:
     """The predicted document of each gold document (of ``split``), from the JSON Lines file ``path``.
 
     ``elsewhere`` gives the split of the other documents of the corpus: a line of one of
@@ -233,14 +285,18 @@ def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, s
     mention with itself; a gold document without a line.
     """
     try:
-        lines = path.read_text(encoding="utf-8").split("\n")  # not splitlines: U+2028 may be in a string
+        lines = path.read_text(encoding="utf-8").split(
+            "\n"
+        )  # not splitlines: U+2028 may be in a string
     except (OSError, UnicodeDecodeError) as exc:
         raise PredictionError([f"{path}: cannot read the predictions: {exc}"]) from None
     elsewhere = elsewhere or {}
     found: dict[str, Document] = {}
     line_of: dict[str, int] = {}  # the line of each document
     problems = []
-    wrong_split: list[tuple[int, str]] = []  # (problem index, split) of lines of another split's document
+    wrong_split: list[
+        tuple[int, str]
+    ] = []  # (problem index, split) of lines of another split's document
     other_ids = 0  # lines with a string id not of the split
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -255,8 +311,12 @@ def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, s
         except RecursionError:
             problems.append(f"{where}: cannot be read: arrays or objects nested too deeply")
             continue
-        except ValueError:  # Python's limit on the digits of an integer (sys.get_int_max_str_digits)
-            problems.append(f"{where}: cannot be read: a number of more than {sys.get_int_max_str_digits()} digits")
+        except (
+            ValueError
+        ):  # Python's limit on the digits of an integer (sys.get_int_max_str_digits)
+            problems.append(
+                f"{where}: cannot be read: a number of more than {sys.get_int_max_str_digits()} digits"
+            )
             continue
         if not isinstance(row, dict):
             problems.append(f"{where}: expected a JSON object, found {_what(row)}")
@@ -273,12 +333,18 @@ def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, s
             other_ids += 1
             if ident in elsewhere:
                 wrong_split.append((len(problems), elsewhere[ident]))
-                problems.append(f"{where}: id {_show(ident)} is a document of the {elsewhere[ident]} split, "
-                                f"not of the {split} split scored")
+                problems.append(
+                    f"{where}: id {_show(ident)} is a document of the {elsewhere[ident]} split, "
+                    f"not of the {split} split scored"
+                )
             else:
-                problems.append(f"{where}: id {_show(ident)} is not a document of the {split} split")
+                problems.append(
+                    f"{where}: id {_show(ident)} is not a document of the {split} split"
+                )
         elif ident in line_of:
-            problems.append(f"{where}: a second line for this document (the first is line {line_of[ident]})")
+            problems.append(
+                f"{where}: a second line for this document (the first is line {line_of[ident]})"
+            )
         else:
             line_of[ident] = number
             found_here = line_problems(row, gold[ident].text, scheme)
@@ -290,10 +356,15 @@ def read_predictions(path: Path, gold: Mapping[str, Document], scheme: Scheme, s
         # the whole file is of another split: one problem says so, not one per line and document
         (other,) = splits
         dropped = {k for k, _ in wrong_split}
-        problems = [f"{path}: every id belongs to the {other} split, not to the {split} split scored; "
-                    f"use --split {other}", *(p for k, p in enumerate(problems) if k not in dropped)]
+        problems = [
+            f"{path}: every id belongs to the {other} split, not to the {split} split scored; "
+            f"use --split {other}",
+            *(p for k, p in enumerate(problems) if k not in dropped),
+        ]
     else:
-        problems += [f"{path}: no prediction for document {d}" for d in sorted(set(gold) - set(line_of))]
+        problems += [
+            f"{path}: no prediction for document {d}" for d in sorted(set(gold) - set(line_of))
+        ]
     if problems:
         raise PredictionError(problems)
     return found
@@ -303,14 +374,24 @@ def summary_text(summary: Mapping[str, Any]) -> str:
     """The scores of ``frontline evaluate`` (the record it prints with ``--json``) as a short table."""
     header = "{:<12} {:>9} {:>6} {:>6} {:>8}  {}"
     rows = []
-    for part, settings in (("entities", ("strict", "exact", "partial", "type")),
-                           ("relations", ("strict", "boundaries"))):
+    for part, settings in (
+        ("entities", ("strict", "exact", "partial", "type")),
+        ("relations", ("strict", "boundaries")),
+    ):
         rows.append(header.format(part, "precision", "recall", "F1", "macro F1", "F1 95% CI"))
         for setting in settings:
             s = summary[part][setting]
             ci = s.get("f1_ci95")
-            rows.append(header.format(f"  {setting}", f"{s['precision']:.3f}", f"{s['recall']:.3f}", f"{s['f1']:.3f}",
-                                      f"{s['macro_f1']:.3f}", f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "").rstrip())
+            rows.append(
+                header.format(
+                    f"  {setting}",
+                    f"{s['precision']:.3f}",
+                    f"{s['recall']:.3f}",
+                    f"{s['f1']:.3f}",
+                    f"{s['macro_f1']:.3f}",
+                    f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "",
+                ).rstrip()
+            )
     reversed_ = summary["relations"].get("reversed_direction")
     if reversed_ is not None:
         rows.append(f"relations predicted in the reverse direction: {reversed_}")

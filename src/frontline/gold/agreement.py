@@ -82,8 +82,11 @@ def relation_items(doc: Document, *, labels: bool = True) -> list[tuple]:
     items = []
     for r in doc.relations:
         h, t = doc.entities[r.head], doc.entities[r.tail]
-        head, tail = ((h.start, h.end, h.label), (t.start, t.end, t.label)) if labels else \
-            ((h.start, h.end), (t.start, t.end))
+        head, tail = (
+            ((h.start, h.end, h.label), (t.start, t.end, t.label))
+            if labels
+            else ((h.start, h.end), (t.start, t.end))
+        )
         items.append((head, tail, r.label))
     return items
 
@@ -95,7 +98,9 @@ def shared_relation_counts(a: Document, b: Document) -> Counts:
     shared = spans_a & spans_b
 
     def keep(doc: Document) -> list[tuple]:
-        return [item for item in relation_items(doc) if item[0][:2] in shared and item[1][:2] in shared]
+        return [
+            item for item in relation_items(doc) if item[0][:2] in shared and item[1][:2] in shared
+        ]
 
     return count(keep(a), keep(b))
 
@@ -122,12 +127,18 @@ class Agreement:
     def __add__(self, other: Agreement) -> Agreement:
         labels = sorted({*self.entities_by_label, *other.entities_by_label})
         return Agreement(
-            self.entities_strict + other.entities_strict, self.entities_partial + other.entities_partial,
-            {lab: self.entities_by_label.get(lab, Counts()) + other.entities_by_label.get(lab, Counts())
-             for lab in labels},
+            self.entities_strict + other.entities_strict,
+            self.entities_partial + other.entities_partial,
+            {
+                lab: self.entities_by_label.get(lab, Counts())
+                + other.entities_by_label.get(lab, Counts())
+                for lab in labels
+            },
             self.relations_strict + other.relations_strict,
             self.relations_boundaries + other.relations_boundaries,
-            self.relations_shared + other.relations_shared, self.label_pairs + other.label_pairs)
+            self.relations_shared + other.relations_shared,
+            self.label_pairs + other.label_pairs,
+        )
 
     def kappa(self) -> float | None:
         """Cohen's kappa over mentions both annotators marked with the same span."""
@@ -149,11 +160,14 @@ EMPTY = Agreement(Counts(), Counts(), {}, Counts(), Counts(), Counts(), [])
 def agreement(a: Document, b: Document, entity_labels: Sequence[str]) -> Agreement:
     """Agreement between two annotations of the same article."""
     return Agreement(
-        count(entity_items(a), entity_items(b)), partial_counts(a, b),
+        count(entity_items(a), entity_items(b)),
+        partial_counts(a, b),
         {lab: count(entity_items(a, lab), entity_items(b, lab)) for lab in entity_labels},
         count(relation_items(a), relation_items(b)),
         count(relation_items(a, labels=False), relation_items(b, labels=False)),
-        shared_relation_counts(a, b), same_span_labels(a, b))
+        shared_relation_counts(a, b),
+        same_span_labels(a, b),
+    )
 
 
 def disagreements(a: Document, b: Document) -> list[str]:
@@ -172,9 +186,14 @@ def disagreements(a: Document, b: Document) -> list[str]:
             lines.append(f"only B  [{span[0]}:{span[1]}] {text!r} {eb.label}")
 
     def rels(doc: Document) -> set[tuple]:
-        return {((doc.entities[r.head].start, doc.entities[r.head].end, doc.entities[r.head].text),
-                 (doc.entities[r.tail].start, doc.entities[r.tail].end, doc.entities[r.tail].text), r.label)
-                for r in doc.relations}
+        return {
+            (
+                (doc.entities[r.head].start, doc.entities[r.head].end, doc.entities[r.head].text),
+                (doc.entities[r.tail].start, doc.entities[r.tail].end, doc.entities[r.tail].text),
+                r.label,
+            )
+            for r in doc.relations
+        }
 
     ra, rb = rels(a), rels(b)
     for who, only in (("A", ra - rb), ("B", rb - ra)):
@@ -199,46 +218,74 @@ def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: s
         return "# Inter-annotator agreement\n\nNo article has two annotations yet.\n"
     total = sum(per_doc.values(), start=EMPTY)
     rest = sum((x for d, x in per_doc.items() if d != SEED_ARTICLE), start=EMPTY)
-    summary = (f"On {len(per_doc)} double-annotated articles: entity agreement F1 "
-               f"{_fmt(total.entities_strict.f1)} strict, {_fmt(total.entities_partial.f1)} partial; "
-               f"relation agreement F1 {_fmt(total.relations_strict.f1)} strict, "
-               f"{_fmt(total.relations_boundaries.f1)} boundaries, {_fmt(total.relations_shared.f1)} on "
-               f"relations whose two mentions both annotators marked; Cohen's kappa on the labels of "
-               f"same-span mentions {_fmt(total.kappa())}.")
-    rows = [f"| {doc} | {_fmt(x.entities_strict.f1)} | {_fmt(x.entities_partial.f1)} | "
-            f"{_fmt(x.relations_strict.f1)} | {_fmt(x.relations_boundaries.f1)} | {_fmt(x.relations_shared.f1)} | "
-            f"{x.entities_strict.tp + x.entities_strict.fn} / {x.entities_strict.tp + x.entities_strict.fp} | "
-            f"{x.relations_strict.tp + x.relations_strict.fn} / {x.relations_strict.tp + x.relations_strict.fp} |"
-            for doc, x in sorted(per_doc.items())]
-    label_rows = [f"| {lab} | {c.tp} | {c.fn} | {c.fp} | {_fmt(c.f1)} |"
-                  for lab, c in total.entities_by_label.items()]
+    summary = (
+        f"On {len(per_doc)} double-annotated articles: entity agreement F1 "
+        f"{_fmt(total.entities_strict.f1)} strict, {_fmt(total.entities_partial.f1)} partial; "
+        f"relation agreement F1 {_fmt(total.relations_strict.f1)} strict, "
+        f"{_fmt(total.relations_boundaries.f1)} boundaries, {_fmt(total.relations_shared.f1)} on "
+        f"relations whose two mentions both annotators marked; Cohen's kappa on the labels of "
+        f"same-span mentions {_fmt(total.kappa())}."
+    )
+    rows = [
+        f"| {doc} | {_fmt(x.entities_strict.f1)} | {_fmt(x.entities_partial.f1)} | "
+        f"{_fmt(x.relations_strict.f1)} | {_fmt(x.relations_boundaries.f1)} | {_fmt(x.relations_shared.f1)} | "
+        f"{x.entities_strict.tp + x.entities_strict.fn} / {x.entities_strict.tp + x.entities_strict.fp} | "
+        f"{x.relations_strict.tp + x.relations_strict.fn} / {x.relations_strict.tp + x.relations_strict.fp} |"
+        for doc, x in sorted(per_doc.items())
+    ]
+    label_rows = [
+        f"| {lab} | {c.tp} | {c.fn} | {c.fp} | {_fmt(c.f1)} |"
+        for lab, c in total.entities_by_label.items()
+    ]
     names = [*entity_labels, NONE]
     matrix = ["| A \\ B | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    matrix += [f"| {x} | " + " | ".join(str(v) for v in row) + " |"
-               for x, row in zip(names, total.confusion(entity_labels))]
-    return "\n".join([
-        "# Inter-annotator agreement", "",
-        "Generated by `frontline agreement` from the committed export: annotator A is "
-        "`annotator-1` (first annotation), annotator B is `annotator-2` (blind second "
-        "annotation). Definitions are in `frontline/agreement.py`. Do not edit by hand; the "
-        "analysis below comes from `annotation/agreement-notes.md`.", "",
-        "<!-- summary -->", summary, "<!-- /summary -->", "",
-        "## Per article", "",
-        "| article | entities strict F1 | entities partial F1 | relations strict F1 | relations boundaries F1 "
-        "| relations on shared mentions F1 | mentions A / B | relations A / B |",
-        "|---|---|---|---|---|---|---|---|", *rows,
-        f"| **all** | {_fmt(total.entities_strict.f1)} | {_fmt(total.entities_partial.f1)} | "
-        f"{_fmt(total.relations_strict.f1)} | {_fmt(total.relations_boundaries.f1)} | "
-        f"{_fmt(total.relations_shared.f1)} | | |",
-        f"| **all but the seed article** (its sentences are guideline examples) | {_fmt(rest.entities_strict.f1)} | "
-        f"{_fmt(rest.entities_partial.f1)} | {_fmt(rest.relations_strict.f1)} | "
-        f"{_fmt(rest.relations_boundaries.f1)} | {_fmt(rest.relations_shared.f1)} | | |", "",
-        "## Entities per label (strict)", "",
-        "| label | both | only A | only B | F1 |", "|---|---|---|---|---|", *label_rows, "",
-        "## Label confusion on the same span", "",
-        "Rows: annotator A's label; columns: annotator B's; `(none)`: the span was marked by "
-        "only one of them.", "", *matrix, "",
-        notes.strip(), ""])
+    matrix += [
+        f"| {x} | " + " | ".join(str(v) for v in row) + " |"
+        for x, row in zip(names, total.confusion(entity_labels))
+    ]
+    return "\n".join(
+        [
+            "# Inter-annotator agreement",
+            "",
+            "Generated by `frontline agreement` from the committed export: annotator A is "
+            "`annotator-1` (first annotation), annotator B is `annotator-2` (blind second "
+            "annotation). Definitions are in `frontline/agreement.py`. Do not edit by hand; the "
+            "analysis below comes from `annotation/agreement-notes.md`.",
+            "",
+            "<!-- summary -->",
+            summary,
+            "<!-- /summary -->",
+            "",
+            "## Per article",
+            "",
+            "| article | entities strict F1 | entities partial F1 | relations strict F1 | relations boundaries F1 "
+            "| relations on shared mentions F1 | mentions A / B | relations A / B |",
+            "|---|---|---|---|---|---|---|---|",
+            *rows,
+            f"| **all** | {_fmt(total.entities_strict.f1)} | {_fmt(total.entities_partial.f1)} | "
+            f"{_fmt(total.relations_strict.f1)} | {_fmt(total.relations_boundaries.f1)} | "
+            f"{_fmt(total.relations_shared.f1)} | | |",
+            f"| **all but the seed article** (its sentences are guideline examples) | {_fmt(rest.entities_strict.f1)} | "
+            f"{_fmt(rest.entities_partial.f1)} | {_fmt(rest.relations_strict.f1)} | "
+            f"{_fmt(rest.relations_boundaries.f1)} | {_fmt(rest.relations_shared.f1)} | | |",
+            "",
+            "## Entities per label (strict)",
+            "",
+            "| label | both | only A | only B | F1 |",
+            "|---|---|---|---|---|",
+            *label_rows,
+            "",
+            "## Label confusion on the same span",
+            "",
+            "Rows: annotator A's label; columns: annotator B's; `(none)`: the span was marked by "
+            "only one of them.",
+            "",
+            *matrix,
+            "",
+            notes.strip(),
+            "",
+        ]
+    )
 
 
 FIRST, SECOND = "annotator-1@frontline.local", "annotator-2@frontline.local"
@@ -250,8 +297,9 @@ def annotator_of(annotation: dict) -> str:
     return str(who.get("email", who.get("id"))) if isinstance(who, dict) else str(who)
 
 
-def annotation_pairs(tasks: Sequence[dict], first: str = FIRST, second: str = SECOND
-                     ) -> dict[str, tuple[Document, Document]]:
+def annotation_pairs(
+    tasks: Sequence[dict], first: str = FIRST, second: str = SECOND
+) -> dict[str, tuple[Document, Document]]:
     """Per doc id, the (first, second) annotators' Documents, for tasks that have both."""
     from frontline.core.documents import from_result
 

@@ -91,7 +91,10 @@ def _first_repeated(pairs: list[tuple[str, Any]]) -> str:
 def _decoder(duplicates: list[tuple[str, dict[str, Any]]]) -> json.JSONDecoder:
     """A decoder that makes the dicts ``json`` makes (which keeps the last value of a key
     given twice) and adds to ``duplicates`` each object with a key twice, and that key."""
-    def made(pairs: list[tuple[str, Any]]) -> dict[str, Any]:  # a closure: the cheapest hook to call
+
+    def made(
+        pairs: list[tuple[str, Any]],
+    ) -> dict[str, Any]:  # a closure: the cheapest hook to call
         obj = dict(pairs)
         if len(obj) != len(pairs):
             duplicates.append((_first_repeated(pairs), obj))
@@ -151,11 +154,13 @@ class _Text:
         try:
             decoded = self.utf8.decode(data, final=self.eof)
         except UnicodeDecodeError as exc:
-            raise ExportError(f"{self.path}: not a JSON export: not UTF-8 ({exc.reason} near byte "
-                              f"{self.bytes_read + exc.start})") from None
+            raise ExportError(
+                f"{self.path}: not a JSON export: not UTF-8 ({exc.reason} near byte "
+                f"{self.bytes_read + exc.start})"
+            ) from None
         self.bytes_read += len(data)
         self.dropped += self.pos
-        self.text = self.text[self.pos:] + decoded
+        self.text = self.text[self.pos :] + decoded
         self.pos = 0
         return True
 
@@ -164,7 +169,7 @@ class _Text:
         while True:
             self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
             if self.pos < len(self.text) or not self.more():
-                return self.text[self.pos:self.pos + 1]
+                return self.text[self.pos : self.pos + 1]
 
     def value(self, path: Path, number: int) -> Any:
         """Decode the JSON value at the cursor (task ``number``, from 1), reading more as needed:
@@ -176,27 +181,37 @@ class _Text:
                 value, end = self.decoder.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as exc:
                 if self.eof:
-                    raise ExportError(f"{path}: not a JSON export: task {number}: {exc.msg} at character "
-                                      f"{self.dropped + exc.pos}") from None
+                    raise ExportError(
+                        f"{path}: not a JSON export: task {number}: {exc.msg} at character "
+                        f"{self.dropped + exc.pos}"
+                    ) from None
             except RecursionError:
-                raise ExportError(f"{path}: not a JSON export: task {number} is nested too deeply") from None
-            except ValueError as exc:  # an integer longer than Python reads (sys.get_int_max_str_digits)
+                raise ExportError(
+                    f"{path}: not a JSON export: task {number} is nested too deeply"
+                ) from None
+            except (
+                ValueError
+            ) as exc:  # an integer longer than Python reads (sys.get_int_max_str_digits)
                 found = self._long_integer()
                 if found is None and self.eof:
                     raise ExportError(f"{path}: not a JSON export: task {number}: {exc}") from None
                 if found is not None and (self.eof or len(self.text) - found.end() >= len("e+0")):
                     limit = sys.get_int_max_str_digits()
-                    raise ExportError(f"{path}: task {number}: an integer of {len(found.group(1)):,} digits at "
-                                      f"character {self.dropped + found.start()}, more than the {limit:,} digits "
-                                      "Python reads") from None
+                    raise ExportError(
+                        f"{path}: task {number}: an integer of {len(found.group(1)):,} digits at "
+                        f"character {self.dropped + found.start()}, more than the {limit:,} digits "
+                        "Python reads"
+                    ) from None
                 # else what follows it is not all read ("1." or "1e+" at the end): it may be a float, read on
             else:
-                if self.eof or self.text[end:end + 1] in _AFTER_VALUE:  # "1" may be "1.5" unread
+                if self.eof or self.text[end : end + 1] in _AFTER_VALUE:  # "1" may be "1.5" unread
                     if self.duplicates:
                         key, where = self.duplicates[0]
-                        raise ExportError(f"{path}: {_task_name(number, value)}: key {key!r} twice in "
-                                          f"{_place(value, where) or 'the task'}; JSON readers disagree on which "
-                                          "value counts: keep one")
+                        raise ExportError(
+                            f"{path}: {_task_name(number, value)}: key {key!r} twice in "
+                            f"{_place(value, where) or 'the task'}; JSON readers disagree on which "
+                            "value counts: keep one"
+                        )
                     self.pos = end
                     return value
             self.more(size)
@@ -207,7 +222,13 @@ class _Text:
         limit = sys.get_int_max_str_digits()
         for found in _STRING_OR_NUMBER.finditer(self.text, self.pos):
             digits, fraction, exponent = found.groups()
-            if digits is not None and fraction is None and exponent is None and limit and len(digits) > limit:
+            if (
+                digits is not None
+                and fraction is None
+                and exponent is None
+                and limit
+                and len(digits) > limit
+            ):
                 return found
         return None
 
@@ -262,7 +283,7 @@ def export_parts(path: Path, size: int) -> list[Part]:
         if length <= size:
             return whole
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            head = _LIST_START.match(data[:1 << 16])
+            head = _LIST_START.match(data[: 1 << 16])
             if head is None or b"\n" not in head.group(1):
                 return whole
             boundary = b"," + head.group(1) + b"{"
@@ -297,8 +318,10 @@ def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
     if first == "\ufeff":
         raise ExportError(f"{path}: not a JSON export: it starts with a byte order mark")
     if first != "[":
-        raise ExportError(f"{path}: an export is a JSON list of tasks, not "
-                          f"{'empty file' if not first else repr(first) + '...'}")
+        raise ExportError(
+            f"{path}: an export is a JSON list of tasks, not "
+            f"{'empty file' if not first else repr(first) + '...'}"
+        )
     stream.pos += 1
     number = 0
     if stream.next_char() != "]":
@@ -309,8 +332,10 @@ def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
             if found == "]":
                 break
             if found != ",":
-                raise ExportError(f"{path}: not a JSON export: after task {number}, expected ',' or ']', found "
-                                  f"{repr(found) if found else 'the end of the file'}")
+                raise ExportError(
+                    f"{path}: not a JSON export: after task {number}, expected ',' or ']', found "
+                    f"{repr(found) if found else 'the end of the file'}"
+                )
             stream.pos += 1
             stream.next_char()
     stream.pos += 1
@@ -318,7 +343,9 @@ def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
         raise ExportError(f"{path}: not a JSON export: text after the list of tasks")
 
 
-def read_valid_export(path: Path, articles: Sequence[Article], scheme: Scheme) -> list[dict[str, Any]]:
+def read_valid_export(
+    path: Path, articles: Sequence[Article], scheme: Scheme
+) -> list[dict[str, Any]]:
     """Read an export and raise :class:`ExportInvalid` with every problem if it has any."""
     tasks = read_export(path)
     problems = export_problems(tasks, {a.id: a for a in articles}, scheme)
@@ -335,7 +362,9 @@ class Checked(NamedTuple):
     problems: list[str]  # each named by the file, as ExportInvalid names them
 
 
-def check_export(path: Path, articles: Mapping[str, Article], scheme: Scheme, *, gold: bool = False) -> Checked:
+def check_export(
+    path: Path, articles: Mapping[str, Article], scheme: Scheme, *, gold: bool = False
+) -> Checked:
     """Validate an export as ``build`` reads it: one task at a time (:func:`iter_export`),
     never whole in memory, with the checks and messages of
     :func:`~frontline.gold.validate.export_problems`. With ``gold`` (the file is the gold
@@ -351,8 +380,10 @@ def check_export(path: Path, articles: Mapping[str, Article], scheme: Scheme, *,
 
     problems = [f"{path}: {problem}" for problem in iter_problems(counted(), articles, scheme)]
     if gold and not problems and not count["gold"]:
-        problems.append(f"{path}: no task has a ground_truth annotation: `frontline build` would have nothing "
-                        "to release")
+        problems.append(
+            f"{path}: no task has a ground_truth annotation: `frontline build` would have nothing "
+            "to release"
+        )
     return Checked(count["tasks"], count["gold"], problems)
 
 
@@ -400,7 +431,9 @@ def _holdings(tasks: Sequence[Any]) -> dict[str, _Held]:
                 kind = item.get("type") if isinstance(item, Mapping) else None
                 if kind in ("labels", "relation"):
                     tally["region" if kind == "labels" else "relation"] += 1
-        held[doc_id] = _Held(before.annotations + len(items), before.ground_truths + len(gold_annotations(task)), by)
+        held[doc_id] = _Held(
+            before.annotations + len(items), before.ground_truths + len(gold_annotations(task)), by
+        )
     return held
 
 
@@ -416,14 +449,25 @@ def _compare(old: Sequence[Any], new: Sequence[Any]) -> tuple[list[str], Counter
         if now is None:
             regions = sum(c["region"] for c in was.by_annotator.values())
             relations = sum(c["relation"] for c in was.by_annotator.values())
-            lines.append(f"doc {doc_id}: task missing from the new export (committed: {was.annotations} "
-                         f"annotation(s), {regions} region(s), {relations} relation(s), {was.ground_truths} "
-                         "ground truth(s))")
-            total.update({"annotation": was.annotations, "region": regions, "relation": relations,
-                          "ground truth": was.ground_truths, "task": 1})
+            lines.append(
+                f"doc {doc_id}: task missing from the new export (committed: {was.annotations} "
+                f"annotation(s), {regions} region(s), {relations} relation(s), {was.ground_truths} "
+                "ground truth(s))"
+            )
+            total.update(
+                {
+                    "annotation": was.annotations,
+                    "region": regions,
+                    "relation": relations,
+                    "ground truth": was.ground_truths,
+                    "task": 1,
+                }
+            )
             continue
-        for name, had, has in (("annotation", was.annotations, now.annotations),
-                               ("ground truth", was.ground_truths, now.ground_truths)):
+        for name, had, has in (
+            ("annotation", was.annotations, now.annotations),
+            ("ground truth", was.ground_truths, now.ground_truths),
+        ):
             if has < had:
                 lines.append(f"doc {doc_id}: {had} {name}(s) committed, {has} in the new export")
                 total[name] += had - has
@@ -431,8 +475,10 @@ def _compare(old: Sequence[Any], new: Sequence[Any]) -> tuple[list[str], Counter
             has_by = now.by_annotator.get(who, Counter())
             for name in ("region", "relation"):
                 if has_by[name] < had_by[name]:
-                    lines.append(f"doc {doc_id} annotator {who}: {had_by[name]} {name}(s) committed, "
-                                 f"{has_by[name]} in the new export")
+                    lines.append(
+                        f"doc {doc_id} annotator {who}: {had_by[name]} {name}(s) committed, "
+                        f"{has_by[name]} in the new export"
+                    )
                     total[name] += had_by[name] - has_by[name]
         total["task"] += len(lines) > found
     return lines, total
@@ -440,7 +486,11 @@ def _compare(old: Sequence[Any], new: Sequence[Any]) -> tuple[list[str], Counter
 
 def _amount(total: Counter[str]) -> str:
     """``5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s)``."""
-    parts = [f"{total[name]} {name}(s)" for name in ("annotation", "region", "relation", "ground truth") if total[name]]
+    parts = [
+        f"{total[name]} {name}(s)"
+        for name in ("annotation", "region", "relation", "ground truth")
+        if total[name]
+    ]
     if not parts:
         return f"{total['task']} task(s)"
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -454,9 +504,15 @@ def losses(old: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]) -
     return _compare(old, new)[0]
 
 
-def write_export(path: Path, tasks: Sequence[Mapping[str, Any]], *, force: bool = False, allow_empty: bool = False,
-                 warn: Callable[[str], None] | None = None,
-                 committed: Sequence[Mapping[str, Any]] | None = None) -> bool:
+def write_export(
+    path: Path,
+    tasks: Sequence[Mapping[str, Any]],
+    *,
+    force: bool = False,
+    allow_empty: bool = False,
+    warn: Callable[[str], None] | None = None,
+    committed: Sequence[Mapping[str, Any]] | None = None,
+) -> bool:
     """Write ``tasks`` to ``path`` atomically; return False when the file was already identical.
     ``committed``: what ``path`` holds, when the caller has read it already (read here otherwise).
 
@@ -473,13 +529,17 @@ def write_export(path: Path, tasks: Sequence[Mapping[str, Any]], *, force: bool 
         if lost:
             listing = "\n".join(f"  - {x}" for x in lost)
             if not force:
-                raise ExportError(f"{path}: the new export would lose {_amount(total)} (use --force to replace it "
-                                  f"anyway):\n{listing}")
+                raise ExportError(
+                    f"{path}: the new export would lose {_amount(total)} (use --force to replace it "
+                    f"anyway):\n{listing}"
+                )
             had = gold_count(old)
             if had and not gold_count(tasks) and not allow_empty:
-                raise ExportError(f"{path}: the new export would lose {_amount(total)}, and it has no ground truth "
-                                  f"left (the committed one has {had}): refused even with --force; pass --force "
-                                  f"--allow-empty to write it anyway:\n{listing}")
+                raise ExportError(
+                    f"{path}: the new export would lose {_amount(total)}, and it has no ground truth "
+                    f"left (the committed one has {had}): refused even with --force; pass --force "
+                    f"--allow-empty to write it anyway:\n{listing}"
+                )
             note = f"{path}: the new export loses {_amount(total)}; written anyway (--force):\n{listing}"
         if path.read_text(encoding="utf-8") == text:
             return False
@@ -504,8 +564,10 @@ def gold_documents(tasks: Sequence[Mapping[str, Any]]) -> tuple[list[Document], 
         if not gold:
             missing.append(doc_id)
         elif len(gold) > 1:
-            problems.append(f"doc {doc_id} task {task.get('id')}: {len(gold)} ground_truth annotations "
-                            f"({', '.join(str(a.get('id')) for a in gold)}); adjudicate to exactly one")
+            problems.append(
+                f"doc {doc_id} task {task.get('id')}: {len(gold)} ground_truth annotations "
+                f"({', '.join(str(a.get('id')) for a in gold)}); adjudicate to exactly one"
+            )
         else:
             documents.append(from_result(doc_id, text, gold[0]["result"]))
     if problems:

@@ -11,8 +11,12 @@ SAMPLE_SEED = 20241202
 SAMPLE_FRACTION = 0.25
 
 
-def double_annotation_sample(doc_ids: Sequence[str], fraction: float = SAMPLE_FRACTION,
-                             seed: int = SAMPLE_SEED, always: str = SEED_ARTICLE) -> list[str]:
+def double_annotation_sample(
+    doc_ids: Sequence[str],
+    fraction: float = SAMPLE_FRACTION,
+    seed: int = SAMPLE_SEED,
+    always: str = SEED_ARTICLE,
+) -> list[str]:
     """``ceil(fraction * n)`` ids: ``always`` plus a seeded random draw from the rest, sorted.
 
     >>> double_annotation_sample(["a", "b", "c", "d"], 0.5, seed=1, always="a")

@@ -74,11 +74,13 @@ def _utf16_hint(text: str, start: int, end: int, value_text: Any) -> str:
     if not isinstance(value_text, str) or not any(ord(c) > 0xFFFF for c in text[:end]):
         return ""
     units = text.encode("utf-16-le", "surrogatepass")
-    if units[2 * start:2 * end].decode("utf-16-le", "replace") != value_text:
+    if units[2 * start : 2 * end].decode("utf-16-le", "replace") != value_text:
         return ""
-    return ("; these offsets count UTF-16 code units (as JavaScript does), not code points: "
-            f"the text has {sum(ord(c) > 0xFFFF for c in text[:start])} character(s) outside "
-            "the BMP (such as emoji) before the mention")
+    return (
+        "; these offsets count UTF-16 code units (as JavaScript does), not code points: "
+        f"the text has {sum(ord(c) > 0xFFFF for c in text[:start])} character(s) outside "
+        "the BMP (such as emoji) before the mention"
+    )
 
 
 def _is_object(value: Any) -> bool:
@@ -90,11 +92,22 @@ def _region_is_valid(item: dict[str, Any], text: str, labels: frozenset[str]) ->
     """The common case, checked fast: a region :func:`_region_problems` finds nothing wrong
     with (it decides every other case)."""
     value = item.get("value")
-    if type(value) is not dict or item.get("from_name") != FROM_NAME or item.get("to_name") != TO_NAME:
+    if (
+        type(value) is not dict
+        or item.get("from_name") != FROM_NAME
+        or item.get("to_name") != TO_NAME
+    ):
         return False
     start, end, names = value.get("start"), value.get("end"), value.get("labels")
-    if not (type(start) is int and type(end) is int and 0 <= start < end <= len(text)
-            and type(names) is list and len(names) == 1 and type(names[0]) is str and names[0] in labels):
+    if not (
+        type(start) is int
+        and type(end) is int
+        and 0 <= start < end <= len(text)
+        and type(names) is list
+        and len(names) == 1
+        and type(names[0]) is str
+        and names[0] in labels
+    ):
         return False
     mention = text[start:end]
     return value.get("text") == mention and not mention[0].isspace() and not mention[-1].isspace()
@@ -102,8 +115,10 @@ def _region_is_valid(item: dict[str, Any], text: str, labels: frozenset[str]) ->
 
 def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list[str]:
     if item.get("from_name") != FROM_NAME or item.get("to_name") != TO_NAME:
-        return [f"from_name/to_name must be {FROM_NAME!r}/{TO_NAME!r}, "
-                f"not {item.get('from_name')!r}/{item.get('to_name')!r}"]
+        return [
+            f"from_name/to_name must be {FROM_NAME!r}/{TO_NAME!r}, "
+            f"not {item.get('from_name')!r}/{item.get('to_name')!r}"
+        ]
     value = item.get("value")
     if not _is_object(value):
         return ["value is missing"]
@@ -112,11 +127,15 @@ def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list
         return [f"start/end must be integers, not {start!r}/{end!r}"]
     problems = []
     if not 0 <= start < end <= len(text):
-        problems.append(f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty"
-                        + (_utf16_hint(text, start, end, value.get("text")) if 0 <= start < end else ""))
+        problems.append(
+            f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty"
+            + (_utf16_hint(text, start, end, value.get("text")) if 0 <= start < end else "")
+        )
     elif value.get("text") != text[start:end]:
-        problems.append(f"value.text {value.get('text')!r} != text[{start}:{end}] {text[start:end]!r}"
-                        + _utf16_hint(text, start, end, value.get("text")))
+        problems.append(
+            f"value.text {value.get('text')!r} != text[{start}:{end}] {text[start:end]!r}"
+            + _utf16_hint(text, start, end, value.get("text"))
+        )
     elif text[start:end] != text[start:end].strip():
         problems.append(f"mention {text[start:end]!r} starts or ends with whitespace")
     if not isinstance(labels, list) or len(labels) != 1:
@@ -142,7 +161,12 @@ def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, s
         elif item.get("type") == "labels":
             raw_id = item.get("id", "")
             rid = str(raw_id)
-            if type(raw_id) is str and raw_id and raw_id not in ids and _region_is_valid(item, text, labels):
+            if (
+                type(raw_id) is str
+                and raw_id
+                and raw_id not in ids
+                and _region_is_valid(item, text, labels)
+            ):
                 ids.add(rid)
                 regions[rid] = (item["value"]["start"], item["value"]["end"])
                 continue
@@ -156,7 +180,9 @@ def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, s
             problems += [(rid, m) for m in found]
             if rid and rid not in ids:
                 ids.add(rid)
-                if not any(m.startswith(("offsets", "start/end", "from_name", "value is")) for m in found):
+                if not any(
+                    m.startswith(("offsets", "start/end", "from_name", "value is")) for m in found
+                ):
                     regions[rid] = (item["value"]["start"], item["value"]["end"])
                     if any(m.startswith("mention") for m in found):
                         spaced.add(rid)
@@ -165,7 +191,9 @@ def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, s
         else:
             problems.append((str(item.get("id", "")), f"unknown result type {item.get('type')!r}"))
     problems += _overlap_problems(regions)
-    problems += _sentence_problems({r: span for r, span in regions.items() if r not in spaced}, text)
+    problems += _sentence_problems(
+        {r: span for r, span in regions.items() if r not in spaced}, text
+    )
     problems += _relation_problems(relations, ids, regions, text, scheme)
     return problems
 
@@ -179,10 +207,18 @@ def _sentence_problems(regions: Mapping[str, tuple[int, int]], text: str) -> lis
     for rid, (start, end) in regions.items():
         if _sentence_of(starts, ends, start, end) is None:
             i = bisect_right(starts, start) - 1
-            where = (f"crosses the end of sentence {i} at offset {ends[i]}" if i >= 0 and start < ends[i]
-                     else "starts between two sentences")
-            problems.append((rid, f"mention [{start}:{end}] {text[start:end]!r} is not inside one "
-                                  f"sentence: it {where}"))
+            where = (
+                f"crosses the end of sentence {i} at offset {ends[i]}"
+                if i >= 0 and start < ends[i]
+                else "starts between two sentences"
+            )
+            problems.append(
+                (
+                    rid,
+                    f"mention [{start}:{end}] {text[start:end]!r} is not inside one "
+                    f"sentence: it {where}",
+                )
+            )
     return problems
 
 
@@ -197,8 +233,13 @@ def _overlap_problems(regions: Mapping[str, tuple[int, int]]) -> list[tuple[str,
     return problems
 
 
-def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
-                       regions: Mapping[str, tuple[int, int]], text: str, scheme: Scheme) -> list[tuple[str, str]]:
+def _relation_problems(
+    relations: Sequence[Mapping[str, Any]],
+    ids: set[str],
+    regions: Mapping[str, tuple[int, int]],
+    text: str,
+    scheme: Scheme,
+) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     starts, ends = _sentence_index(text) if relations else ([], [])
     seen = set()
@@ -206,7 +247,9 @@ def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
         head, tail, labels = rel.get("from_id"), rel.get("to_id"), rel.get("labels")
         where = f"{head}->{tail}"
         if not (isinstance(head, str) and isinstance(tail, str)):
-            problems.append((where, f"from_id/to_id must be region ids (strings), not {head!r}/{tail!r}"))
+            problems.append(
+                (where, f"from_id/to_id must be region ids (strings), not {head!r}/{tail!r}")
+            )
             continue
         missing = [r for r in (head, tail) if r not in ids]
         if missing:
@@ -222,7 +265,11 @@ def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
             problems.append((where, f"unknown relation label {labels[0]!r}"))
         else:
             # the relation as read (documents.from_result): a left-drawn one is turned around
-            key = (tail, head, labels[0]) if rel.get("direction") == "left" else (head, tail, labels[0])
+            key = (
+                (tail, head, labels[0])
+                if rel.get("direction") == "left"
+                else (head, tail, labels[0])
+            )
             if key in seen:
                 problems.append((where, f"duplicate relation {labels[0]} {key[0]}->{key[1]}"))
             seen.add(key)
@@ -233,7 +280,9 @@ def _relation_problems(relations: Sequence[Mapping[str, Any]], ids: set[str],
         if s_head is None or s_tail is None:
             continue  # a mention across sentences is reported as the region's problem
         if s_head != s_tail:
-            problems.append((where, f"relation ends lie in different sentences ({s_head} and {s_tail})"))
+            problems.append(
+                (where, f"relation ends lie in different sentences ({s_head} and {s_tail})")
+            )
     return problems
 
 
@@ -244,8 +293,17 @@ def gold_annotations(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     one (:func:`gold_problems`).
     """
     items = task.get("annotations")
-    return [a for a in items if isinstance(a, Mapping) and a.get("ground_truth") is True
-            and a.get("was_cancelled") is not True] if isinstance(items, list) else []
+    return (
+        [
+            a
+            for a in items
+            if isinstance(a, Mapping)
+            and a.get("ground_truth") is True
+            and a.get("was_cancelled") is not True
+        ]
+        if isinstance(items, list)
+        else []
+    )
 
 
 def gold_problems(task: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -253,14 +311,26 @@ def gold_problems(task: Mapping[str, Any]) -> list[tuple[str, str]]:
     ``ground_truth`` but cancelled (build would not take it, and would leave the article
     out if it is the only one), or more than one gold annotation (build refuses those)."""
     items = task.get("annotations")
-    problems = [(f"annotation {a.get('id', '?')}", "marked ground_truth but cancelled (was_cancelled: true): a "
-                 "cancelled annotation cannot be the gold; unmark ground_truth or restore the annotation")
-                for a in (items if isinstance(items, list) else [])
-                if isinstance(a, Mapping) and a.get("ground_truth") is True and a.get("was_cancelled") is True]
+    problems = [
+        (
+            f"annotation {a.get('id', '?')}",
+            "marked ground_truth but cancelled (was_cancelled: true): a "
+            "cancelled annotation cannot be the gold; unmark ground_truth or restore the annotation",
+        )
+        for a in (items if isinstance(items, list) else [])
+        if isinstance(a, Mapping)
+        and a.get("ground_truth") is True
+        and a.get("was_cancelled") is True
+    ]
     gold = gold_annotations(task)
     if len(gold) > 1:
-        problems.append(("task", f"{len(gold)} ground_truth annotations ({', '.join(str(a.get('id')) for a in gold)}); "
-                                 "adjudicate to exactly one"))
+        problems.append(
+            (
+                "task",
+                f"{len(gold)} ground_truth annotations ({', '.join(str(a.get('id')) for a in gold)}); "
+                "adjudicate to exactly one",
+            )
+        )
     return problems
 
 
@@ -281,8 +351,14 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
     if article is None:
         return [at("task", "", f"no article {doc_id!r} in seeds/")]
     if sha256_text(text) != article.sha256:
-        return [at("task", "", f"task text (sha256 {sha256_text(text)[:12]}...) no longer matches "
-                              f"the article (sha256 {article.sha256[:12]}...)")]
+        return [
+            at(
+                "task",
+                "",
+                f"task text (sha256 {sha256_text(text)[:12]}...) no longer matches "
+                f"the article (sha256 {article.sha256[:12]}...)",
+            )
+        ]
     problems = []
     for kind in ("annotations", "predictions"):
         items = task.get(kind, [])
@@ -294,10 +370,15 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
                 problems.append(at("task", "", f"an item of {kind} is not an object"))
                 continue
             where = f"{kind[:-1]} {item.get('id', '?')}"
-            problems += [at(where, "", f"{flag} must be true or false, not {item[flag]!r}")
-                         for flag in ("ground_truth", "was_cancelled")
-                         if flag in item and not isinstance(item[flag], bool)]
-            problems += [at(where, rid, msg) for rid, msg in result_problems(item.get("result"), text, scheme)]
+            problems += [
+                at(where, "", f"{flag} must be true or false, not {item[flag]!r}")
+                for flag in ("ground_truth", "was_cancelled")
+                if flag in item and not isinstance(item[flag], bool)
+            ]
+            problems += [
+                at(where, rid, msg)
+                for rid, msg in result_problems(item.get("result"), text, scheme)
+            ]
     problems += [at(where, "", message) for where, message in gold_problems(task)]
     return problems
 
@@ -320,12 +401,22 @@ def duplicate_problems(key: TaskKey | None, seen: dict[str, object]) -> list[Pro
         return []
     doc_id, task_id = key
     if doc_id in seen:
-        return [Problem(doc_id, task_id, "task", "", f"second task for this article (first: task {seen[doc_id]})")]
+        return [
+            Problem(
+                doc_id,
+                task_id,
+                "task",
+                "",
+                f"second task for this article (first: task {seen[doc_id]})",
+            )
+        ]
     seen[doc_id] = task_id
     return []
 
 
-def iter_problems(tasks: Iterable[Any], articles: Mapping[str, Article], scheme: Scheme) -> Iterator[Problem]:
+def iter_problems(
+    tasks: Iterable[Any], articles: Mapping[str, Article], scheme: Scheme
+) -> Iterator[Problem]:
     """The problems of the tasks of an export taken one at a time (a stream of them will do:
     nothing but the doc ids seen is kept), including a second task of one article."""
     seen: dict[str, object] = {}

@@ -114,17 +114,22 @@ def pinned_tool_versions(root: Path) -> str:
     """Label Studio versions pinned in requirements/constraints.txt (the ones the project used)."""
     text = (root / "requirements" / "constraints.txt").read_text(encoding="utf-8")
     pins = dict(re.findall(r"^(label-studio(?:-sdk)?)==(\S+)$", text, re.MULTILINE))
-    return ", ".join(f"{name} {version}" for name, version in sorted(pins.items())) or "version not pinned"
+    return (
+        ", ".join(f"{name} {version}" for name, version in sorted(pins.items()))
+        or "version not pinned"
+    )
 
 
 def agreement_summary(project: Project) -> str:
     path = project.annotation / "agreement.md"
     if not path.exists():
         return "Not measured yet for this release."
-    return (summary_of(path.read_text(encoding="utf-8")) or "See `annotation/agreement.md`.") + \
-        "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, " \
-        "and the seed article's sentences are worked examples in the guidelines. The full report, per " \
+    return (
+        (summary_of(path.read_text(encoding="utf-8")) or "See `annotation/agreement.md`.")
+        + "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, "
+        "and the seed article's sentences are worked examples in the guidelines. The full report, per "
         "article and per label, with its analysis, is `annotation/agreement.md`."
+    )
 
 
 def baseline_table(project: Project) -> str:
@@ -137,9 +142,12 @@ def baseline_table(project: Project) -> str:
     return table(json.loads(path.read_text(encoding="utf-8")))
 
 
-def write_corpus(folder: Path, tables: dict[str, dict[str, Dataset]], card_text: str, threads: int = 1) -> None:
+def write_corpus(
+    folder: Path, tables: dict[str, dict[str, Dataset]], card_text: str, threads: int = 1
+) -> None:
     """The Parquet file of each config and split, and the card; ``threads`` files are
     written at a time (Arrow encodes and compresses outside Python's lock)."""
+
     def write(key: tuple[str, str]) -> None:
         config, split = key
         path = folder / config / f"{split}.parquet"
@@ -159,8 +167,10 @@ def write_corpus(folder: Path, tables: dict[str, dict[str, Dataset]], card_text:
 #: ``datasets`` loads those, the dataset checksum hashes ``*.parquet`` and ``frontline
 #: publish`` uploads the card and the files it names.
 MARKER = ".frontline-build"
-MARKER_TEXT = ("This folder was written by `frontline build`, which replaces it whole on the next build:\n"
-               "keep nothing else in it.\n")
+MARKER_TEXT = (
+    "This folder was written by `frontline build`, which replaces it whole on the next build:\n"
+    "keep nothing else in it.\n"
+)
 
 
 class OutputRefused(FrontlineError):
@@ -184,8 +194,11 @@ def unexpected_files(folder: Path) -> list[str]:
         if entry.name == "README.md" and entry.is_file(follow_symlinks=False):
             continue
         if entry.name in CONFIGS and entry.is_dir(follow_symlinks=False):
-            found += [f"{entry.name}/{file.name}" for file in sorted(os.scandir(entry.path), key=lambda e: e.name)
-                      if not (file.name.endswith(".parquet") and file.is_file(follow_symlinks=False))]
+            found += [
+                f"{entry.name}/{file.name}"
+                for file in sorted(os.scandir(entry.path), key=lambda e: e.name)
+                if not (file.name.endswith(".parquet") and file.is_file(follow_symlinks=False))
+            ]
         else:
             found.append(entry.name)
     return found
@@ -198,8 +211,11 @@ def is_build_output(folder: Path) -> bool:
     ``*.parquet`` files, nothing else (:func:`unexpected_files`); or it is empty."""
     if is_marked(folder) or not any(folder.iterdir()):
         return True
-    return (folder / "README.md").is_file() and not (folder / "README.md").is_symlink() \
+    return (
+        (folder / "README.md").is_file()
+        and not (folder / "README.md").is_symlink()
         and not unexpected_files(folder)
+    )
 
 
 def _holds(folder: Path, inner: Path) -> bool:
@@ -212,17 +228,23 @@ def check_output_place(project: Project, output: Path) -> None:
     where = output.resolve()
     root = project.root.resolve()
     if _holds(where, root):
-        raise OutputRefused(f"refusing to build into {output}: a build replaces its whole output folder, "
-                            f"and this one holds the checkout {root}; give a folder of its own (default corpus/)")
+        raise OutputRefused(
+            f"refusing to build into {output}: a build replaces its whole output folder, "
+            f"and this one holds the checkout {root}; give a folder of its own (default corpus/)"
+        )
     try:
         cwd = Path.cwd().resolve()
     except OSError:  # the working directory was removed: nothing to hold
         cwd = None
     if cwd is not None and _holds(where, cwd):
-        raise OutputRefused(f"refusing to build into {output}: a build replaces its whole output folder, "
-                            "and this one holds the working directory; give a folder of its own")
+        raise OutputRefused(
+            f"refusing to build into {output}: a build replaces its whole output folder, "
+            "and this one holds the working directory; give a folder of its own"
+        )
     if output.is_symlink():
-        raise OutputRefused(f"refusing to build into {output}: it is a symbolic link; give the folder itself")
+        raise OutputRefused(
+            f"refusing to build into {output}: it is a symbolic link; give the folder itself"
+        )
 
 
 def check_output(output: Path) -> None:
@@ -234,11 +256,15 @@ def check_output(output: Path) -> None:
     if is_build_output(output):
         return
     found = unexpected_files(output)
-    shown = ", ".join(repr(name) for name in found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
-    raise OutputRefused(f"refusing to build into {output}: a build replaces its whole output folder, and this "
-                        f"one is not a build output (no {MARKER} file; "
-                        f"{f'it holds {shown}' if found else 'it has no README.md'}); "
-                        "give a new or empty folder, or remove this one yourself")
+    shown = ", ".join(repr(name) for name in found[:5]) + (
+        f" and {len(found) - 5} more" if len(found) > 5 else ""
+    )
+    raise OutputRefused(
+        f"refusing to build into {output}: a build replaces its whole output folder, and this "
+        f"one is not a build output (no {MARKER} file; "
+        f"{f'it holds {shown}' if found else 'it has no README.md'}); "
+        "give a new or empty folder, or remove this one yourself"
+    )
 
 
 def lock_path(output: Path) -> Path:
@@ -269,8 +295,10 @@ def is_staging_content(folder: Path) -> bool:
     folders that builds made before the marker existed left there."""
     if is_marked(folder):
         return True
-    return all(entry.name in ("arrow", "corpus") and entry.is_dir(follow_symlinks=False)
-               for entry in os.scandir(folder))
+    return all(
+        entry.name in ("arrow", "corpus") and entry.is_dir(follow_symlinks=False)
+        for entry in os.scandir(folder)
+    )
 
 
 def remove_ours(folder: Path) -> None:
@@ -320,8 +348,10 @@ def recover(output: Path, say: Callable[[str], None]) -> None:
     if not (old.exists() or old.is_symlink()):
         return
     if old.is_symlink() or not old.is_dir() or not is_build_output(old):
-        raise OutputRefused(f"{old} is in the way: a build keeps its previous output there while it replaces "
-                            "it, and this is not a build output; move it away")
+        raise OutputRefused(
+            f"{old} is in the way: a build keeps its previous output there while it replaces "
+            "it, and this is not a build output; move it away"
+        )
     if not (output.exists() or output.is_symlink()):
         old.rename(output)
         say(f"restored {output} from {old}: a build was killed while replacing it")
@@ -367,7 +397,9 @@ class Scan:
     annotators: dict[str, Counter[str]] = field(default_factory=dict)
     model_versions: set[str] = field(default_factory=set)
     keys: list[TaskKey | None] = field(default_factory=list)  # task_key of each task, in order
-    problems: list[tuple[int, Problem]] = field(default_factory=list)  # with the index of the task in keys
+    problems: list[tuple[int, Problem]] = field(
+        default_factory=list
+    )  # with the index of the task in keys
     gold_problems: list[str] = field(default_factory=list)  # not exactly one gold annotation
     alignment: list[str] = field(default_factory=list)
 
@@ -438,7 +470,9 @@ MIN_PART_BYTES = 1 << 20
 
 def part_size(path: Path) -> int:
     """How many bytes of the export at ``path`` a part holds, about (:func:`export_parts`)."""
-    return max(MIN_PART_BYTES, -(-path.stat().st_size // PARTS)) if path.is_file() else MIN_PART_BYTES
+    return (
+        max(MIN_PART_BYTES, -(-path.stat().st_size // PARTS)) if path.is_file() else MIN_PART_BYTES
+    )
 
 
 @dataclass(frozen=True)
@@ -514,6 +548,7 @@ def _die_with_parent(parent: int) -> None:
         if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl")
     except (OSError, AttributeError):  # no prctl: not Linux
+
         def watch() -> None:
             while os.getppid() == parent:
                 time.sleep(0.5)
@@ -549,10 +584,16 @@ def _scan_parts(job: Job, parts: list[Part], num_proc: int, bar: tqdm) -> list[S
     each taking the next part when it finishes one, the bar following their ticks."""
     if num_proc == 1 or len(parts) == 1:
         return [scan_part(job, index, part, bar.update) for index, part in enumerate(parts)]
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
     counter = context.Value("q", 0)
-    with ProcessPoolExecutor(min(num_proc, len(parts)), mp_context=context, initializer=_worker_started,
-                             initargs=(job, parts, counter, os.getpid())) as pool:
+    with ProcessPoolExecutor(
+        min(num_proc, len(parts)),
+        mp_context=context,
+        initializer=_worker_started,
+        initargs=(job, parts, counter, os.getpid()),
+    ) as pool:
         futures = [pool.submit(_scan_in_worker, index) for index in range(len(parts))]
         try:
             while True:
@@ -565,9 +606,17 @@ def _scan_parts(job: Job, parts: list[Part], num_proc: int, bar: tqdm) -> list[S
             raise
 
 
-def scan_export(path: Path, articles: dict[str, Article], scheme: Scheme, splits: dict[str, str],
-                folder: Path, *, num_proc: int = 1, part_bytes: int | None = None,
-                progress: bool = False) -> tuple[Scan, list[Path]]:
+def scan_export(
+    path: Path,
+    articles: dict[str, Article],
+    scheme: Scheme,
+    splits: dict[str, str],
+    folder: Path,
+    *,
+    num_proc: int = 1,
+    part_bytes: int | None = None,
+    progress: bool = False,
+) -> tuple[Scan, list[Path]]:
     """Validate the export task by task and write the rows of each gold document to Arrow
     files under ``folder``; ``num_proc`` workers take its parts (:func:`export_parts` of
     ``part_bytes``, by default :func:`part_size`) in turn.
@@ -604,8 +653,15 @@ def scan_export(path: Path, articles: dict[str, Article], scheme: Scheme, splits
     return scan, [job.sink_folder(index) for index in range(len(parts))]
 
 
-def build(project: Project, output: Path | None = None, *, num_proc: int = 1, part_bytes: int | None = None,
-          progress: bool = False, say: Callable[[str], None] = _say) -> BuildReport:
+def build(
+    project: Project,
+    output: Path | None = None,
+    *,
+    num_proc: int = 1,
+    part_bytes: int | None = None,
+    progress: bool = False,
+    say: Callable[[str], None] = _say,
+) -> BuildReport:
     """Build the dataset from ``annotation/exports/frontline-gold.json`` into ``output``;
     ``num_proc`` processes validate the tasks and make the rows, taking parts of the
     export of about ``part_bytes`` (default :func:`part_size`) in turn. The output is the
@@ -626,8 +682,9 @@ def build(project: Project, output: Path | None = None, *, num_proc: int = 1, pa
         return _build(project, output, num_proc=num_proc, part_bytes=part_bytes, progress=progress)
 
 
-def _build(project: Project, output: Path, *, num_proc: int, part_bytes: int | None,
-           progress: bool) -> BuildReport:
+def _build(
+    project: Project, output: Path, *, num_proc: int, part_bytes: int | None, progress: bool
+) -> BuildReport:
     """:func:`build`, once the output is checked and locked."""
     scheme = load_scheme(project.scheme)
     articles = load_articles(project.seeds)
@@ -636,9 +693,16 @@ def _build(project: Project, output: Path, *, num_proc: int, part_bytes: int | N
     staging = new_staging(output)
     try:
         with relaxed_gc():
-            scan, folders = scan_export(project.gold_export, {a.id: a for a in articles}, scheme, splits,
-                                        staging / "arrow", num_proc=num_proc, part_bytes=part_bytes,
-                                        progress=progress)
+            scan, folders = scan_export(
+                project.gold_export,
+                {a.id: a for a in articles},
+                scheme,
+                splits,
+                staging / "arrow",
+                num_proc=num_proc,
+                part_bytes=part_bytes,
+                progress=progress,
+            )
         if not scan.counts.released:
             raise ExportError(no_gold_message(project.gold_export, scan.keys))
         tables = join(folders)
@@ -647,12 +711,21 @@ def _build(project: Project, output: Path, *, num_proc: int, part_bytes: int | N
         sizes = {c: {s: t.data.nbytes for s, t in tables[c].items()} for c in CONFIGS}
         files = {c: {s: f"{c}/{s}.parquet" for s in tables[c]} for c in CONFIGS}
         text = card.render(
-            header=card.yaml_header(feats, counts, sizes, files), scheme=scheme,
+            header=card.yaml_header(feats, counts, sizes, files),
+            scheme=scheme,
             guidelines=card.guidelines_version(project.annotation / "guidelines.md"),
-            tool_versions=pinned_tool_versions(project.root), articles=articles, splits=splits,
-            rows=scan.counts, instances=card.first_rows(tables), missing=missing, annotators=scan.annotators,
-            model_versions=sorted(scan.model_versions), agreement=agreement_summary(project),
-            baselines=baseline_table(project), sample_size=len(double_annotation_sample([a.id for a in articles])))
+            tool_versions=pinned_tool_versions(project.root),
+            articles=articles,
+            splits=splits,
+            rows=scan.counts,
+            instances=card.first_rows(tables),
+            missing=missing,
+            annotators=scan.annotators,
+            model_versions=sorted(scan.model_versions),
+            agreement=agreement_summary(project),
+            baselines=baseline_table(project),
+            sample_size=len(double_annotation_sample([a.id for a in articles])),
+        )
         write_corpus(staging / "corpus", tables, text, threads=num_proc)
         replace_folder(staging / "corpus", output, staging)
     finally:

@@ -50,29 +50,49 @@ def guidelines_version(path: Path) -> str:
     return match[1]
 
 
-def yaml_header(features: Mapping[str, Features], counts: Mapping[str, Mapping[str, int]],
-                sizes: Mapping[str, Mapping[str, int]], files: Mapping[str, Mapping[str, str]]) -> str:
+def yaml_header(
+    features: Mapping[str, Features],
+    counts: Mapping[str, Mapping[str, int]],
+    sizes: Mapping[str, Mapping[str, int]],
+    files: Mapping[str, Mapping[str, str]],
+) -> str:
     configs, infos = [], []
     for name, feats in features.items():
-        config: dict[str, Any] = {"config_name": name,
-                                  "data_files": [{"split": s, "path": p} for s, p in files[name].items()]}
+        config: dict[str, Any] = {
+            "config_name": name,
+            "data_files": [{"split": s, "path": p} for s, p in files[name].items()],
+        }
         if name == DEFAULT_CONFIG:
             config["default"] = True
         configs.append(config)
-        infos.append({"config_name": name, "features": feats._to_yaml_list(),
-                      "splits": [{"name": s, "num_bytes": sizes[name][s], "num_examples": n}
-                                 for s, n in counts[name].items()]})
+        infos.append(
+            {
+                "config_name": name,
+                "features": feats._to_yaml_list(),
+                "splits": [
+                    {"name": s, "num_bytes": sizes[name][s], "num_examples": n}
+                    for s, n in counts[name].items()
+                ],
+            }
+        )
     meta = {
-        "pretty_name": "Frontline", "version": DATASET_VERSION, "language": ["en"], "license": "other",
+        "pretty_name": "Frontline",
+        "version": DATASET_VERSION,
+        "language": ["en"],
+        "license": "other",
         "license_name": "mixed-cc-by-2.5-public-domain-and-unlicensed-seed",
         "license_details": "Wikinews articles: CC BY 2.5 (from 25 September 2005) or public domain "
-                           "(before); the seed article states no licence. See the Licensing section.",
-        "annotations_creators": ["machine-generated"], "language_creators": ["found"],
-        "multilinguality": ["monolingual"], "size_categories": ["n<1K"], "source_datasets": ["original"],
+        "(before); the seed article states no licence. See the Licensing section.",
+        "annotations_creators": ["machine-generated"],
+        "language_creators": ["found"],
+        "multilinguality": ["monolingual"],
+        "size_categories": ["n<1K"],
+        "source_datasets": ["original"],
         "task_categories": ["token-classification"],
         "task_ids": ["named-entity-recognition"],
         "tags": ["relation-extraction", "armed-conflict", "news", "wikinews"],
-        "configs": configs, "dataset_info": infos,
+        "configs": configs,
+        "dataset_info": infos,
     }
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100) + "---\n"
 
@@ -107,10 +127,21 @@ class ArticleCounts:
 
     @classmethod
     def of(cls, gold: Document, rows: Rows) -> ArticleCounts:
-        totals = Counter({"articles": 1, "sentences": rows.sentences, "mentions": len(gold.entities),
-                          "tokens": rows.tokens, "relations": len(gold.relations)})
-        return cls(gold.doc_id, totals, Counter(e.label for e in gold.entities),
-                   Counter(r.label for r in gold.relations))
+        totals = Counter(
+            {
+                "articles": 1,
+                "sentences": rows.sentences,
+                "mentions": len(gold.entities),
+                "tokens": rows.tokens,
+                "relations": len(gold.relations),
+            }
+        )
+        return cls(
+            gold.doc_id,
+            totals,
+            Counter(e.label for e in gold.entities),
+            Counter(r.label for r in gold.relations),
+        )
 
 
 @dataclass
@@ -119,8 +150,12 @@ class RowCounts:
 
     released: set[str] = field(default_factory=set)
     totals: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
-    entity_labels: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
-    relation_labels: dict[str, Counter[str]] = field(default_factory=lambda: {s: Counter() for s in SPLITS})
+    entity_labels: dict[str, Counter[str]] = field(
+        default_factory=lambda: {s: Counter() for s in SPLITS}
+    )
+    relation_labels: dict[str, Counter[str]] = field(
+        default_factory=lambda: {s: Counter() for s in SPLITS}
+    )
 
     def add(self, split: str, article: ArticleCounts) -> None:
         self.released.add(article.doc_id)
@@ -147,38 +182,78 @@ def split_table(counts: RowCounts) -> str:
 def label_table(scheme: Scheme, counts: RowCounts) -> str:
     """Every label with its definition and its count per split."""
     ents, rels = counts.entity_labels, counts.relation_labels
-    body = [("entity", x.name, x.description, *(ents[s][x.name] for s in SPLITS),
-             sum(ents[s][x.name] for s in SPLITS)) for x in scheme.entities]
-    body += [("relation", x.name, x.description, *(rels[s][x.name] for s in SPLITS),
-              sum(rels[s][x.name] for s in SPLITS)) for x in scheme.relations]
+    body = [
+        (
+            "entity",
+            x.name,
+            x.description,
+            *(ents[s][x.name] for s in SPLITS),
+            sum(ents[s][x.name] for s in SPLITS),
+        )
+        for x in scheme.entities
+    ]
+    body += [
+        (
+            "relation",
+            x.name,
+            x.description,
+            *(rels[s][x.name] for s in SPLITS),
+            sum(rels[s][x.name] for s in SPLITS),
+        )
+        for x in scheme.relations
+    ]
     return _table(("kind", "label", "definition", *SPLITS, "total"), body)
 
 
 def source_table(articles: Sequence[Article], splits: Mapping[str, str]) -> str:
-    rows = [(a.id, a.date, a.title, a.url or "(no public URL)", a.license, a.attribution, splits[a.id])
-            for a in articles]
+    rows = [
+        (a.id, a.date, a.title, a.url or "(no public URL)", a.license, a.attribution, splits[a.id])
+        for a in articles
+    ]
     return _table(("id", "date", "title", "url", "licence", "attribution", "split"), rows)
 
 
 def annotator_table(annotators: Mapping[str, Counter[str]]) -> str:
-    rows = [(account, counts["all"], counts["ground_truth"]) for account, counts in sorted(annotators.items())]
+    rows = [
+        (account, counts["all"], counts["ground_truth"])
+        for account, counts in sorted(annotators.items())
+    ]
     return _table(("annotator account", "annotations", "of them ground truth"), rows)
 
 
-def rare_labels(counts: RowCounts, entity_names: Sequence[str], relation_names: Sequence[str],
-                below: int = RARE_BELOW) -> dict[str, dict[str, list[tuple[str, int]]]]:
+def rare_labels(
+    counts: RowCounts,
+    entity_names: Sequence[str],
+    relation_names: Sequence[str],
+    below: int = RARE_BELOW,
+) -> dict[str, dict[str, list[tuple[str, int]]]]:
     """Per split, the entity and relation labels with fewer than ``below`` gold instances
     there (none counts too), in scheme order, each with its count."""
-    return {split: {"entities": [(n, counts.entity_labels[split][n]) for n in entity_names
-                                 if counts.entity_labels[split][n] < below],
-                    "relations": [(n, counts.relation_labels[split][n]) for n in relation_names
-                                  if counts.relation_labels[split][n] < below]}
-            for split in SPLITS}
+    return {
+        split: {
+            "entities": [
+                (n, counts.entity_labels[split][n])
+                for n in entity_names
+                if counts.entity_labels[split][n] < below
+            ],
+            "relations": [
+                (n, counts.relation_labels[split][n])
+                for n in relation_names
+                if counts.relation_labels[split][n] < below
+            ],
+        }
+        for split in SPLITS
+    }
 
 
-def rare_label_list(counts: RowCounts, entity_names: Sequence[str], relation_names: Sequence[str],
-                    below: int = RARE_BELOW) -> str:
+def rare_label_list(
+    counts: RowCounts,
+    entity_names: Sequence[str],
+    relation_names: Sequence[str],
+    below: int = RARE_BELOW,
+) -> str:
     """:func:`rare_labels` as a Markdown list, one line per split."""
+
     def named(found: list[tuple[str, int]]) -> str:
         return ", ".join(f"`{name}` ({n})" for name, n in found) or "none"
 
@@ -187,7 +262,9 @@ def rare_label_list(counts: RowCounts, entity_names: Sequence[str], relation_nam
         if not counts.totals[split]["articles"]:
             lines.append(f"- `{split}`: no articles in this release.")
         else:
-            lines.append(f"- `{split}`: entities {named(found['entities'])}; relations {named(found['relations'])}.")
+            lines.append(
+                f"- `{split}`: entities {named(found['entities'])}; relations {named(found['relations'])}."
+            )
     return "\n".join(lines)
 
 
@@ -205,14 +282,22 @@ def first_rows(tables: Mapping[str, Mapping[str, Any]]) -> Instances:
     """The first row of each config (``tables[config][split]``, Datasets or lists of rows) in
     the first split of :data:`SPLITS` that has rows: the rows as ``datasets`` returns them."""
     split = next(s for s in SPLITS if s in tables["documents"] and len(tables["documents"][s]))
-    return Instances(split, *(dict(tables[config][split][0]) for config in ("documents", "ner", "relations")))
+    return Instances(
+        split, *(dict(tables[config][split][0]) for config in ("documents", "ner", "relations"))
+    )
 
 
 def document_excerpt(row: Mapping[str, Any]) -> dict[str, Any]:
     """A ``documents`` row cut short: its text to :data:`EXCERPT_CHARS` characters, each of
     its lists to :data:`EXCERPT_ITEMS` items; every other field whole."""
-    return {key: value[:EXCERPT_CHARS] if key == "text" else value[:EXCERPT_ITEMS] if isinstance(value, list)
-            else value for key, value in row.items()}
+    return {
+        key: value[:EXCERPT_CHARS]
+        if key == "text"
+        else value[:EXCERPT_ITEMS]
+        if isinstance(value, list)
+        else value
+        for key, value in row.items()
+    }
 
 
 def as_json(row: Mapping[str, Any]) -> str:
@@ -224,7 +309,10 @@ def as_json(row: Mapping[str, Any]) -> str:
       "orig_id": 3
     }
     """
-    fields = [f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}" for key, value in row.items()]
+    fields = [
+        f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}"
+        for key, value in row.items()
+    ]
     return "{\n" + ",\n".join(fields) + "\n}"
 
 
@@ -312,8 +400,11 @@ def place_of(topic: str) -> tuple[str, str]:
     ('Refugees and displacement from armed conflict', 'No single place (thematic)')
     """
     head = topic_head(topic)
-    found = [(m.start(), place, region) for pattern, place, region in PLACES
-             if (m := re.search(rf"\b(?:{pattern})", head))]
+    found = [
+        (m.start(), place, region)
+        for pattern, place, region in PLACES
+        if (m := re.search(rf"\b(?:{pattern})", head))
+    ]
     if not found:
         return head or "(no topic)", THEMATIC
     _, place, region = min(found)
@@ -338,8 +429,10 @@ def year_table(articles: Sequence[Article], splits: Mapping[str, str]) -> str:
     """Articles per year, in all and per split."""
     years = year_counts(articles)
     per_split = {s: year_counts([a for a in articles if splits[a.id] == s]) for s in SPLITS}
-    return _table(("year", "articles", *SPLITS),
-                  [(y, years[y], *(per_split[s][y] for s in SPLITS)) for y in sorted(years)])
+    return _table(
+        ("year", "articles", *SPLITS),
+        [(y, years[y], *(per_split[s][y] for s in SPLITS)) for y in sorted(years)],
+    )
 
 
 def region_table(articles: Sequence[Article]) -> str:
@@ -347,16 +440,28 @@ def region_table(articles: Sequence[Article]) -> str:
     regions = region_counts(articles)
     rows = sorted(regions.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     total = len(articles) or 1
-    return _table(("region", "articles", "share", "places (articles)"),
-                  [(region, sum(places.values()), f"{sum(places.values()) / total:.0%}",
-                    ", ".join(f"{p} ({n})" for p, n in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))))
-                   for region, places in rows])
+    return _table(
+        ("region", "articles", "share", "places (articles)"),
+        [
+            (
+                region,
+                sum(places.values()),
+                f"{sum(places.values()) / total:.0%}",
+                ", ".join(
+                    f"{p} ({n})" for p, n in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))
+                ),
+            )
+            for region, places in rows
+        ],
+    )
 
 
 def source_counts(articles: Sequence[Article]) -> str:
     """How many articles each source corpus gave (the first word of the manifest ``source``)."""
     found = Counter(a.source.split(" ", 1)[0] for a in articles)
-    return ", ".join(f"{name} {n}" for name, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0])))
+    return ", ".join(
+        f"{name} {n}" for name, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
 
 
 CITATION = r"""```bibtex
@@ -437,34 +542,67 @@ CHANGELOG = """**1.1.0**
 #: order, and the project's own (How to load, Labels, Changelog).
 SECTIONS = (
     "# Dataset Card for Frontline",
-    "## Dataset Description", "### Dataset Summary", "### Supported Tasks and Leaderboards", "### Languages",
+    "## Dataset Description",
+    "### Dataset Summary",
+    "### Supported Tasks and Leaderboards",
+    "### Languages",
     "## How to load",
-    "## Dataset Structure", "### Data Instances", "### Data Fields", "### Data Splits", "### Labels",
-    "## Dataset Creation", "### Curation Rationale", "### Source Data",
-    "#### Initial Data Collection and Normalization", "#### Who are the source language producers?",
-    "### Annotations", "#### Annotation process", "#### Who are the annotators?",
+    "## Dataset Structure",
+    "### Data Instances",
+    "### Data Fields",
+    "### Data Splits",
+    "### Labels",
+    "## Dataset Creation",
+    "### Curation Rationale",
+    "### Source Data",
+    "#### Initial Data Collection and Normalization",
+    "#### Who are the source language producers?",
+    "### Annotations",
+    "#### Annotation process",
+    "#### Who are the annotators?",
     "### Personal and Sensitive Information",
-    "## Considerations for Using the Data", "### Social Impact of Dataset", "### Discussion of Biases",
+    "## Considerations for Using the Data",
+    "### Social Impact of Dataset",
+    "### Discussion of Biases",
     "### Other Known Limitations",
-    "## Additional Information", "### Dataset Curators", "### Licensing Information", "### Citation Information",
+    "## Additional Information",
+    "### Dataset Curators",
+    "### Licensing Information",
+    "### Citation Information",
     "### Contributions",
     "## Changelog",
 )
 
 
-def render(*, header: str, scheme: Scheme, guidelines: str, tool_versions: str, articles: Sequence[Article],
-           splits: Mapping[str, str], rows: RowCounts, instances: Instances,
-           missing: Sequence[str], annotators: Mapping[str, Counter[str]], model_versions: Sequence[str],
-           agreement: str, baselines: str, sample_size: int) -> str:
+def render(
+    *,
+    header: str,
+    scheme: Scheme,
+    guidelines: str,
+    tool_versions: str,
+    articles: Sequence[Article],
+    splits: Mapping[str, str],
+    rows: RowCounts,
+    instances: Instances,
+    missing: Sequence[str],
+    annotators: Mapping[str, Counter[str]],
+    model_versions: Sequence[str],
+    agreement: str,
+    baselines: str,
+    sample_size: int,
+) -> str:
     """The whole card."""
     released = rows.released
     in_release = [a for a in articles if a.id in released]
     licences = Counter(a.license for a in in_release)
     split_counts = Counter(splits[a.id] for a in articles)
     predictions = ", ".join(model_versions) if model_versions else "none"
-    not_released = (f"{len(missing)} article(s) of `seeds/` have no adjudicated gold yet and are not in "
-                    f"this release: {', '.join(f'`{m}`' for m in missing)}." if missing else
-                    "Every article of `seeds/` is in this release.")
+    not_released = (
+        f"{len(missing)} article(s) of `seeds/` have no adjudicated gold yet and are not in "
+        f"this release: {', '.join(f'`{m}`' for m in missing)}."
+        if missing
+        else "Every article of `seeds/` is in this release."
+    )
     adjacent = sum("conflict-adjacent" in a.topic.lower() for a in in_release)
     years = sorted(year_counts([a for a in in_release if "wikinews.org" in a.url]))
     span = f"{years[0]}-{years[-1]}" if years else "none"
@@ -761,7 +899,7 @@ The Frontline project, the maintainers of the repository this card is published 
 ### Licensing Information
 
 The annotations and code are released under the MIT licence. The texts keep their own
-licences: {', '.join(f'{n} article(s) {lic}' for lic, n in sorted(licences.items()))}.
+licences: {", ".join(f"{n} article(s) {lic}" for lic, n in sorted(licences.items()))}.
 English Wikinews text is CC BY 2.5 from 25 September 2005 on and public domain before;
 reuse must credit Wikinews with the attribution line of each article (table above). **The
 seed article (`000_2deeeecf94034bb2`) carries no stated licence**: it is included as the

@@ -70,27 +70,38 @@ def substrings(text: str, starts: np.ndarray, ends: np.ndarray) -> Strings:
 
 
 def _offsets(lengths: Sequence[Any]) -> np.ndarray:
-    joined = np.concatenate([np.asarray(n, dtype=np.int64) for n in lengths]) if lengths else np.zeros(0, np.int64)
+    joined = (
+        np.concatenate([np.asarray(n, dtype=np.int64) for n in lengths])
+        if lengths
+        else np.zeros(0, np.int64)
+    )
     offsets = np.zeros(len(joined) + 1, dtype=np.int64)
     np.cumsum(joined, out=offsets[1:])
     if offsets[-1] > np.iinfo(np.int32).max:
-        raise OverflowError(f"{offsets[-1]} items or bytes in one record batch: more than an Arrow list holds")
+        raise OverflowError(
+            f"{offsets[-1]} items or bytes in one record batch: more than an Arrow list holds"
+        )
     return offsets.astype(np.int32)
 
 
 def join(parts: Sequence[Column], kind: pa.DataType) -> pa.Array:
     """One Arrow array of type ``kind`` from the pieces of consecutive rows."""
     if pa.types.is_list(kind):
-        return pa.ListArray.from_arrays(pa.array(_offsets([p.lengths for p in parts])),
-                                        join([p.items for p in parts], kind.value_type))
+        return pa.ListArray.from_arrays(
+            pa.array(_offsets([p.lengths for p in parts])),
+            join([p.items for p in parts], kind.value_type),
+        )
     if pa.types.is_struct(kind):
         fields = list(kind)
-        return pa.StructArray.from_arrays([join([p.fields[f.name] for p in parts], f.type) for f in fields],
-                                          fields=fields)
+        return pa.StructArray.from_arrays(
+            [join([p.fields[f.name] for p in parts], f.type) for f in fields], fields=fields
+        )
     if parts and all(isinstance(p, Strings) for p in parts):
         offsets = _offsets([p.lengths for p in parts])
         data = np.concatenate([p.data for p in parts])
-        return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+        return pa.StringArray.from_buffers(
+            len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data)
+        )
     if parts and all(isinstance(p, np.ndarray) for p in parts):
         values = np.concatenate(parts)
         cast = values.astype(kind.to_pandas_dtype(), copy=False)  # NumPy's cast: Arrow's costs more
@@ -112,4 +123,6 @@ def _python(part: Column) -> list[Any]:
 
 def record_batch(rows: Sequence[Mapping[str, Column]], schema: pa.Schema) -> pa.RecordBatch:
     """One record batch of ``schema`` from the column pieces of consecutive rows."""
-    return pa.RecordBatch.from_arrays([join([r[f.name] for r in rows], f.type) for f in schema], schema=schema)
+    return pa.RecordBatch.from_arrays(
+        [join([r[f.name] for r in rows], f.type) for f in schema], schema=schema
+    )

@@ -56,12 +56,16 @@ class AlignmentError(ValueError):
 
 #: The features of ``DFKI-SLT/conll04`` as its dataset card (README.md, ``dataset_info``)
 #: declares them, in its order: the ``relations`` config has exactly these.
-CONLL04_FEATURES = Features({
-    "entities": List({"end": Value("int64"), "start": Value("int64"), "type": Value("string")}),
-    "tokens": List(Value("string")),
-    "relations": List({"head": Value("int64"), "tail": Value("int64"), "type": Value("string")}),
-    "orig_id": Value("int64"),
-})
+CONLL04_FEATURES = Features(
+    {
+        "entities": List({"end": Value("int64"), "start": Value("int64"), "type": Value("string")}),
+        "tokens": List(Value("string")),
+        "relations": List(
+            {"head": Value("int64"), "tail": Value("int64"), "type": Value("string")}
+        ),
+        "orig_id": Value("int64"),
+    }
+)
 
 #: ``orig_id`` keeps the sentence number in its low :data:`SENT_BITS` bits (an article of at
 #: most ``MAX_TEXT_CHARS`` = 1,000,000 characters has fewer sentences than 2**20).
@@ -73,23 +77,45 @@ def features(scheme: Scheme) -> dict[str, Features]:
     """The typed features of each config, derived from the scheme."""
     span = {"start": Value("int32"), "end": Value("int32")}
     return {
-        "documents": Features({
-            "id": Value("string"), "title": Value("string"), "date": Value("string"),
-            "url": Value("string"), "license": Value("string"), "attribution": Value("string"),
-            "text": Value("string"),
-            "sentences": List(dict(span)),
-            "entities": List({"id": Value("string"), **span,
-                              "label": ClassLabel(names=scheme.entity_names), "text": Value("string")}),
-            "relations": List({"head": Value("int32"), "tail": Value("int32"),
-                               "label": ClassLabel(names=scheme.relation_names)}),
-        }),
-        "ner": Features({
-            "id": Value("string"), "doc_id": Value("string"), "sent_id": Value("int32"),
-            "orig_id": Value("int64"),
-            "tokens": List(Value("string")),
-            "ner_tags": List(ClassLabel(names=scheme.iob2_tags())),
-            "token_starts": List(Value("int32")), "token_ends": List(Value("int32")),
-        }),
+        "documents": Features(
+            {
+                "id": Value("string"),
+                "title": Value("string"),
+                "date": Value("string"),
+                "url": Value("string"),
+                "license": Value("string"),
+                "attribution": Value("string"),
+                "text": Value("string"),
+                "sentences": List(dict(span)),
+                "entities": List(
+                    {
+                        "id": Value("string"),
+                        **span,
+                        "label": ClassLabel(names=scheme.entity_names),
+                        "text": Value("string"),
+                    }
+                ),
+                "relations": List(
+                    {
+                        "head": Value("int32"),
+                        "tail": Value("int32"),
+                        "label": ClassLabel(names=scheme.relation_names),
+                    }
+                ),
+            }
+        ),
+        "ner": Features(
+            {
+                "id": Value("string"),
+                "doc_id": Value("string"),
+                "sent_id": Value("int32"),
+                "orig_id": Value("int64"),
+                "tokens": List(Value("string")),
+                "ner_tags": List(ClassLabel(names=scheme.iob2_tags())),
+                "token_starts": List(Value("int32")),
+                "token_ends": List(Value("int32")),
+            }
+        ),
         "relations": CONLL04_FEATURES.copy(),
     }
 
@@ -106,8 +132,13 @@ def sentence_ids(doc_id: str, n: int) -> np.ndarray:
     ([0, 1], True)
     """
     if n > 2**SENT_BITS:
-        raise OverflowError(f"doc {doc_id}: {n} sentences, more than orig_id holds (2**{SENT_BITS})")
-    article = int(hashlib.sha256(f"frontline-sentence:{doc_id}".encode()).hexdigest()[:_ARTICLE_BITS // 4], 16)
+        raise OverflowError(
+            f"doc {doc_id}: {n} sentences, more than orig_id holds (2**{SENT_BITS})"
+        )
+    article = int(
+        hashlib.sha256(f"frontline-sentence:{doc_id}".encode()).hexdigest()[: _ARTICLE_BITS // 4],
+        16,
+    )
     return (article << SENT_BITS) + np.arange(n, dtype=np.int64)
 
 
@@ -144,14 +175,17 @@ class Encoding:
 def encoding(scheme: Scheme) -> Encoding:
     """The :class:`Encoding` of ``scheme``'s :func:`features`."""
     feats = features(scheme)
-    return Encoding({config: feats[config].arrow_schema for config in CONFIGS},
-                    {n: i for i, n in enumerate(scheme.entity_names)},
-                    {n: i for i, n in enumerate(scheme.relation_names)},
-                    {n: i for i, n in enumerate(scheme.iob2_tags())})
+    return Encoding(
+        {config: feats[config].arrow_schema for config in CONFIGS},
+        {n: i for i, n in enumerate(scheme.entity_names)},
+        {n: i for i, n in enumerate(scheme.relation_names)},
+        {n: i for i, n in enumerate(scheme.iob2_tags())},
+    )
 
 
-def _token_spans(attrs: np.ndarray, doc: Doc, article_id: str,
-                 entities: Sequence[Entity]) -> tuple[np.ndarray, np.ndarray]:
+def _token_spans(
+    attrs: np.ndarray, doc: Doc, article_id: str, entities: Sequence[Entity]
+) -> tuple[np.ndarray, np.ndarray]:
     """The first and the last token of each entity, from the ``(IDX, LENGTH, ...)`` rows of
     ``doc``'s tokens: what ``doc.char_span(start, end)`` gives (a token must start at
     ``start`` and one end at ``end``), for all entities at once. :class:`AlignmentError`
@@ -163,25 +197,36 @@ def _token_spans(attrs: np.ndarray, doc: Doc, article_id: str,
     first, last = np.searchsorted(token_starts, starts), np.searchsorted(token_ends, ends)
     found = (first < len(token_starts)) & (last < len(token_starts))
     if len(token_starts):
-        aligned = (found & (token_starts[np.where(found, first, 0)] == starts)
-                   & (token_ends[np.where(found, last, 0)] == ends))
+        aligned = (
+            found
+            & (token_starts[np.where(found, first, 0)] == starts)
+            & (token_ends[np.where(found, last, 0)] == ends)
+        )
     else:
         aligned = found
     if not aligned.all():
-        raise AlignmentError([_misaligned(doc, f"doc {article_id} entity {e.id} ({e.label})", e.start, e.end)
-                              for e, ok in zip(entities, aligned.tolist()) if not ok])
+        raise AlignmentError(
+            [
+                _misaligned(doc, f"doc {article_id} entity {e.id} ({e.label})", e.start, e.end)
+                for e, ok in zip(entities, aligned.tolist())
+                if not ok
+            ]
+        )
     return first, last
 
 
 def _misaligned(doc: Doc, where: str, start: int, end: int) -> str:
     wide = doc.char_span(start, end, alignment_mode="expand")
     tokens = [t.text for t in wide] if wide is not None else []
-    return (f"{where}: [{start}:{end}] {doc.text[start:end]!r} does not start and end on "
-            f"token boundaries (tokens there: {tokens})")
+    return (
+        f"{where}: [{start}:{end}] {doc.text[start:end]!r} does not start and end on "
+        f"token boundaries (tokens there: {tokens})"
+    )
 
 
-def iob2_ids(n_tokens: int, first: np.ndarray, end: np.ndarray, labels: Sequence[str],
-             tag: Mapping[str, int]) -> np.ndarray:
+def iob2_ids(
+    n_tokens: int, first: np.ndarray, end: np.ndarray, labels: Sequence[str], tag: Mapping[str, int]
+) -> np.ndarray:
     """IOB2 tag ids of ``n_tokens`` tokens from non-overlapping token spans
     ``[first[i], end[i])``, ``tag`` mapping each IOB2 tag to its id (:attr:`Encoding.tag`).
 
@@ -203,20 +248,34 @@ def iob2_ids(n_tokens: int, first: np.ndarray, end: np.ndarray, labels: Sequence
     return ids
 
 
-def _sentences_of(sentences: Sequence[tuple[int, int]], article_id: str, entities: Sequence[Entity],
-                  relations: Sequence[Relation]) -> np.ndarray:
+def _sentences_of(
+    sentences: Sequence[tuple[int, int]],
+    article_id: str,
+    entities: Sequence[Entity],
+    relations: Sequence[Relation],
+) -> np.ndarray:
     """The sentence of each entity; :class:`AlignmentError` for an entity that is not inside
     one sentence, or a relation whose ends lie in two (validation refuses both before)."""
     starts = np.array([s for s, _ in sentences], dtype=np.int64)
     ends = np.array([e for _, e in sentences], dtype=np.int64)
-    where = np.searchsorted(starts, np.array([e.start for e in entities], dtype=np.int64), side="right") - 1
+    where = (
+        np.searchsorted(starts, np.array([e.start for e in entities], dtype=np.int64), side="right")
+        - 1
+    )
     inside = where >= 0
     if len(ends):
         inside &= ends[np.maximum(where, 0)] >= np.array([e.end for e in entities], dtype=np.int64)
-    problems = [f"doc {article_id} entity {e.id} ({e.label}): [{e.start}:{e.end}] is not inside one sentence"
-                for e, ok in zip(entities, inside.tolist()) if not ok]
-    problems += [f"doc {article_id} relation {r.label} {entities[r.head].id}->{entities[r.tail].id}: "
-                 "its ends lie in different sentences" for r in relations if where[r.head] != where[r.tail]]
+    problems = [
+        f"doc {article_id} entity {e.id} ({e.label}): [{e.start}:{e.end}] is not inside one sentence"
+        for e, ok in zip(entities, inside.tolist())
+        if not ok
+    ]
+    problems += [
+        f"doc {article_id} relation {r.label} {entities[r.head].id}->{entities[r.tail].id}: "
+        "its ends lie in different sentences"
+        for r in relations
+        if where[r.head] != where[r.tail]
+    ]
     if problems:
         raise AlignmentError(problems)
     return where
@@ -231,19 +290,41 @@ def _words(attrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return word, starts, starts + attrs[word, 1], np.cumsum(word) - 1
 
 
-def _document_row(article: Article, gold: Document, sentences: Sequence[tuple[int, int]],
-                  enc: Encoding) -> dict[str, Column]:
+def _document_row(
+    article: Article, gold: Document, sentences: Sequence[tuple[int, int]], enc: Encoding
+) -> dict[str, Column]:
     entities, relations = gold.entities, gold.relations
     return {
-        **{key: [getattr(article, key)] for key in ("id", "title", "date", "url", "license", "attribution", "text")},
-        "sentences": Lists([len(sentences)], Structs({"start": [s for s, _ in sentences],
-                                                      "end": [e for _, e in sentences]})),
-        "entities": Lists([len(entities)], Structs({
-            "id": [e.id for e in entities], "start": [e.start for e in entities], "end": [e.end for e in entities],
-            "label": [enc.entity[e.label] for e in entities], "text": [e.text for e in entities]})),
-        "relations": Lists([len(relations)], Structs({
-            "head": [r.head for r in relations], "tail": [r.tail for r in relations],
-            "label": [enc.relation[r.label] for r in relations]})),
+        **{
+            key: [getattr(article, key)]
+            for key in ("id", "title", "date", "url", "license", "attribution", "text")
+        },
+        "sentences": Lists(
+            [len(sentences)],
+            Structs({"start": [s for s, _ in sentences], "end": [e for _, e in sentences]}),
+        ),
+        "entities": Lists(
+            [len(entities)],
+            Structs(
+                {
+                    "id": [e.id for e in entities],
+                    "start": [e.start for e in entities],
+                    "end": [e.end for e in entities],
+                    "label": [enc.entity[e.label] for e in entities],
+                    "text": [e.text for e in entities],
+                }
+            ),
+        ),
+        "relations": Lists(
+            [len(relations)],
+            Structs(
+                {
+                    "head": [r.head for r in relations],
+                    "tail": [r.tail for r in relations],
+                    "label": [enc.relation[r.label] for r in relations],
+                }
+            ),
+        ),
     }
 
 
@@ -273,26 +354,57 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
     relations = sorted(gold.relations, key=lambda r: sentence_of[r.head])
     base = first[sentence[order]]  # the first word of each entity's sentence
     tokens, orig_id = Lists(words, substrings(text, starts, ends)), sentence_ids(article.id, n)
-    tags = iob2_ids(len(attrs), first_token, last_token + 1, [e.label for e in gold.entities], enc.tag)
-    ner = {"id": [f"{article.id}-{k:03d}" for k in range(n)], "doc_id": [article.id] * n,
-           "sent_id": np.arange(n), "orig_id": orig_id, "tokens": tokens,
-           "ner_tags": Lists(words, tags[word]), "token_starts": Lists(words, starts),
-           "token_ends": Lists(words, ends)}
-    rel = {"tokens": tokens, "orig_id": orig_id,
-           "entities": Lists(mentions, Structs({
-               "start": rank[first_token[order]] - base, "end": rank[last_token[order]] - base + 1,
-               "type": [gold.entities[i].label for i in order.tolist()]})),
-           "relations": Lists(np.bincount(np.array([sentence_of[r.head] for r in relations], dtype=np.int64),
-                                          minlength=n), Structs({
-               "head": [local_of[r.head] for r in relations], "tail": [local_of[r.tail] for r in relations],
-               "type": [r.label for r in relations]}))}
+    tags = iob2_ids(
+        len(attrs), first_token, last_token + 1, [e.label for e in gold.entities], enc.tag
+    )
+    ner = {
+        "id": [f"{article.id}-{k:03d}" for k in range(n)],
+        "doc_id": [article.id] * n,
+        "sent_id": np.arange(n),
+        "orig_id": orig_id,
+        "tokens": tokens,
+        "ner_tags": Lists(words, tags[word]),
+        "token_starts": Lists(words, starts),
+        "token_ends": Lists(words, ends),
+    }
+    rel = {
+        "tokens": tokens,
+        "orig_id": orig_id,
+        "entities": Lists(
+            mentions,
+            Structs(
+                {
+                    "start": rank[first_token[order]] - base,
+                    "end": rank[last_token[order]] - base + 1,
+                    "type": [gold.entities[i].label for i in order.tolist()],
+                }
+            ),
+        ),
+        "relations": Lists(
+            np.bincount(
+                np.array([sentence_of[r.head] for r in relations], dtype=np.int64), minlength=n
+            ),
+            Structs(
+                {
+                    "head": [local_of[r.head] for r in relations],
+                    "tail": [local_of[r.tail] for r in relations],
+                    "type": [r.label for r in relations],
+                }
+            ),
+        ),
+    }
     return Rows(n, len(starts), _document_row(article, gold, sentences, enc), ner, rel)
 
 
-def document_from_row(row: Mapping[str, Any], entity_names: Sequence[str],
-                      relation_names: Sequence[str]) -> Document:
+def document_from_row(
+    row: Mapping[str, Any], entity_names: Sequence[str], relation_names: Sequence[str]
+) -> Document:
     """A ``documents`` row (labels as ClassLabel ids, as ``datasets`` returns them) -> Document."""
-    entities = tuple(Entity(e["start"], e["end"], entity_names[e["label"]], e["text"], e["id"])
-                     for e in row["entities"])
-    relations = tuple(Relation(r["head"], r["tail"], relation_names[r["label"]]) for r in row["relations"])
+    entities = tuple(
+        Entity(e["start"], e["end"], entity_names[e["label"]], e["text"], e["id"])
+        for e in row["entities"]
+    )
+    relations = tuple(
+        Relation(r["head"], r["tail"], relation_names[r["label"]]) for r in row["relations"]
+    )
     return Document(row["id"], row["text"], entities, relations)

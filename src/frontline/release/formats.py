@@ -34,30 +34,56 @@ def spacy_doc(gold: Document) -> Doc:
         Doc.set_extension(RELATIONS_EXTENSION, default=None)
     doc = parse(gold.text)
     doc.ents = [doc.char_span(e.start, e.end, label=e.label) for e in gold.entities]
-    doc._.relations = [{"head": (gold.entities[r.head].start, gold.entities[r.head].end),
-                        "tail": (gold.entities[r.tail].start, gold.entities[r.tail].end),
-                        "label": r.label} for r in gold.relations]
+    doc._.relations = [
+        {
+            "head": (gold.entities[r.head].start, gold.entities[r.head].end),
+            "tail": (gold.entities[r.tail].start, gold.entities[r.tail].end),
+            "label": r.label,
+        }
+        for r in gold.relations
+    ]
     return doc
 
 
 def write_spacy(path: Path, documents: Sequence[Document]) -> None:
-    DocBin(attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"], store_user_data=True,
-           docs=[spacy_doc(d) for d in documents]).to_disk(path)
+    DocBin(
+        attrs=["ORTH", "SENT_START", "ENT_IOB", "ENT_TYPE"],
+        store_user_data=True,
+        docs=[spacy_doc(d) for d in documents],
+    ).to_disk(path)
 
 
 def brat_ann(gold: Document) -> str:
     """The ``.ann`` text of one document."""
-    lines = [f"T{i + 1}\t{e.label} {e.start} {e.end}\t{e.text}" for i, e in enumerate(gold.entities)]
-    lines += [f"R{k + 1}\t{r.label} Arg1:T{r.head + 1} Arg2:T{r.tail + 1}" for k, r in enumerate(gold.relations)]
+    lines = [
+        f"T{i + 1}\t{e.label} {e.start} {e.end}\t{e.text}" for i, e in enumerate(gold.entities)
+    ]
+    lines += [
+        f"R{k + 1}\t{r.label} Arg1:T{r.head + 1} Arg2:T{r.tail + 1}"
+        for k, r in enumerate(gold.relations)
+    ]
     return "\n".join(lines) + ("\n" if lines else "")
 
 
 def brat_conf(scheme: Scheme) -> str:
     """``annotation.conf`` so that brat can open the folder."""
     entity_list = "|".join(scheme.entity_names)
-    relations = [f"{name}\tArg1:{entity_list}, Arg2:{entity_list}" for name in scheme.relation_names]
-    return "\n".join(["[entities]", *scheme.entity_names, "[relations]", *relations,
-                      "[events]", "[attributes]"]) + "\n"
+    relations = [
+        f"{name}\tArg1:{entity_list}, Arg2:{entity_list}" for name in scheme.relation_names
+    ]
+    return (
+        "\n".join(
+            [
+                "[entities]",
+                *scheme.entity_names,
+                "[relations]",
+                *relations,
+                "[events]",
+                "[attributes]",
+            ]
+        )
+        + "\n"
+    )
 
 
 def write_brat(folder: Path, documents: Sequence[Document], scheme: Scheme) -> None:
@@ -70,10 +96,14 @@ def write_brat(folder: Path, documents: Sequence[Document], scheme: Scheme) -> N
 
 def conll_lines(gold: Document) -> list[str]:
     doc = parse(gold.text)
-    tags = biluo_to_iob(offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in gold.entities]))
+    tags = biluo_to_iob(
+        offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in gold.entities])
+    )
     lines = ["-DOCSTART- -X- -X- O", ""]
     for start, end in sentence_spans(doc):
-        lines += [f"{t.text} -X- _ {tags[t.i]}" for t in doc.char_span(start, end) if not t.is_space]
+        lines += [
+            f"{t.text} -X- _ {tags[t.i]}" for t in doc.char_span(start, end) if not t.is_space
+        ]
         lines.append("")
     return lines
 
@@ -82,7 +112,9 @@ def write_conll(path: Path, documents: Sequence[Document]) -> None:
     path.write_text("\n".join(line for d in documents for line in conll_lines(d)), encoding="utf-8")
 
 
-def export(fmt: str, folder: Path, by_split: dict[str, list[Document]], scheme: Scheme) -> list[Path]:
+def export(
+    fmt: str, folder: Path, by_split: dict[str, list[Document]], scheme: Scheme
+) -> list[Path]:
     """Write ``fmt`` for every split into ``folder``; return what was written."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []

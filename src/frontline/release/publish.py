@@ -43,8 +43,10 @@ def publishable_files(corpus: Path) -> list[str]:
         meta = yaml.safe_load(text.split("---\n", 2)[1]) or {}
         wanted = [f["path"] for config in meta.get("configs", []) for f in config["data_files"]]
     except (yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
-        raise PublishError(f"{card} has a YAML header without configs and their data files "
-                           f"({type(exc).__name__}): run `frontline build` again") from None
+        raise PublishError(
+            f"{card} has a YAML header without configs and their data files "
+            f"({type(exc).__name__}): run `frontline build` again"
+        ) from None
     missing = [p for p in wanted if not (corpus / p).is_file()]
     if not wanted or missing:
         raise PublishError(f"{card} names data files that are missing: {missing or 'none named'}")
@@ -77,26 +79,32 @@ def hub_token(env: Mapping[str, str] = os.environ) -> str:
         except (FileNotFoundError, NotADirectoryError):
             token, source = "", str(path)
         except (OSError, UnicodeDecodeError) as exc:
-            raise PublishError(f"the Hugging Face token file {path} cannot be read ({type(exc).__name__}); "
-                               "set HF_TOKEN instead; nothing was sent") from None
+            raise PublishError(
+                f"the Hugging Face token file {path} cannot be read ({type(exc).__name__}); "
+                "set HF_TOKEN instead; nothing was sent"
+            ) from None
     return checked_token(token, f"the token in {source}")
 
 
 def checked_token(token: str, what: str = "the token given") -> str:
     """``token`` if it is shaped like a Hugging Face token, else :class:`PublishError` (naming ``what``)."""
     if not token:
-        raise PublishError(f"no Hugging Face token: set HF_TOKEN to a token with write access ({TOKENS_PAGE}) "
-                           "or run `hf auth login`; nothing was sent")
+        raise PublishError(
+            f"no Hugging Face token: set HF_TOKEN to a token with write access ({TOKENS_PAGE}) "
+            "or run `hf auth login`; nothing was sent"
+        )
     if not TOKEN_SHAPE.fullmatch(token):
-        raise PublishError(f"{what} does not look like a Hugging Face token "
-                           "(hf_ and at least 30 letters or digits); nothing was sent")
+        raise PublishError(
+            f"{what} does not look like a Hugging Face token "
+            "(hf_ and at least 30 letters or digits); nothing was sent"
+        )
     return token
 
 
 def _first_line(text: str, token: str, limit: int = 200) -> str:
     line = " ".join((text or "").strip().splitlines()[:1]).replace(token, "***") if text else ""
     line = TOKEN_SHAPE.sub("***", line)
-    return line if len(line) <= limit else line[:limit - 3] + "..."
+    return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
 def _hub_failure(exc: Exception, step: str, repo_id: str, token: str) -> str:
@@ -106,25 +114,39 @@ def _hub_failure(exc: Exception, step: str, repo_id: str, token: str) -> str:
         said = _first_line(exc.server_message or "", token)
         answer = f"HTTP {status}" + (f": {said}" if said else "")
         if status == 401:
-            return (f"the Hugging Face Hub refused the token in $HF_TOKEN ({answer}): check it, or make a new "
-                    f"one at {TOKENS_PAGE}")
+            return (
+                f"the Hugging Face Hub refused the token in $HF_TOKEN ({answer}): check it, or make a new "
+                f"one at {TOKENS_PAGE}"
+            )
         if status == 403:
-            return (f"the token in $HF_TOKEN may not create or write {repo_id} ({answer}): use a token with "
-                    f"write access to {repo_id.split('/')[0]}")
+            return (
+                f"the token in $HF_TOKEN may not create or write {repo_id} ({answer}): use a token with "
+                f"write access to {repo_id.split('/')[0]}"
+            )
         if status >= 500:
-            return (f"the Hugging Face Hub failed to {step} {repo_id} ({answer}); "
-                    "run `frontline publish` again later")
+            return (
+                f"the Hugging Face Hub failed to {step} {repo_id} ({answer}); "
+                "run `frontline publish` again later"
+            )
         return f"the Hugging Face Hub refused to {step} {repo_id} ({answer})"
     what = _first_line(str(exc), token)
     what = f"{type(exc).__name__}: {what}" if what else type(exc).__name__
     if isinstance(exc, (httpx2.TransportError, OSError)):
-        return (f"could not reach the Hugging Face Hub to {step} {repo_id} ({what}): check the network and "
-                "run `frontline publish` again")
+        return (
+            f"could not reach the Hugging Face Hub to {step} {repo_id} ({what}): check the network and "
+            "run `frontline publish` again"
+        )
     return f"the Hugging Face Hub client could not {step} {repo_id} ({what})"
 
 
-def publish(corpus: Path, repo_id: str, *, token: str | None = None, private: bool = False,
-            api: HfApi | None = None) -> str:
+def publish(
+    corpus: Path,
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool = False,
+    api: HfApi | None = None,
+) -> str:
     """Create the dataset repo if needed and upload the card and data files; return the commit URL.
 
     Checks the corpus, ``repo_id`` and the token (:func:`hub_token` unless ``token`` is given)
@@ -140,8 +162,13 @@ def publish(corpus: Path, repo_id: str, *, token: str | None = None, private: bo
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         step = "upload to"
-        info = api.upload_folder(folder_path=str(corpus), repo_id=repo_id, repo_type="dataset",
-                                 allow_patterns=files, commit_message="Frontline release")
+        info = api.upload_folder(
+            folder_path=str(corpus),
+            repo_id=repo_id,
+            repo_type="dataset",
+            allow_patterns=files,
+            commit_message="Frontline release",
+        )
     except (HfHubHTTPError, httpx2.HTTPError, OSError, ValueError) as exc:
         raise PublishError(_hub_failure(exc, step, repo_id, secret)) from None
     return str(info)

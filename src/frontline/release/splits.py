@@ -55,11 +55,18 @@ def split_of(doc_id: str, licence: str, salt: int = SPLIT_SALT) -> str:
     if not is_open_licence(licence):
         return "train"
     u = position(doc_id, salt)
-    return "test" if u < TEST_FRACTION else "validation" if u < TEST_FRACTION + VALIDATION_FRACTION else "train"
+    return (
+        "test"
+        if u < TEST_FRACTION
+        else "validation"
+        if u < TEST_FRACTION + VALIDATION_FRACTION
+        else "train"
+    )
 
 
-def assign_splits(licences: Mapping[str, str] | Iterable[tuple[str, str]],
-                  salt: int = SPLIT_SALT) -> dict[str, str]:
+def assign_splits(
+    licences: Mapping[str, str] | Iterable[tuple[str, str]], salt: int = SPLIT_SALT
+) -> dict[str, str]:
     """The split of every article, given ``{id: licence}`` (or ``(id, licence)`` pairs)."""
     pairs = licences.items() if isinstance(licences, Mapping) else licences
     return {doc_id: split_of(doc_id, licence, salt) for doc_id, licence in pairs}

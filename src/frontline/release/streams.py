@@ -43,8 +43,9 @@ class ArrowSink:
         """Write one record batch of each config and split from the articles added since."""
         for key, buffer in self.buffers.items():
             if key not in self.writers:
-                self.writers[key] = pa.ipc.new_stream(str(self.folder / f"{key[0]}-{key[1]}.arrow"),
-                                                      self.schemas[key[0]])
+                self.writers[key] = pa.ipc.new_stream(
+                    str(self.folder / f"{key[0]}-{key[1]}.arrow"), self.schemas[key[0]]
+                )
             self.writers[key].write_batch(record_batch(buffer, self.schemas[key[0]]))
         self.buffers = {}
 
@@ -81,7 +82,9 @@ def join(folders: Sequence[Path]) -> dict[str, dict[str, Dataset]]:
 def sentence_order(ner: Dataset) -> list[int]:
     """The row order of ``ner`` sorted by (doc id, sentence number)."""
     keys = ner.data.table.select(["doc_id", "sent_id"])
-    return pc.sort_indices(keys, sort_keys=[("doc_id", "ascending"), ("sent_id", "ascending")]).to_pylist()
+    return pc.sort_indices(
+        keys, sort_keys=[("doc_id", "ascending"), ("sent_id", "ascending")]
+    ).to_pylist()
 
 
 #: Allocations between two youngest-generation collections while :func:`relaxed_gc` holds.

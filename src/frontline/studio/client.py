@@ -50,7 +50,10 @@ class SyncError(FrontlineError):
 
 _SECRET_PARAMS = re.compile(r"token|key|secret|passw|auth|sig", re.IGNORECASE)
 _SECRETS_IN_TEXT = [
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@", re.IGNORECASE), r"\1:***@"),  # user:pw@
+    (
+        re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@", re.IGNORECASE),
+        r"\1:***@",
+    ),  # user:pw@
     (re.compile(r"\b[0-9a-f]{40}\b", re.IGNORECASE), "***"),  # Label Studio's legacy tokens
     (re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]+"), "***"),  # its personal access tokens (JWT)
 ]
@@ -66,8 +69,13 @@ def redact(url: str) -> str:
             userinfo, host = netloc.rsplit("@", 1)
             user, has_password, _ = userinfo.partition(":")
             netloc = f"{user}:***@{host}" if has_password else f"***@{host}"
-        query = urlencode([(k, "***" if _SECRET_PARAMS.search(k) else v)
-                           for k, v in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+        query = urlencode(
+            [
+                (k, "***" if _SECRET_PARAMS.search(k) else v)
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            ],
+            safe="*",
+        )
         return urlunsplit(parts._replace(netloc=netloc, query=query))
     except ValueError:
         return redact_text(url)
@@ -89,24 +97,37 @@ def check_title(title: str) -> None:
     low, high = TITLE_LENGTH
     kept = title.strip()
     if not low <= len(kept) <= high:
-        raise SyncError(f"project title {title!r} has {len(kept)} character(s): Label Studio titles have "
-                        f"{low} to {high}")
+        raise SyncError(
+            f"project title {title!r} has {len(kept)} character(s): Label Studio titles have "
+            f"{low} to {high}"
+        )
     if title != kept:
-        raise SyncError(f"project title {title!r} starts or ends with a space, which Label Studio strips: "
-                        f"give it as {kept!r}")
+        raise SyncError(
+            f"project title {title!r} starts or ends with a space, which Label Studio strips: "
+            f"give it as {kept!r}"
+        )
 
 
 def push_lock(state: Path, url: str, title: str) -> Path:
     """The lock file of pushes to project ``title`` on the server at ``url``, in the state folder
     (named by a hash of the server's address, without credentials, and the title)."""
     parts = urlsplit(url.strip())
-    server = urlunsplit((parts.scheme.lower(), (parts.hostname or "") + (f":{parts.port}" if parts.port else ""),
-                         parts.path.rstrip("/"), "", ""))
-    digest = hashlib.sha256(f"{server}\n{title}".encode("utf-8")).hexdigest()[:20]
+    server = urlunsplit(
+        (
+            parts.scheme.lower(),
+            (parts.hostname or "") + (f":{parts.port}" if parts.port else ""),
+            parts.path.rstrip("/"),
+            "",
+            "",
+        )
+    )
+    digest = hashlib.sha256(f"{server}\n{title}".encode()).hexdigest()[:20]
     return state / "locks" / f"push-{digest}.lock"
 
 
-Predict = Callable[[Article], tuple[str, list[dict[str, Any]]] | tuple[str, list[dict[str, Any]], float | None]]
+Predict = Callable[
+    [Article], tuple[str, list[dict[str, Any]]] | tuple[str, list[dict[str, Any]], float | None]
+]
 """A pre-annotation model: article -> (model_version, Label Studio result[, prediction score])."""
 
 
@@ -120,7 +141,7 @@ def _detail(body: Any, limit: int = 200) -> str:
     if isinstance(body, dict) and body.get("detail"):
         body = body["detail"]
     text = " ".join(str(body or "").split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _failure(exc: httpx.HTTPError | ApiError, url: str, hint: str, token_hint: str) -> str:
@@ -131,7 +152,11 @@ def _failure(exc: httpx.HTTPError | ApiError, url: str, hint: str, token_hint: s
         password = None
     url = redact(url)
     if isinstance(exc, httpx.HTTPError):
-        what = f"{type(exc).__name__}: {redact_text(str(exc), password)}" if str(exc) else type(exc).__name__
+        what = (
+            f"{type(exc).__name__}: {redact_text(str(exc), password)}"
+            if str(exc)
+            else type(exc).__name__
+        )
         return f"lost the connection to Label Studio at {url} ({what}); {hint}"
     detail = redact_text(_detail(exc.body), password)
     answer = f"HTTP {exc.status_code}" + (f": {detail}" if detail else "")
@@ -161,8 +186,10 @@ def find_project(ls: LabelStudio, title: str) -> Any | None:
     """The one project called ``title``, or None; more than one is an error."""
     matches = [p for p in ls.projects.list(title=title) if p.title == title]
     if len(matches) > 1:
-        raise SyncError(f"{len(matches)} projects are titled {title!r} (ids "
-                        f"{', '.join(str(p.id) for p in matches)}): rename all but one")
+        raise SyncError(
+            f"{len(matches)} projects are titled {title!r} (ids "
+            f"{', '.join(str(p.id) for p in matches)}): rename all but one"
+        )
     return matches[0] if matches else None
 
 
@@ -182,8 +209,12 @@ def labels_in_use(tasks: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
 def orphans(tasks: Iterable[dict[str, Any]], scheme: Scheme) -> list[str]:
     """Annotations that would use a label the scheme no longer has."""
     known = {*scheme.entity_names, *scheme.relation_names}
-    return [f"{where}: label {label!r}" for label, places in sorted(labels_in_use(tasks).items())
-            if label not in known for where in sorted(set(places))]
+    return [
+        f"{where}: label {label!r}"
+        for label, places in sorted(labels_in_use(tasks).items())
+        if label not in known
+        for where in sorted(set(places))
+    ]
 
 
 def existing_doc_ids(ls: LabelStudio, project_id: int) -> Counter[str]:
@@ -196,10 +227,26 @@ def existing_doc_ids(ls: LabelStudio, project_id: int) -> Counter[str]:
 
 def task_of(ls: LabelStudio, project_id: int, doc_id: str) -> int:
     """The id of the one task of ``doc_id`` in the project."""
-    query = json.dumps({"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:data.doc_id", "operator": "equal", "type": "String", "value": doc_id}]}})
-    ids = [t.id for t in ls.tasks.list(project=project_id, query=query)
-           if (t.data or {}).get("doc_id") == doc_id]
+    query = json.dumps(
+        {
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": "filter:tasks:data.doc_id",
+                        "operator": "equal",
+                        "type": "String",
+                        "value": doc_id,
+                    }
+                ],
+            }
+        }
+    )
+    ids = [
+        t.id
+        for t in ls.tasks.list(project=project_id, query=query)
+        if (t.data or {}).get("doc_id") == doc_id
+    ]
     if len(ids) != 1:
         raise SyncError(f"project {project_id} has {len(ids)} tasks for doc {doc_id}, expected 1")
     return ids[0]
@@ -226,7 +273,9 @@ def _look_alike(title: str) -> str:
     return " ".join(title.split()).casefold()
 
 
-def ensure_project(ls: LabelStudio, title: str, scheme: Scheme, *, force: bool = False) -> tuple[Any, bool, bool]:
+def ensure_project(
+    ls: LabelStudio, title: str, scheme: Scheme, *, force: bool = False
+) -> tuple[Any, bool, bool]:
     """Find or create the project and apply the scheme's config; (project, created, updated).
 
     Never makes a second project of a title: it refuses one that differs from an existing title
@@ -238,26 +287,41 @@ def ensure_project(ls: LabelStudio, title: str, scheme: Scheme, *, force: bool =
     config = label_config(scheme)
     project = find_project(ls, title)
     if project is None:
-        similar = [p for p in ls.projects.list() if _look_alike(p.title or "") == _look_alike(title)]
+        similar = [
+            p for p in ls.projects.list() if _look_alike(p.title or "") == _look_alike(title)
+        ]
         if similar:
-            raise SyncError(f"project {similar[0].title!r} (id {similar[0].id}) already exists: push to it "
-                            f"with --project {similar[0].title!r}, or choose a title that differs by more "
-                            "than case or spaces")
-        project = ls.projects.create(title=title, label_config=config,
-                                     description=f"Frontline annotation, scheme {scheme.version}")
-        earlier = [p for p in ls.projects.list(title=title) if p.title == title and p.id < project.id]
-        if earlier:  # the first one made stays; the later ones are removed by the clients that made them
+            raise SyncError(
+                f"project {similar[0].title!r} (id {similar[0].id}) already exists: push to it "
+                f"with --project {similar[0].title!r}, or choose a title that differs by more "
+                "than case or spaces"
+            )
+        project = ls.projects.create(
+            title=title,
+            label_config=config,
+            description=f"Frontline annotation, scheme {scheme.version}",
+        )
+        earlier = [
+            p for p in ls.projects.list(title=title) if p.title == title and p.id < project.id
+        ]
+        if (
+            earlier
+        ):  # the first one made stays; the later ones are removed by the clients that made them
             ls.projects.delete(id=project.id)
             first = min(earlier, key=lambda p: p.id)
-            raise SyncError(f"project {title!r} was created by another client at the same time (id {first.id}); "
-                            f"removed the one this push made (id {project.id}): run the push again")
+            raise SyncError(
+                f"project {title!r} was created by another client at the same time (id {first.id}); "
+                f"removed the one this push made (id {project.id}): run the push again"
+            )
         return project, True, False
     if same_config(ls.projects.get(id=project.id).label_config or "", config):
         return project, False, False
     lost = orphans(ls.projects.exports.as_json(project.id), scheme)
     if lost and not force:
-        raise SyncError("the new labeling config would orphan annotations (use --force to apply it "
-                        "anyway):\n" + "\n".join(f"  - {x}" for x in lost))
+        raise SyncError(
+            "the new labeling config would orphan annotations (use --force to apply it "
+            "anyway):\n" + "\n".join(f"  - {x}" for x in lost)
+        )
     ls.projects.update(id=project.id, label_config=config)
     return project, False, True
 
@@ -266,14 +330,27 @@ def task_payload(article: Article, predict: Predict | None) -> dict[str, Any]:
     payload: dict[str, Any] = {"data": task_data(article)}
     if predict is not None:
         version, result, *score = predict(article)  # a third item, if any: the prediction's score
-        payload["predictions"] = [{"model_version": version, "result": result,
-                                   **({"score": score[0]} if score and score[0] is not None else {})}]
+        payload["predictions"] = [
+            {
+                "model_version": version,
+                "result": result,
+                **({"score": score[0]} if score and score[0] is not None else {}),
+            }
+        ]
     return payload
 
 
-def push(ls: LabelStudio, articles: Sequence[Article], scheme: Scheme, *, title: str = DEFAULT_TITLE,
-         predict: Predict | None = None, batch_size: int = BATCH_SIZE, force: bool = False,
-         progress: bool = True) -> PushReport:
+def push(
+    ls: LabelStudio,
+    articles: Sequence[Article],
+    scheme: Scheme,
+    *,
+    title: str = DEFAULT_TITLE,
+    predict: Predict | None = None,
+    batch_size: int = BATCH_SIZE,
+    force: bool = False,
+    progress: bool = True,
+) -> PushReport:
     """Bring the project in sync: config from the scheme, one task per article.
 
     Two pushes to one project must not run at once (both would import the missing articles):
@@ -288,28 +365,41 @@ def push(ls: LabelStudio, articles: Sequence[Article], scheme: Scheme, *, title:
     todo = [a for a in sorted(articles, key=lambda a: a.id) if a.id not in present]
     with tqdm(total=len(todo), desc="importing", unit="task", disable=not progress) as bar:
         for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
-            ls.projects.import_tasks(id=project.id, request=[task_payload(a, predict) for a in batch],
-                                     return_task_ids=True)
+            batch = todo[start : start + batch_size]
+            ls.projects.import_tasks(
+                id=project.id,
+                request=[task_payload(a, predict) for a in batch],
+                return_task_ids=True,
+            )
             report.imported += [a.id for a in batch]
             bar.update(len(batch))
     return report
 
 
-def export_snapshot(ls: LabelStudio, project_id: int, timeout: float = 600.0) -> list[dict[str, Any]]:
+def export_snapshot(
+    ls: LabelStudio, project_id: int, timeout: float = 600.0
+) -> list[dict[str, Any]]:
     """Every task of the project in Label Studio's full JSON, predictions and annotators in full."""
     snapshot = ls.projects.exports.create(
-        project_id, title="frontline pull",
-        serialization_options={"predictions": {"only_id": False},
-                               "annotations__completed_by": {"only_id": False}},
-        task_filter_options={"only_with_annotations": False})
+        project_id,
+        title="frontline pull",
+        serialization_options={
+            "predictions": {"only_id": False},
+            "annotations__completed_by": {"only_id": False},
+        },
+        task_filter_options={"only_with_annotations": False},
+    )
     deadline = time.monotonic() + timeout
     while snapshot.status != "completed":
         if snapshot.status == "failed" or time.monotonic() > deadline:
-            raise SyncError(f"export snapshot {snapshot.id} of project {project_id}: {snapshot.status}")
+            raise SyncError(
+                f"export snapshot {snapshot.id} of project {project_id}: {snapshot.status}"
+            )
         time.sleep(0.5)
         snapshot = ls.projects.exports.get(id=project_id, export_pk=snapshot.id)
-    data = b"".join(ls.projects.exports.download(id=project_id, export_pk=snapshot.id, export_type="JSON"))
+    data = b"".join(
+        ls.projects.exports.download(id=project_id, export_pk=snapshot.id, export_type="JSON")
+    )
     ls.projects.exports.delete(id=project_id, export_pk=snapshot.id)
     return json.loads(data)
 
@@ -337,8 +427,15 @@ class Saved:
     unmarked: tuple[int, ...]  # annotations that lost their ground_truth mark to this one
 
 
-def annotate(ls: LabelStudio, task_id: int, doc: Any, *, user_id: int, ground_truth: bool,
-             lead_time: float | None = None) -> Saved:
+def annotate(
+    ls: LabelStudio,
+    task_id: int,
+    doc: Any,
+    *,
+    user_id: int,
+    ground_truth: bool,
+    lead_time: float | None = None,
+) -> Saved:
     """Save ``doc`` (a :class:`~frontline.core.documents.Document`) as ``user_id``'s annotation.
 
     Idempotent: an annotator has one annotation per task; saving again updates it (Label
@@ -353,8 +450,13 @@ def annotate(ls: LabelStudio, task_id: int, doc: Any, *, user_id: int, ground_tr
     for annotation_id in unmarked:
         ls.annotations.update(id=annotation_id, ground_truth=False)
     if not mine:
-        created = ls.annotations.create(id=task_id, result=result, completed_by=user_id,
-                                        ground_truth=ground_truth, lead_time=lead_time)
+        created = ls.annotations.create(
+            id=task_id,
+            result=result,
+            completed_by=user_id,
+            ground_truth=ground_truth,
+            lead_time=lead_time,
+        )
         return Saved(created.id, "created", unmarked)
     current = mine[0]
     if current.result == result and bool(current.ground_truth) == ground_truth:

@@ -43,7 +43,9 @@ def password_file(state: Path, email: str) -> Path:
 def check_email(email: str) -> str:
     """``email`` as Label Studio stores it (lower case); :class:`PeopleError` unless it looks like one."""
     if not _EMAIL.fullmatch(email) or ".." in email:
-        raise PeopleError(f"{email!r} is not an email address an annotator can log in with (like ann@example.org)")
+        raise PeopleError(
+            f"{email!r} is not an email address an annotator can log in with (like ann@example.org)"
+        )
     return email.lower()
 
 
@@ -69,18 +71,26 @@ class _Browser:
     def __init__(self, url: str, timeout: float = 60.0):
         self.url, self.timeout = url.rstrip("/"), timeout
         self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect
+        )
 
     def _open(self, request: urllib.request.Request) -> tuple[int, str, str]:
         """(status, Location header, body) of a request; redirects are not followed."""
         try:
             with self.opener.open(request, timeout=self.timeout) as response:
-                return response.status, response.headers.get("Location", ""), response.read().decode("utf-8", "replace")
+                return (
+                    response.status,
+                    response.headers.get("Location", ""),
+                    response.read().decode("utf-8", "replace"),
+                )
         except urllib.error.HTTPError as exc:
             return exc.code, exc.headers.get("Location", ""), exc.read().decode("utf-8", "replace")
         except OSError as exc:  # URLError, a lost connection, a timeout
-            raise PeopleError(f"lost the connection to Label Studio at {_shown(self.url)} ({exc}): start it and "
-                              "run this again") from None
+            raise PeopleError(
+                f"lost the connection to Label Studio at {_shown(self.url)} ({exc}): start it and "
+                "run this again"
+            ) from None
 
     def get(self, path: str) -> tuple[int, str, str]:
         return self._open(urllib.request.Request(self.url + path))
@@ -90,10 +100,18 @@ class _Browser:
         self.get(path)
         csrf = next((c.value for c in self.cookies if c.name == "csrftoken"), "")
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": csrf, **fields}).encode()
-        return self._open(urllib.request.Request(
-            self.url + path, data=body, method="POST",
-            headers={"Content-Type": "application/x-www-form-urlencoded", "Referer": self.url + path,
-                     "X-CSRFToken": csrf}))
+        return self._open(
+            urllib.request.Request(
+                self.url + path,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Referer": self.url + path,
+                    "X-CSRFToken": csrf,
+                },
+            )
+        )
 
 
 def _shown(url: str) -> str:
@@ -104,15 +122,21 @@ def _shown(url: str) -> str:
 
 
 def _api(url: str, token: str, path: str) -> object:
-    request = urllib.request.Request(url.rstrip("/") + path, headers={"Authorization": f"Token {token}"})
+    request = urllib.request.Request(
+        url.rstrip("/") + path, headers={"Authorization": f"Token {token}"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
-        raise PeopleError(f"Label Studio answered {path} with HTTP {exc.code}: check the API token") from None
+        raise PeopleError(
+            f"Label Studio answered {path} with HTTP {exc.code}: check the API token"
+        ) from None
     except OSError as exc:
-        raise PeopleError(f"lost the connection to Label Studio at {_shown(url)} ({exc}): start it and run this "
-                          "again") from None
+        raise PeopleError(
+            f"lost the connection to Label Studio at {_shown(url)} ({exc}): start it and run this "
+            "again"
+        ) from None
 
 
 def members(url: str, token: str) -> dict[str, dict]:
@@ -125,7 +149,9 @@ def members(url: str, token: str) -> dict[str, dict]:
 def can_log_in(url: str, email: str, password: str) -> bool:
     """Whether ``email`` and ``password`` log in through the browser's login page (Label Studio
     refuses an inactive account there with the same page as a wrong password)."""
-    status, location, _ = _Browser(url).post_form("/user/login/", {"email": email, "password": password})
+    status, location, _ = _Browser(url).post_form(
+        "/user/login/", {"email": email, "password": password}
+    )
     return status == 302 and "/user/login" not in location
 
 
@@ -141,7 +167,9 @@ def add_annotator(url: str, token: str, state: Path, email: str) -> Account:
     invite = _api(url, token, "/api/invite")
     invite_token = invite.get("token") if isinstance(invite, dict) else None
     if not invite_token:
-        raise PeopleError("Label Studio gave no invitation token (GET /api/invite): this token cannot invite people")
+        raise PeopleError(
+            "Label Studio gave no invitation token (GET /api/invite): this token cannot invite people"
+        )
 
     from frontline.studio.service import (  # the state folder's rules
         _write_private,
@@ -151,20 +179,26 @@ def add_annotator(url: str, token: str, state: Path, email: str) -> Account:
     private_folder(state)
     private_folder(path.parent)
     if path.exists():
-        raise PeopleError(f"{path} exists but the server has no account {email}: it belongs to an account on another "
-                          "server or one that was deleted; move it away and run this again")
+        raise PeopleError(
+            f"{path} exists but the server has no account {email}: it belongs to an account on another "
+            "server or one that was deleted; move it away and run this again"
+        )
     password = secrets.token_urlsafe(18)
     _write_private(path, password + "\n")
     try:
         status, _, body = _Browser(url).post_form(
-            f"/user/signup/?token={urllib.parse.quote(invite_token)}", {"email": email, "password": password})
+            f"/user/signup/?token={urllib.parse.quote(invite_token)}",
+            {"email": email, "password": password},
+        )
         if status != 302:
             found = re.findall(r'class="[^"]*error[^"]*"[^>]*>\s*([^<]+?)\s*<', body)
             why = "; ".join(dict.fromkeys(found)) or f"HTTP {status}"
             raise PeopleError(f"Label Studio refused the signup of {email}: {why}")
         known = members(url, token)
         if email not in known:
-            raise PeopleError(f"{email} signed up but is not a member of the organization of the admin token")
+            raise PeopleError(
+                f"{email} signed up but is not a member of the organization of the admin token"
+            )
     except BaseException:
         try:
             made = email in members(url, token)
@@ -176,8 +210,12 @@ def add_annotator(url: str, token: str, state: Path, email: str) -> Account:
     user = known[email]
     org = me.get("active_organization") if isinstance(me, dict) else None
     if org is not None and user.get("active_organization") not in (None, org):
-        raise PeopleError(f"{email} joined organization {user.get('active_organization')}, not the admin's ({org})")
+        raise PeopleError(
+            f"{email} joined organization {user.get('active_organization')}, not the admin's ({org})"
+        )
     if not can_log_in(url, email, password):
-        raise PeopleError(f"the account {email} was made but cannot log in at {_shown(url)}/user/login/ (is it "
-                          "inactive?)")
+        raise PeopleError(
+            f"the account {email} was made but cannot log in at {_shown(url)}/user/login/ (is it "
+            "inactive?)"
+        )
     return Account(user["id"], email, True, path)

@@ -49,7 +49,13 @@ ENTITY_MODELS = ("lexicon", "sklearn-ner", "spacy-ner")
 RELATION_MODELS = ("sklearn-relations", "type-pair-prior")
 MODELS = (*ENTITY_MODELS, *(f"{e}+{r}" for r in RELATION_MODELS for e in ENTITY_MODELS))
 """Every name ``--predictions`` accepts (besides ``none``)."""
-MEASURED = ("lexicon", "sklearn-ner", "spacy-ner", "sklearn-ner+sklearn-relations", "spacy-ner+sklearn-relations")
+MEASURED = (
+    "lexicon",
+    "sklearn-ner",
+    "spacy-ner",
+    "sklearn-ner+sklearn-relations",
+    "spacy-ner+sklearn-relations",
+)
 """The models ``frontline stats`` measures."""
 BEAM_WIDTH = 16
 SCORE_DECIMALS = 4
@@ -73,8 +79,10 @@ def tuned_c(results: Path) -> dict[str, float]:
         tuning = json.loads(results.read_text(encoding="utf-8"))["tuning"]
         return {name: float(tuning[name]["C"]) for name in ("sklearn-ner", "sklearn-relations")}
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise PreannotateError(f"no tuned C in {results} ({type(exc).__name__}: {exc}): run `frontline "
-                               "baselines` first") from None
+        raise PreannotateError(
+            f"no tuned C in {results} ({type(exc).__name__}: {exc}): run `frontline "
+            "baselines` first"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -92,6 +100,7 @@ def _round(x: float | None) -> float | None:
 
 # --- scored prediction per model kind -----------------------------------------------------
 
+
 def _lexicon_entities(model: models.LexiconNer, doc_id: str, text: str) -> Scored:
     doc = model.predict(doc_id, text)
     return Scored(doc, (None,) * len(doc.entities), ())
@@ -102,8 +111,11 @@ def _sklearn_entities(model: models.SklearnNer, doc_id: str, text: str) -> Score
     the logistic regression's prediction)."""
     found: list[tuple[int, int, str, float]] = []
     for tokens, lex in model._sentence_features(text, parse(text)):
-        proba = model.model.predict_proba(model.vectorizer.transform(
-            [models.token_features(tokens, i, lex) for i in range(len(tokens))]))
+        proba = model.model.predict_proba(
+            model.vectorizer.transform(
+                [models.token_features(tokens, i, lex) for i in range(len(tokens))]
+            )
+        )
         best = proba.argmax(axis=1)
         tags = [str(model.model.classes_[k]) for k in best]
         top = [float(proba[n, k]) for n, k in enumerate(best)]
@@ -111,8 +123,12 @@ def _sklearn_entities(model: models.SklearnNer, doc_id: str, text: str) -> Score
             inside = [p for t, p in zip(tokens, top) if s <= t.idx and t.idx + len(t.text) <= e]
             found.append((s, e, label, sum(inside) / len(inside)))
     found.sort()
-    doc = Document(doc_id, text, tuple(Entity(s, e, lab, text[s:e], f"p{k + 1}")
-                                       for k, (s, e, lab, _) in enumerate(found)), ())
+    doc = Document(
+        doc_id,
+        text,
+        tuple(Entity(s, e, lab, text[s:e], f"p{k + 1}") for k, (s, e, lab, _) in enumerate(found)),
+        (),
+    )
     return Scored(doc, tuple(_round(p) for *_, p in found), ())
 
 
@@ -124,7 +140,11 @@ def _spacy_entities(model: models.SpacyNer, doc_id: str, text: str) -> Scored:
         from spacy.tokens import Doc as SpacyDoc
 
         tokens = parse(text)
-        sdoc = SpacyDoc(model.nlp.vocab, words=[t.text for t in tokens], spaces=[bool(t.whitespace_) for t in tokens])
+        sdoc = SpacyDoc(
+            model.nlp.vocab,
+            words=[t.text for t in tokens],
+            spaces=[bool(t.whitespace_) for t in tokens],
+        )
         for name, component in model.nlp.pipeline:
             if name == "ner":
                 break
@@ -132,8 +152,11 @@ def _spacy_entities(model: models.SpacyNer, doc_id: str, text: str) -> Scored:
         ner = model.nlp.get_pipe("ner")
         beams = ner.beam_parse([sdoc], beam_width=BEAM_WIDTH)
         (by_span,) = ner.scored_ents(beams)  # {(start token, end token, label): probability}
-        chars = {(sdoc[s].idx, sdoc[e - 1].idx + len(sdoc[e - 1].text), str(label)): p
-                 for (s, e, label), p in by_span.items() if e > s}
+        chars = {
+            (sdoc[s].idx, sdoc[e - 1].idx + len(sdoc[e - 1].text), str(label)): p
+            for (s, e, label), p in by_span.items()
+            if e > s
+        }
         scores = tuple(_round(chars.get((x.start, x.end, x.label), 0.0)) for x in doc.entities)
     except (AttributeError, NotImplementedError, ValueError):  # no beam for this model: no scores
         scores = (None,) * len(doc.entities)
@@ -147,16 +170,20 @@ def _sklearn_relations(model: models.SklearnRelations, entities: Scored) -> Scor
     found: list[tuple[Relation, float]] = []
     if pairs:
         tokens = [t for t in parsed if not t.is_space]
-        proba = model.model.predict_proba(model.vectorizer.transform(
-            [models.pair_features(doc, i, j, tokens) for i, j in pairs]))
+        proba = model.model.predict_proba(
+            model.vectorizer.transform([models.pair_features(doc, i, j, tokens) for i, j in pairs])
+        )
         for (i, j), row in zip(pairs, proba):
             k = int(row.argmax())
             label = str(model.model.classes_[k])
             if label != models.NO_RELATION:
                 found.append((Relation(i, j, label), float(row[k])))
     found.sort()
-    return Scored(Document(doc.doc_id, doc.text, doc.entities, tuple(r for r, _ in found)),
-                  entities.entity_scores, tuple(_round(p) for _, p in found))
+    return Scored(
+        Document(doc.doc_id, doc.text, doc.entities, tuple(r for r, _ in found)),
+        entities.entity_scores,
+        tuple(_round(p) for _, p in found),
+    )
 
 
 def _prior_relations(model: models.TypePairPrior, entities: Scored) -> Scored:
@@ -165,9 +192,14 @@ def _prior_relations(model: models.TypePairPrior, entities: Scored) -> Scored:
 
 
 _ENTITY_PREDICT: dict[str, Callable[[Any, str, str], Scored]] = {
-    "lexicon": _lexicon_entities, "sklearn-ner": _sklearn_entities, "spacy-ner": _spacy_entities}
+    "lexicon": _lexicon_entities,
+    "sklearn-ner": _sklearn_entities,
+    "spacy-ner": _spacy_entities,
+}
 _RELATION_PREDICT: dict[str, Callable[[Any, Scored], Scored]] = {
-    "sklearn-relations": _sklearn_relations, "type-pair-prior": _prior_relations}
+    "sklearn-relations": _sklearn_relations,
+    "type-pair-prior": _prior_relations,
+}
 
 
 @dataclass
@@ -200,7 +232,9 @@ def prediction_result(scored: Scored) -> tuple[list[dict[str, Any]], float | Non
     """The Label Studio result of a scored document (region ids ``p1``, ``p2``...; relation items
     reference them) and the prediction's score (the mean of the items' scores, or None)."""
     doc = scored.doc
-    entities = tuple(Entity(e.start, e.end, e.label, e.text, f"p{k + 1}") for k, e in enumerate(doc.entities))
+    entities = tuple(
+        Entity(e.start, e.end, e.label, e.text, f"p{k + 1}") for k, e in enumerate(doc.entities)
+    )
     result: list[dict[str, Any]] = []
     for e, s in zip(entities, scored.entity_scores):
         result.append(region_result(e) | ({} if s is None else {"score": s}))
@@ -210,9 +244,16 @@ def prediction_result(scored: Scored) -> tuple[list[dict[str, Any]], float | Non
     return result, (_round(sum(scores) / len(scores)) if scores else None)
 
 
-def _train_entity(entity: str, train_docs: Sequence[Document], validation: Sequence[Document], scheme: Scheme,
-                  c: dict[str, float], ner_config: Path, seed: int,
-                  spacy_overrides: dict[str, object] | None) -> Any:
+def _train_entity(
+    entity: str,
+    train_docs: Sequence[Document],
+    validation: Sequence[Document],
+    scheme: Scheme,
+    c: dict[str, float],
+    ner_config: Path,
+    seed: int,
+    spacy_overrides: dict[str, object] | None,
+) -> Any:
     if entity == "lexicon":
         return models.LexiconNer(train_docs, scheme.entity_names)
     if entity == "sklearn-ner":
@@ -220,16 +261,30 @@ def _train_entity(entity: str, train_docs: Sequence[Document], validation: Seque
     return models.SpacyNer(train_docs, validation, ner_config, seed=seed, overrides=spacy_overrides)
 
 
-def _train_relation(relation: str, train_docs: Sequence[Document], validation: Sequence[Document],
-                    c: dict[str, float], seed: int) -> Any:
+def _train_relation(
+    relation: str,
+    train_docs: Sequence[Document],
+    validation: Sequence[Document],
+    c: dict[str, float],
+    seed: int,
+) -> Any:
     if relation == "sklearn-relations":
         return models.SklearnRelations(train_docs, C=c["sklearn-relations"], seed=seed)
     return models.TypePairPrior(train_docs, validation)
 
 
-def train_all(names: Sequence[str], train_docs: Sequence[Document], validation: Sequence[Document],
-              scheme: Scheme, *, c: dict[str, float], ner_config: Path, version: str, seed: int | None = None,
-              spacy_overrides: dict[str, object] | None = None) -> dict[str, Preannotator]:
+def train_all(
+    names: Sequence[str],
+    train_docs: Sequence[Document],
+    validation: Sequence[Document],
+    scheme: Scheme,
+    *,
+    c: dict[str, float],
+    ner_config: Path,
+    version: str,
+    seed: int | None = None,
+    spacy_overrides: dict[str, object] | None = None,
+) -> dict[str, Preannotator]:
     """Train the models of each name on ``train_docs`` (see the module docstring), each entity
     and relation model once; ``train_seconds`` of a name counts both of its models."""
     from frontline.baselines.suite import SEED
@@ -242,25 +297,39 @@ def train_all(names: Sequence[str], train_docs: Sequence[Document], validation: 
         entity, relation = check_name(name)
         if entity not in entities:
             started = time.perf_counter()
-            entities[entity] = (_train_entity(entity, train_docs, validation, scheme, c, ner_config, seed,
-                                              spacy_overrides), time.perf_counter() - started)
+            entities[entity] = (
+                _train_entity(
+                    entity, train_docs, validation, scheme, c, ner_config, seed, spacy_overrides
+                ),
+                time.perf_counter() - started,
+            )
         if relation is not None and relation not in relations:
             started = time.perf_counter()
-            relations[relation] = (_train_relation(relation, train_docs, validation, c, seed),
-                                   time.perf_counter() - started)
+            relations[relation] = (
+                _train_relation(relation, train_docs, validation, c, seed),
+                time.perf_counter() - started,
+            )
         entity_model, seconds = entities[entity]
         relation_model, more = relations[relation] if relation is not None else (None, 0.0)
-        out[name] = Preannotator(name, f"{name}@{version}", entity_model, relation_model, seconds + more)
+        out[name] = Preannotator(
+            name, f"{name}@{version}", entity_model, relation_model, seconds + more
+        )
     return out
 
 
-def train(name: str, train_docs: Sequence[Document], validation: Sequence[Document], scheme: Scheme,
-          **kwargs: Any) -> Preannotator:
+def train(
+    name: str,
+    train_docs: Sequence[Document],
+    validation: Sequence[Document],
+    scheme: Scheme,
+    **kwargs: Any,
+) -> Preannotator:
     """The models of one ``--predictions`` name, trained (keywords of :func:`train_all`)."""
     return train_all([name], train_docs, validation, scheme, **kwargs)[name]
 
 
 # --- what it saves ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Matches:
@@ -274,11 +343,21 @@ class Matches:
 
 
 def _relation_keys(doc: Document) -> set[tuple[int, int, int, int, str]]:
-    return {(doc.entities[r.head].start, doc.entities[r.head].end, doc.entities[r.tail].start,
-             doc.entities[r.tail].end, r.label) for r in doc.relations}
+    return {
+        (
+            doc.entities[r.head].start,
+            doc.entities[r.head].end,
+            doc.entities[r.tail].start,
+            doc.entities[r.tail].end,
+            r.label,
+        )
+        for r in doc.relations
+    }
 
 
-def exact_matches(gold: Sequence[Document], predicted: Sequence[Document], proposes_relations: bool = True) -> Matches:
+def exact_matches(
+    gold: Sequence[Document], predicted: Sequence[Document], proposes_relations: bool = True
+) -> Matches:
     """Regions exactly right: same start, end and label; relations: same head span, tail span
     (start and end) and label. ``predicted`` goes with ``gold`` document by document."""
     regions_right = regions = relations_right = relations = 0
@@ -294,23 +373,41 @@ def exact_matches(gold: Sequence[Document], predicted: Sequence[Document], propo
     return Matches(regions_right, regions, relations_right, relations, proposes_relations)
 
 
-def measure(documents: Sequence[Document], splits: dict[str, str], scheme: Scheme, *, c: dict[str, float],
-            ner_config: Path, version: str, names: Sequence[str] = MEASURED,
-            spacy_overrides: dict[str, object] | None = None,
-            log: Callable[[str], None] = lambda m: None) -> dict[str, Matches]:
+def measure(
+    documents: Sequence[Document],
+    splits: dict[str, str],
+    scheme: Scheme,
+    *,
+    c: dict[str, float],
+    ner_config: Path,
+    version: str,
+    names: Sequence[str] = MEASURED,
+    spacy_overrides: dict[str, object] | None = None,
+    log: Callable[[str], None] = lambda m: None,
+) -> dict[str, Matches]:
     """Train each model on the train split and count its exact matches on validation + test."""
     train_docs = [d for d in documents if splits.get(d.doc_id) == "train"]
     validation = [d for d in documents if splits.get(d.doc_id) == "validation"]
     held_out = [d for d in documents if splits.get(d.doc_id) in ("validation", "test")]
-    trained = train_all(names, train_docs, validation, scheme, c=c, ner_config=ner_config, version=version,
-                        spacy_overrides=spacy_overrides)
+    trained = train_all(
+        names,
+        train_docs,
+        validation,
+        scheme,
+        c=c,
+        ner_config=ner_config,
+        version=version,
+        spacy_overrides=spacy_overrides,
+    )
     out = {}
     for name, model in trained.items():
         started = time.perf_counter()
         predicted = [model.predict(d.doc_id, d.text) for d in held_out]
         out[name] = exact_matches(held_out, predicted, proposes_relations="+" in name)
-        log(f"pre-annotation {name}: trained in {model.train_seconds:.1f} s, predicted {len(held_out)} "
-            f"articles in {time.perf_counter() - started:.1f} s")
+        log(
+            f"pre-annotation {name}: trained in {model.train_seconds:.1f} s, predicted {len(held_out)} "
+            f"articles in {time.perf_counter() - started:.1f} s"
+        )
     return out
 
 
@@ -320,38 +417,55 @@ def _share(right: int, total: int) -> str:
 
 def matches_table(measured: dict[str, Matches], n_train: int, n_held_out: int) -> list[str]:
     """The Markdown section of ``annotation/stats.md``."""
-    lines = ["## Pre-annotation: what each model gets exactly right", "",
-             f"Each model trained on the {n_train} train articles (seed `frontline.baselines.suite.SEED`, C tuned in "
-             "`baselines/results.json`), scored on the "
-             f"{n_held_out} validation and test articles it never trained on (validation chose C and spaCy's "
-             "best checkpoint, so its share is slightly optimistic). A region is exactly right with the same "
-             "start, end and label as a gold region; a relation with the same head span, tail span and label "
-             "as a gold relation. `frontline push --predictions MODEL` trains the same models the same way.",
-             "", "| model | regions exactly right / gold regions | relations exactly right / gold relations |",
-             "|---|---|---|"]
+    lines = [
+        "## Pre-annotation: what each model gets exactly right",
+        "",
+        f"Each model trained on the {n_train} train articles (seed `frontline.baselines.suite.SEED`, C tuned in "
+        "`baselines/results.json`), scored on the "
+        f"{n_held_out} validation and test articles it never trained on (validation chose C and spaCy's "
+        "best checkpoint, so its share is slightly optimistic). A region is exactly right with the same "
+        "start, end and label as a gold region; a relation with the same head span, tail span and label "
+        "as a gold relation. `frontline push --predictions MODEL` trains the same models the same way.",
+        "",
+        "| model | regions exactly right / gold regions | relations exactly right / gold relations |",
+        "|---|---|---|",
+    ]
     for name, m in measured.items():
-        rel = _share(m.relations_right, m.relations) if m.proposes_relations else "— (no relations proposed)"
+        rel = (
+            _share(m.relations_right, m.relations)
+            if m.proposes_relations
+            else "— (no relations proposed)"
+        )
         lines.append(f"| {name} | {_share(m.regions_right, m.regions)} | {rel} |")
     return lines
 
 
 # --- for frontline push -------------------------------------------------------------------
 
+
 def load_training(corpus: Path, scheme: Scheme) -> tuple[list[Document], list[Document]]:
     """The train and validation Documents of the released dataset in ``corpus``."""
     from frontline.baselines.suite import load_data
 
     if not (corpus / "documents").is_dir():
-        raise PreannotateError(f"the models train on the released dataset, and {corpus} has none: run "
-                               "`frontline build` first")
+        raise PreannotateError(
+            f"the models train on the released dataset, and {corpus} has none: run "
+            "`frontline build` first"
+        )
     data = load_data(corpus, scheme)
     if not data.train:
         raise PreannotateError(f"{corpus} has no train articles to train on")
     return data.train, data.validation
 
 
-def for_push(name: str, corpus: Path, results: Path, ner_config: Path, scheme: Scheme,
-             log: Callable[[str], None] = print) -> Preannotator:
+def for_push(
+    name: str,
+    corpus: Path,
+    results: Path,
+    ner_config: Path,
+    scheme: Scheme,
+    log: Callable[[str], None] = print,
+) -> Preannotator:
     """The pre-annotator of ``--predictions name``, trained on the train split of ``corpus``."""
     from frontline.release.dataset import DATASET_VERSION
 
@@ -359,6 +473,8 @@ def for_push(name: str, corpus: Path, results: Path, ner_config: Path, scheme: S
     c = tuned_c(results)
     train_docs, validation = load_training(corpus, scheme)
     log(f"training {name} on {len(train_docs)} train articles...")
-    model = train(name, train_docs, validation, scheme, c=c, ner_config=ner_config, version=DATASET_VERSION)
+    model = train(
+        name, train_docs, validation, scheme, c=c, ner_config=ner_config, version=DATASET_VERSION
+    )
     log(f"trained {model.version} in {model.train_seconds:.1f} s")
     return model

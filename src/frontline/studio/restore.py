@@ -79,14 +79,22 @@ class RestoreReport:
     annotations_present: int = 0
     predictions_created: int = 0
     predictions_present: int = 0
-    data_differs: list[str] = field(default_factory=list)  # doc ids whose task on the server has other data
-    gold_kept: list[str] = field(default_factory=list)  # doc ids whose task on the server has a ground truth of its own
+    data_differs: list[str] = field(
+        default_factory=list
+    )  # doc ids whose task on the server has other data
+    gold_kept: list[str] = field(
+        default_factory=list
+    )  # doc ids whose task on the server has a ground truth of its own
     not_restored: list[str] = field(default_factory=list)  # drafts and comments of the export
 
     @property
     def added(self) -> int:
-        return (len(self.accounts_created) + self.tasks_created + self.annotations_created
-                + self.predictions_created)
+        return (
+            len(self.accounts_created)
+            + self.tasks_created
+            + self.annotations_created
+            + self.predictions_created
+        )
 
 
 def author(annotation: Mapping[str, Any]) -> str | None:
@@ -104,21 +112,32 @@ def _key(item: Mapping[str, Any]) -> tuple[str, Any]:
 
 
 def _prediction_key(prediction: Mapping[str, Any]) -> str:
-    return json.dumps([prediction.get("model_version"), prediction.get("score"), prediction.get("result")],
-                      sort_keys=True)
+    return json.dumps(
+        [prediction.get("model_version"), prediction.get("score"), prediction.get("result")],
+        sort_keys=True,
+    )
 
 
 def _check(tasks: Sequence[Mapping[str, Any]]) -> None:
     """:class:`~frontline.studio.client.SyncError` unless every annotation names its author."""
-    nameless = [f"doc {_doc(t)} annotation {a.get('id')}" for t in tasks for a in t.get("annotations", [])
-                if not author(a)]
+    nameless = [
+        f"doc {_doc(t)} annotation {a.get('id')}"
+        for t in tasks
+        for a in t.get("annotations", [])
+        if not author(a)
+    ]
     if nameless:
-        raise client.SyncError("the export does not name the author (completed_by.email) of "
-                                    + ", ".join(nameless[:5]) + (" ..." if len(nameless) > 5 else "")
-                                    + ": restore needs a full JSON export as `frontline pull` writes")
+        raise client.SyncError(
+            "the export does not name the author (completed_by.email) of "
+            + ", ".join(nameless[:5])
+            + (" ..." if len(nameless) > 5 else "")
+            + ": restore needs a full JSON export as `frontline pull` writes"
+        )
 
 
-def _accounts(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], report: RestoreReport) -> dict[str, int]:
+def _accounts(
+    ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], report: RestoreReport
+) -> dict[str, int]:
     """Server user id of each author, creating the accounts the server lacks (in the order of
     the export's user ids, so that a new server gives them the same ids)."""
     people: dict[str, Mapping[str, Any]] = {}
@@ -127,12 +146,16 @@ def _accounts(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], report: Resto
             people.setdefault(author(annotation), annotation["completed_by"])  # type: ignore[arg-type]
     known = {user.email: user.id for user in ls.users.list()}
     ids: dict[str, int] = {}
-    for email, who in sorted(people.items(), key=lambda p: (not isinstance(p[1].get("id"), int),
-                                                             p[1].get("id") or 0, p[0])):
+    for email, who in sorted(
+        people.items(),
+        key=lambda p: (not isinstance(p[1].get("id"), int), p[1].get("id") or 0, p[0]),
+    ):
         if email in known:
             ids[email] = known[email]
             continue
-        ids[email] = client.annotator(ls, email, secrets.token_urlsafe(24))  # never shown, never stored
+        ids[email] = client.annotator(
+            ls, email, secrets.token_urlsafe(24)
+        )  # never shown, never stored
         names = {k: who[k] for k in ("first_name", "last_name") if who.get(k)}
         if names:
             ls.users.update(id=ids[email], **names)
@@ -147,8 +170,10 @@ def _tasks_on_server(ls: LabelStudio, project_id: int) -> dict[str, dict[str, An
         held[str((task.get("data") or {}).get("doc_id"))].append(task)
     twice = sorted(doc for doc, found in held.items() if len(found) > 1)
     if twice:
-        raise client.SyncError(f"project {project_id} has more than one task for doc(s) {', '.join(twice)}: "
-                                    "remove the extra tasks before restoring")
+        raise client.SyncError(
+            f"project {project_id} has more than one task for doc(s) {', '.join(twice)}: "
+            "remove the extra tasks before restoring"
+        )
     return {doc: found[0] for doc, found in held.items()}
 
 
@@ -159,8 +184,14 @@ def _payload(task: Mapping[str, Any], predictions: bool) -> dict[str, Any]:
     if task.get("allow_skip") is False:
         payload["allow_skip"] = False
     if predictions and task.get("predictions"):
-        payload["predictions"] = [{"result": p.get("result", []), "model_version": p.get("model_version"),
-                                   "score": p.get("score")} for p in sorted(task["predictions"], key=_key)]
+        payload["predictions"] = [
+            {
+                "result": p.get("result", []),
+                "model_version": p.get("model_version"),
+                "score": p.get("score"),
+            }
+            for p in sorted(task["predictions"], key=_key)
+        ]
     return payload
 
 
@@ -168,9 +199,16 @@ def _ids_of(tasks_on_server: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
     return {doc: int(task["id"]) for doc, task in tasks_on_server.items()}
 
 
-def restore(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], scheme: Scheme, *,
-            title: str = client.DEFAULT_TITLE, force: bool = False, progress: bool = True,
-            batch_size: int = BATCH_SIZE) -> RestoreReport:
+def restore(
+    ls: LabelStudio,
+    tasks: Sequence[Mapping[str, Any]],
+    scheme: Scheme,
+    *,
+    title: str = client.DEFAULT_TITLE,
+    force: bool = False,
+    progress: bool = True,
+    batch_size: int = BATCH_SIZE,
+) -> RestoreReport:
     """Load the export ``tasks`` (validated) into project ``title``; see the module's text.
 
     Two restores or pushes to one project must not run at once: ``frontline restore`` holds
@@ -191,7 +229,9 @@ def restore(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], scheme: Scheme,
     # tasks, with their predictions when the bulk import keeps the export's order of prediction ids
     new = [t for t in tasks if _doc(t) not in present]
     report.tasks_present = len(tasks) - len(new)
-    report.data_differs = [_doc(t) for t in tasks if _doc(t) in present and present[_doc(t)]["data"] != t["data"]]
+    report.data_differs = [
+        _doc(t) for t in tasks if _doc(t) in present and present[_doc(t)]["data"] != t["data"]
+    ]
     # the export's offsets are into its own text: nothing goes into a task that holds another
     tasks = [t for t in tasks if _doc(t) not in report.data_differs]
     in_bulk = [p for t in new for p in sorted(t.get("predictions", []), key=_key)]
@@ -199,13 +239,16 @@ def restore(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], scheme: Scheme,
     server_id = _ids_of(present)
     with tqdm(total=len(new), desc="tasks", unit="task", disable=not progress) as bar:
         for start in range(0, len(new), batch_size):
-            batch = new[start:start + batch_size]
-            answer = ls.projects.import_tasks(id=project.id, request=[_payload(t, bulk) for t in batch],
-                                              return_task_ids=True)
+            batch = new[start : start + batch_size]
+            answer = ls.projects.import_tasks(
+                id=project.id, request=[_payload(t, bulk) for t in batch], return_task_ids=True
+            )
             ids = list(answer.task_ids or [])
             if len(ids) != len(batch):
-                raise client.SyncError(f"Label Studio made {len(ids)} task(s) of {len(batch)}: run "
-                                            "`frontline restore` again")
+                raise client.SyncError(
+                    f"Label Studio made {len(ids)} task(s) of {len(batch)}: run "
+                    "`frontline restore` again"
+                )
             server_id.update(zip(map(_doc, batch), ids))
             bar.update(len(batch))
     report.tasks_created = len(new)
@@ -216,7 +259,9 @@ def restore(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], scheme: Scheme,
     prediction_ids: dict[Any, int] = {}
     todo = []
     for task in tasks:
-        held = Counter(_prediction_key(p) for p in present.get(_doc(task), {}).get("predictions", []))
+        held = Counter(
+            _prediction_key(p) for p in present.get(_doc(task), {}).get("predictions", [])
+        )
         for prediction in sorted(task.get("predictions", []), key=_key):
             if _doc(task) in present and held[_prediction_key(prediction)] > 0:
                 held[_prediction_key(prediction)] -= 1
@@ -225,8 +270,12 @@ def restore(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], scheme: Scheme,
                 todo.append((prediction, task))
     todo.sort(key=lambda pair: _key(pair[0]))
     for prediction, task in todo:
-        made = ls.predictions.create(task=server_id[_doc(task)], result=prediction.get("result", []),
-                                     model_version=prediction.get("model_version"), score=prediction.get("score"))
+        made = ls.predictions.create(
+            task=server_id[_doc(task)],
+            result=prediction.get("result", []),
+            model_version=prediction.get("model_version"),
+            score=prediction.get("score"),
+        )
         prediction_ids[prediction.get("id")] = made.id
         report.predictions_created += 1
     if todo and not ls.projects.get(id=project.id).model_version:  # as a bulk import sets it
@@ -236,15 +285,28 @@ def restore(ls: LabelStudio, tasks: Sequence[Mapping[str, Any]], scheme: Scheme,
     return report
 
 
-def _annotations(ls: LabelStudio, project_id: int, tasks: Sequence[Mapping[str, Any]],
-                 present: Mapping[str, Mapping[str, Any]], server_id: Mapping[str, int], users: Mapping[str, int],
-                 prediction_ids: Mapping[Any, int], report: RestoreReport, progress: bool) -> None:
+def _annotations(
+    ls: LabelStudio,
+    project_id: int,
+    tasks: Sequence[Mapping[str, Any]],
+    present: Mapping[str, Mapping[str, Any]],
+    server_id: Mapping[str, int],
+    users: Mapping[str, int],
+    prediction_ids: Mapping[Any, int],
+    report: RestoreReport,
+    progress: bool,
+) -> None:
     """Create the annotations the server lacks, one at a time in the order of their ids."""
-    kept = Counter((doc, author(a)) for doc, task in present.items() for a in task.get("annotations", []))
+    kept = Counter(
+        (doc, author(a)) for doc, task in present.items() for a in task.get("annotations", [])
+    )
     # Label Studio unmarks a task's other annotations when one is saved as ground truth: a task
     # that has a ground truth on the server keeps it, and the export's comes without the mark
-    gold_there = {doc for doc, task in present.items()
-                  if any(a.get("ground_truth") is True for a in task.get("annotations", []))}
+    gold_there = {
+        doc
+        for doc, task in present.items()
+        if any(a.get("ground_truth") is True for a in task.get("annotations", []))
+    }
     todo = []
     for task in tasks:
         for annotation in sorted(task.get("annotations", []), key=_key):
@@ -256,16 +318,28 @@ def _annotations(ls: LabelStudio, project_id: int, tasks: Sequence[Mapping[str, 
                 todo.append((annotation, task))
     if not todo:
         return
-    user_of = {a["completed_by"].get("id"): users[author(a)]  # export user id -> server user id
-               for t in tasks for a in t.get("annotations", []) if isinstance(a["completed_by"].get("id"), int)}
+    user_of = {
+        a["completed_by"].get("id"): users[author(a)]  # export user id -> server user id
+        for t in tasks
+        for a in t.get("annotations", [])
+        if isinstance(a["completed_by"].get("id"), int)
+    }
     annotation_ids: dict[Any, int] = {}
     version = ls.projects.get(id=project_id).model_version or ""
     current = version
     try:  # the model version is put back even when the server fails, if it still answers
-        for annotation, task in tqdm(sorted(todo, key=lambda pair: _key(pair[0])), desc="annotations",
-                                     unit="annotation", disable=not progress):
+        for annotation, task in tqdm(
+            sorted(todo, key=lambda pair: _key(pair[0])),
+            desc="annotations",
+            unit="annotation",
+            disable=not progress,
+        ):
             copied = annotation.get("prediction")
-            wanted = (copied.get("model_version") or "") if isinstance(copied, Mapping) and copied else ""
+            wanted = (
+                (copied.get("model_version") or "")
+                if isinstance(copied, Mapping) and copied
+                else ""
+            )
             if wanted != current:
                 current = _model_version(ls, project_id, wanted)
             gold = annotation.get("ground_truth") is True
@@ -273,23 +347,31 @@ def _annotations(ls: LabelStudio, project_id: int, tasks: Sequence[Mapping[str, 
                 gold = False
                 report.gold_kept.append(_doc(task))
             fields: dict[str, Any] = {
-                "result": annotation.get("result", []), "completed_by": users[author(annotation)],
+                "result": annotation.get("result", []),
+                "completed_by": users[author(annotation)],
                 "ground_truth": gold,
-                "was_cancelled": annotation.get("was_cancelled") is True, "lead_time": annotation.get("lead_time")}
+                "was_cancelled": annotation.get("was_cancelled") is True,
+                "lead_time": annotation.get("lead_time"),
+            }
             for name in ("draft_created_at", "import_id", "last_action"):
                 if annotation.get(name) is not None:
                     fields[name] = annotation[name]
             if annotation.get("bulk_created"):
                 fields["bulk_created"] = True
-            for name, ids in (("parent_annotation", annotation_ids), ("parent_prediction", prediction_ids),
-                              ("last_created_by", user_of)):
+            for name, ids in (
+                ("parent_annotation", annotation_ids),
+                ("parent_prediction", prediction_ids),
+                ("last_created_by", user_of),
+            ):
                 if annotation.get(name) in ids:
                     fields[name] = ids[annotation[name]]
             if annotation.get("unique_id"):
                 fields["unique_id"] = str(annotation["unique_id"])
             try:
                 made = ls.annotations.create(id=server_id[_doc(task)], **fields)
-            except ApiError as exc:  # its unique_id is taken: it was restored into another project too
+            except (
+                ApiError
+            ) as exc:  # its unique_id is taken: it was restored into another project too
                 if exc.status_code != 409 or "unique_id" not in fields:
                     raise
                 del fields["unique_id"]
@@ -320,16 +402,20 @@ def _model_version(ls: LabelStudio, project_id: int, version: str) -> str:
 
 # --- what a restored project's export has of the committed one --------------------------
 
+
 def _without_clock(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _without_clock(v) for k, v in value.items() if k not in CLOCK and k != "created_ago"}
+        return {
+            k: _without_clock(v) for k, v in value.items() if k not in CLOCK and k != "created_ago"
+        }
     if isinstance(value, list):
         return [_without_clock(v) for v in value]
     return value
 
 
-def keep_committed_clock(pulled: Sequence[Mapping[str, Any]],
-                         committed: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def keep_committed_clock(
+    pulled: Sequence[Mapping[str, Any]], committed: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """``pulled`` with the committed ``created_at`` and ``updated_at`` of every task, annotation
     and prediction that has the id of a committed one and equals it in everything else (a task
     with its annotations and predictions); what has changed keeps the server's times.
@@ -349,24 +435,42 @@ def keep_committed_clock(pulled: Sequence[Mapping[str, Any]],
             task = copy.deepcopy(dict(task))
             for key in ("annotations", "predictions"):
                 earlier = {item.get("id"): item for item in before.get(key) or []}
-                task[key] = [_same_but_clock(item, earlier.get(item.get("id"))) for item in task.get(key) or []]
+                task[key] = [
+                    _same_but_clock(item, earlier.get(item.get("id")))
+                    for item in task.get(key) or []
+                ]
             out.append(task)
     return out
 
 
 def _same_but_clock(item: Any, committed: Any) -> Any:
     """The committed item if ``item`` differs from it only in the clock, else ``item``."""
-    return copy.deepcopy(committed) if committed is not None and _without_clock(item) == _without_clock(committed) \
+    return (
+        copy.deepcopy(committed)
+        if committed is not None and _without_clock(item) == _without_clock(committed)
         else item
+    )
 
 
 def _meaning(task: Mapping[str, Any]) -> dict[str, Any]:
     """What a task means: its data, each annotation's author, result and flags, each prediction."""
     return {
         "data": task.get("data"),
-        "annotations": sorted((json.dumps([author(a), a.get("result"), a.get("ground_truth"), a.get("was_cancelled"),
-                                           a.get("lead_time")], sort_keys=True)
-                               for a in task.get("annotations") or [])),
+        "annotations": sorted(
+
+                json.dumps(
+                    [
+                        author(a),
+                        a.get("result"),
+                        a.get("ground_truth"),
+                        a.get("was_cancelled"),
+                        a.get("lead_time"),
+                    ],
+                    sort_keys=True,
+                )
+                for a in task.get("annotations") or []
+
+        ),
         "predictions": sorted(_prediction_key(p) for p in task.get("predictions") or []),
     }
 
@@ -406,7 +510,9 @@ class Comparison:
         return not self.lost
 
 
-def compare(committed: Sequence[Mapping[str, Any]], pulled: Sequence[Mapping[str, Any]]) -> Comparison:
+def compare(
+    committed: Sequence[Mapping[str, Any]], pulled: Sequence[Mapping[str, Any]]
+) -> Comparison:
     """Compare a project's export with the committed one, in meaning (tasks by doc id,
     annotations by author, result, flags and lead time, predictions by model version, score and
     result) and field by field (tasks by doc id, their annotations and predictions in the order
@@ -421,11 +527,16 @@ def compare(committed: Sequence[Mapping[str, Any]], pulled: Sequence[Mapping[str
         if now["data"] != was["data"]:
             lost.append(f"doc {doc}: the task's data differ")
         for key in ("annotations", "predictions"):
-            missing, more = Counter(was[key]) - Counter(now[key]), Counter(now[key]) - Counter(was[key])
+            missing, more = (
+                Counter(was[key]) - Counter(now[key]),
+                Counter(now[key]) - Counter(was[key]),
+            )
             for item in missing.elements():
                 lost.append(f"doc {doc}: {key[:-1]} {_describe(key, item)} missing or different")
             for item in more.elements():
-                extra.append(f"doc {doc}: {key[:-1]} {_describe(key, item)} not in the committed export")
+                extra.append(
+                    f"doc {doc}: {key[:-1]} {_describe(key, item)} not in the committed export"
+                )
     extra += [f"doc {doc}: task not in the committed export" for doc in sorted(set(new) - set(old))]
     fields: Counter[str] = Counter()
     pulled_by_doc = {_doc(t): t for t in normalise(pulled)}

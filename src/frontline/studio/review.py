@@ -64,7 +64,9 @@ def result_items(result: Any) -> tuple[frozenset[RegionKey], frozenset[RelationK
     (``direction: left``) is turned around, as the build reads it; a relation to a region the
     result does not have gets ``None`` for that end. Malformed items are compared as they are
     (``frontline validate`` reports them), never an error here."""
-    items = [item for item in result if isinstance(item, Mapping)] if isinstance(result, list) else []
+    items = (
+        [item for item in result if isinstance(item, Mapping)] if isinstance(result, list) else []
+    )
     spans: dict[Any, Span] = {}
     regions = set()
     for item in items:
@@ -97,12 +99,19 @@ class Annotation:
         return f"annotation {self.id} by {self.annotator}"
 
     def described(self) -> str:
-        return (f"{self.named()} ({plural(len(self.regions), 'region')}, "
-                f"{plural(len(self.relations), 'relation')})")
+        return (
+            f"{self.named()} ({plural(len(self.regions), 'region')}, "
+            f"{plural(len(self.relations), 'relation')})"
+        )
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "annotator": self.annotator, "ground_truth": self.ground_truth,
-                "regions": len(self.regions), "relations": len(self.relations)}
+        return {
+            "id": self.id,
+            "annotator": self.annotator,
+            "ground_truth": self.ground_truth,
+            "regions": len(self.regions),
+            "relations": len(self.relations),
+        }
 
 
 def annotator_name(who: Any, users: Mapping[int, str]) -> str:
@@ -114,13 +123,20 @@ def annotator_name(who: Any, users: Mapping[int, str]) -> str:
 
 def annotation_of(raw: Mapping[str, Any], users: Mapping[int, str]) -> Annotation:
     regions, relations = result_items(raw.get("result"))
-    return Annotation(int(raw["id"]), annotator_name(raw.get("completed_by"), users),
-                      raw.get("was_cancelled") is True, raw.get("ground_truth") is True, regions, relations)
+    return Annotation(
+        int(raw["id"]),
+        annotator_name(raw.get("completed_by"), users),
+        raw.get("was_cancelled") is True,
+        raw.get("ground_truth") is True,
+        regions,
+        relations,
+    )
 
 
 def differences(annotations: Sequence[Annotation]) -> tuple[int, int]:
     """How many regions and relations are not in every one of ``annotations`` (for two: the
     size of the symmetric difference)."""
+
     def spread(sets: list[frozenset]) -> int:
         return len(frozenset().union(*sets) - frozenset.intersection(*sets)) if sets else 0
 
@@ -128,6 +144,7 @@ def differences(annotations: Sequence[Annotation]) -> tuple[int, int]:
 
 
 # --- review ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TaskReview:
@@ -154,10 +171,15 @@ class TaskReview:
         return f"doc {self.doc_id} task {self.task_id}"
 
     def as_json(self) -> dict[str, Any]:
-        return {"doc_id": self.doc_id, "task_id": self.task_id, "gold": self.gold,
-                "annotations": [a.as_json() for a in self.annotations],
-                "cancelled": [a.as_json() for a in self.cancelled],
-                "regions_differ": self.regions_differ, "relations_differ": self.relations_differ}
+        return {
+            "doc_id": self.doc_id,
+            "task_id": self.task_id,
+            "gold": self.gold,
+            "annotations": [a.as_json() for a in self.annotations],
+            "cancelled": [a.as_json() for a in self.cancelled],
+            "regions_differ": self.regions_differ,
+            "relations_differ": self.relations_differ,
+        }
 
 
 def task_review(task: Mapping[str, Any], users: Mapping[int, str]) -> TaskReview:
@@ -165,8 +187,13 @@ def task_review(task: Mapping[str, Any], users: Mapping[int, str]) -> TaskReview
     raw = [a for a in task.get("annotations") or [] if isinstance(a, Mapping)]
     annotations = sorted((annotation_of(a, users) for a in raw), key=lambda a: a.id)
     active = tuple(a for a in annotations if not a.cancelled)
-    return TaskReview(str(data.get("doc_id")), int(task["id"]), active,
-                      tuple(a for a in annotations if a.cancelled), *differences(active))
+    return TaskReview(
+        str(data.get("doc_id")),
+        int(task["id"]),
+        active,
+        tuple(a for a in annotations if a.cancelled),
+        *differences(active),
+    )
 
 
 @dataclass
@@ -197,41 +224,68 @@ class Review:
             self.with_gold += 1
 
     def as_json(self) -> dict[str, Any]:
-        return {"project": {"id": self.project_id, "title": self.title}, "tasks": self.tasks,
-                "not_annotated": self.not_annotated, "with_gold": self.with_gold,
-                **{name: [t.as_json() for t in getattr(self, name)]
-                   for name in ("without_gold", "several_gold", "cancelled_gold", "disagreements")}}
+        return {
+            "project": {"id": self.project_id, "title": self.title},
+            "tasks": self.tasks,
+            "not_annotated": self.not_annotated,
+            "with_gold": self.with_gold,
+            **{
+                name: [t.as_json() for t in getattr(self, name)]
+                for name in ("without_gold", "several_gold", "cancelled_gold", "disagreements")
+            },
+        }
 
     def text(self) -> str:
         annotated = self.tasks - self.not_annotated
-        lines = [f"project {self.title!r} (id {self.project_id}): {plural(self.tasks, 'task')}, {annotated} annotated "
-                 f"({self.with_gold} with gold, {len(self.without_gold)} without, {len(self.several_gold)} with "
-                 f"several), {self.not_annotated} not annotated; "
-                 f"{plural(len(self.disagreements), 'task')} with disagreeing annotations"]
+        lines = [
+            f"project {self.title!r} (id {self.project_id}): {plural(self.tasks, 'task')}, {annotated} annotated "
+            f"({self.with_gold} with gold, {len(self.without_gold)} without, {len(self.several_gold)} with "
+            f"several), {self.not_annotated} not annotated; "
+            f"{plural(len(self.disagreements), 'task')} with disagreeing annotations"
+        ]
         if self.without_gold:
             lines.append(f"without gold ({len(self.without_gold)}):")
-            lines += [f"  {t.where()}: " + ", ".join(a.described() for a in t.annotations) for t in self.without_gold]
+            lines += [
+                f"  {t.where()}: " + ", ".join(a.described() for a in t.annotations)
+                for t in self.without_gold
+            ]
         if self.several_gold:
-            lines.append(f"several ground truths ({len(self.several_gold)}): the build refuses these")
-            lines += [f"  {t.where()}: " + ", ".join(a.named() for a in t.annotations if a.ground_truth)
-                      for t in self.several_gold]
+            lines.append(
+                f"several ground truths ({len(self.several_gold)}): the build refuses these"
+            )
+            lines += [
+                f"  {t.where()}: " + ", ".join(a.named() for a in t.annotations if a.ground_truth)
+                for t in self.several_gold
+            ]
         if self.cancelled_gold:
-            lines.append(f"cancelled annotations marked ground truth ({len(self.cancelled_gold)}): "
-                         "`frontline pull` refuses these")
-            lines += [f"  {t.where()}: " + ", ".join(a.named() for a in t.cancelled if a.ground_truth)
-                      for t in self.cancelled_gold]
+            lines.append(
+                f"cancelled annotations marked ground truth ({len(self.cancelled_gold)}): "
+                "`frontline pull` refuses these"
+            )
+            lines += [
+                f"  {t.where()}: " + ", ".join(a.named() for a in t.cancelled if a.ground_truth)
+                for t in self.cancelled_gold
+            ]
         if self.disagreements:
             lines.append(f"disagreeing annotations ({len(self.disagreements)}):")
-            lines += [f"  {t.where()}: " + ", ".join(a.named() for a in t.annotations)
-                      + f" differ in {plural(t.regions_differ, 'region')} and "
-                        f"{plural(t.relations_differ, 'relation')} (gold: "
-                      + (", ".join(f"annotation {i}" for i in t.gold) or "none") + ")"
-                      for t in self.disagreements]
+            lines += [
+                f"  {t.where()}: "
+                + ", ".join(a.named() for a in t.annotations)
+                + f" differ in {plural(t.regions_differ, 'region')} and "
+                f"{plural(t.relations_differ, 'relation')} (gold: "
+                + (", ".join(f"annotation {i}" for i in t.gold) or "none")
+                + ")"
+                for t in self.disagreements
+            ]
         if self.without_gold or self.several_gold or self.cancelled_gold:
-            lines.append(f"next: choose the annotation to release with `{ACCEPT}` (TASK: a task id or a doc id), "
-                         f"then run {NEXT}")
+            lines.append(
+                f"next: choose the annotation to release with `{ACCEPT}` (TASK: a task id or a doc id), "
+                f"then run {NEXT}"
+            )
         elif not self.disagreements:
-            lines.append("nothing to review: every annotated task has one ground truth and no annotations disagree")
+            lines.append(
+                "nothing to review: every annotated task has one ground truth and no annotations disagree"
+            )
         return "\n".join(lines)
 
 
@@ -248,8 +302,9 @@ def project_of(ls: LabelStudio, title: str) -> Any:
     return project
 
 
-def review_tasks(tasks: Iterable[Mapping[str, Any]], users: Mapping[int, str], project_id: int,
-                 title: str) -> Review:
+def review_tasks(
+    tasks: Iterable[Mapping[str, Any]], users: Mapping[int, str], project_id: int, title: str
+) -> Review:
     report = Review(project_id, title)
     for task in sorted((task_review(t, users) for t in tasks), key=lambda t: (t.doc_id, t.task_id)):
         report.add(task)
@@ -260,12 +315,15 @@ def review(ls: LabelStudio, title: str) -> Review:
     """The review of every task of the project called ``title`` (reads only)."""
     project = project_of(ls, title)
     users = users_by_id(ls)
-    tasks = ({"id": t.id, "data": t.data, "annotations": t.annotations}
-             for t in ls.tasks.list(project=project.id, fields="all", page_size=100))
+    tasks = (
+        {"id": t.id, "data": t.data, "annotations": t.annotations}
+        for t in ls.tasks.list(project=project.id, fields="all", page_size=100)
+    )
     return review_tasks(tasks, users, project.id, title)
 
 
 # --- accept ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Accepted:
@@ -282,16 +340,36 @@ class Accepted:
         where = f"doc {self.doc_id} task {self.task_id}: {self.annotation.named()}"
         if not self.changed:
             return f"{where} is already the ground truth (unchanged)"
-        taken = (f" (taken from annotation{'s' if len(self.unmarked) > 1 else ''} "
-                 f"{', '.join(map(str, self.unmarked))})" if self.unmarked else "")
+        taken = (
+            f" (taken from annotation{'s' if len(self.unmarked) > 1 else ''} "
+            f"{', '.join(map(str, self.unmarked))})"
+            if self.unmarked
+            else ""
+        )
         return f"{where} is now the ground truth{taken}; run {NEXT} to release it"
 
 
 def _doc_tasks(ls: LabelStudio, project_id: int, doc_id: str) -> list[int]:
-    query = json.dumps({"filters": {"conjunction": "and", "items": [
-        {"filter": "filter:tasks:data.doc_id", "operator": "equal", "type": "String", "value": doc_id}]}})
-    return sorted(t.id for t in ls.tasks.list(project=project_id, query=query)
-                  if str((t.data or {}).get("doc_id")) == doc_id)
+    query = json.dumps(
+        {
+            "filters": {
+                "conjunction": "and",
+                "items": [
+                    {
+                        "filter": "filter:tasks:data.doc_id",
+                        "operator": "equal",
+                        "type": "String",
+                        "value": doc_id,
+                    }
+                ],
+            }
+        }
+    )
+    return sorted(
+        t.id
+        for t in ls.tasks.list(project=project_id, query=query)
+        if str((t.data or {}).get("doc_id")) == doc_id
+    )
 
 
 def find_task(ls: LabelStudio, project: Any, ref: str) -> Any:
@@ -309,21 +387,29 @@ def find_task(ls: LabelStudio, project: Any, ref: str) -> Any:
                 raise
     by_doc = _doc_tasks(ls, project.id, ref)
     if by_id is not None and by_doc not in ([], [by_id.id]):
-        raise ReviewError(f"{ref!r} is task {by_id.id} and the doc id of task(s) "
-                          f"{', '.join(map(str, by_doc))}: give the task id of the one you mean")
+        raise ReviewError(
+            f"{ref!r} is task {by_id.id} and the doc id of task(s) "
+            f"{', '.join(map(str, by_doc))}: give the task id of the one you mean"
+        )
     if by_id is not None:
         return by_id
     if not by_doc:
-        raise ReviewError(f"project {project.title!r} (id {project.id}) has no task with id or doc id {ref!r}: "
-                          "`frontline review` lists its tasks")
+        raise ReviewError(
+            f"project {project.title!r} (id {project.id}) has no task with id or doc id {ref!r}: "
+            "`frontline review` lists its tasks"
+        )
     if len(by_doc) > 1:
-        raise ReviewError(f"project {project.title!r} (id {project.id}) has {len(by_doc)} tasks for doc {ref!r} "
-                          f"(ids {', '.join(map(str, by_doc))}): give the task id")
+        raise ReviewError(
+            f"project {project.title!r} (id {project.id}) has {len(by_doc)} tasks for doc {ref!r} "
+            f"(ids {', '.join(map(str, by_doc))}): give the task id"
+        )
     return ls.tasks.get(id=by_doc[0])
 
 
 def _choose_from(candidates: Sequence[Annotation]) -> str:
-    return "choose one with --annotation ID:\n" + "\n".join(f"  - {a.described()}" for a in candidates)
+    return "choose one with --annotation ID:\n" + "\n".join(
+        f"  - {a.described()}" for a in candidates
+    )
 
 
 def choose(where: str, annotations: Sequence[Annotation], annotation_id: int | None) -> Annotation:
@@ -334,23 +420,36 @@ def choose(where: str, annotations: Sequence[Annotation], annotation_id: int | N
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise ReviewError(f"{where} has no annotation that is not cancelled: annotate it in Label Studio first")
+            raise ReviewError(
+                f"{where} has no annotation that is not cancelled: annotate it in Label Studio first"
+            )
         raise ReviewError(f"{where} has {len(candidates)} annotations: {_choose_from(candidates)}")
     chosen = next((a for a in annotations if a.id == annotation_id), None)
     if chosen is None:
-        raise ReviewError(f"{where} has no annotation {annotation_id}: {_choose_from(candidates)}" if candidates else
-                          f"{where} has no annotation {annotation_id}, and none that is not cancelled: annotate it "
-                          "in Label Studio first")
+        raise ReviewError(
+            f"{where} has no annotation {annotation_id}: {_choose_from(candidates)}"
+            if candidates
+            else f"{where} has no annotation {annotation_id}, and none that is not cancelled: annotate it "
+            "in Label Studio first"
+        )
     if chosen.cancelled:
-        raise ReviewError(f"{where}: {chosen.named()} was cancelled (skipped): a cancelled annotation cannot be the "
-                          "gold; " + (_choose_from(candidates) if candidates else "annotate the task in Label Studio "
-                                      "first"))
+        raise ReviewError(
+            f"{where}: {chosen.named()} was cancelled (skipped): a cancelled annotation cannot be the "
+            "gold; "
+            + (
+                _choose_from(candidates)
+                if candidates
+                else "annotate the task in Label Studio first"
+            )
+        )
     return chosen
 
 
 def _annotations(task: Any, users: Mapping[int, str]) -> list[Annotation]:
-    return sorted((annotation_of(a, users) for a in task.annotations or [] if isinstance(a, Mapping)),
-                  key=lambda a: a.id)
+    return sorted(
+        (annotation_of(a, users) for a in task.annotations or [] if isinstance(a, Mapping)),
+        key=lambda a: a.id,
+    )
 
 
 def accept(ls: LabelStudio, title: str, ref: str, annotation_id: int | None = None) -> Accepted:
@@ -373,30 +472,45 @@ def accept(ls: LabelStudio, title: str, ref: str, annotation_id: int | None = No
     accepted = Accepted(doc_id, task.id, chosen, others)
     if not accepted.changed:
         return accepted
-    ls.annotations.update(id=chosen.id, ground_truth=True)  # Label Studio 1.23 unmarks the others itself
-    still = [a.id for a in _annotations(ls.tasks.get(id=task.id), users) if a.ground_truth and a.id != chosen.id]
+    ls.annotations.update(
+        id=chosen.id, ground_truth=True
+    )  # Label Studio 1.23 unmarks the others itself
+    still = [
+        a.id
+        for a in _annotations(ls.tasks.get(id=task.id), users)
+        if a.ground_truth and a.id != chosen.id
+    ]
     for other in still:  # for a server that does not
         ls.annotations.update(id=other, ground_truth=False)
     gold = [a.id for a in _annotations(ls.tasks.get(id=task.id), users) if a.ground_truth]
     if gold != [chosen.id]:
-        raise ReviewError(f"{where}: after marking annotation {chosen.id}, the ground truth is on "
-                          f"{', '.join(f'annotation {i}' for i in gold) or 'no annotation'}: another client changed "
-                          "it meanwhile; check with `frontline review` and accept again")
+        raise ReviewError(
+            f"{where}: after marking annotation {chosen.id}, the ground truth is on "
+            f"{', '.join(f'annotation {i}' for i in gold) or 'no annotation'}: another client changed "
+            "it meanwhile; check with `frontline review` and accept again"
+        )
     return accepted
 
 
 # --- the build's message --------------------------------------------------------------
 
-def no_gold_message(path: Any, keys: Sequence[tuple[str, object] | None], limit: int = NAMED) -> str:
+
+def no_gold_message(
+    path: Any, keys: Sequence[tuple[str, object] | None], limit: int = NAMED
+) -> str:
     """The build's error when no task of the gold export ``path`` has a ground truth:
     ``keys`` are the ``(doc id, task id)`` of its tasks (``None`` for a malformed one)."""
     tasks = [key for key in keys if key is not None]
     head = f"{path}: no task has a ground_truth annotation: nothing to release"
     if not tasks:
-        return (f"{head}; the export has no task: run `frontline push`, annotate in Label Studio, "
-                "then `frontline pull`")
+        return (
+            f"{head}; the export has no task: run `frontline push`, annotate in Label Studio, "
+            "then `frontline pull`"
+        )
     named = ", ".join(f"doc {doc_id} task {task_id}" for doc_id, task_id in tasks[:limit])
     more = f" and {len(tasks) - limit} more" if len(tasks) > limit else ""
-    return (f"{head}\n  without gold: {named}{more}\n  mark the annotation to release in each: "
-            f"`frontline review` lists them and their annotations, `{ACCEPT}` marks one (TASK: a task id "
-            f"or a doc id); then run {NEXT} again")
+    return (
+        f"{head}\n  without gold: {named}{more}\n  mark the annotation to release in each: "
+        f"`frontline review` lists them and their annotations, `{ACCEPT}` marks one (TASK: a task id "
+        f"or a doc id); then run {NEXT} again"
+    )

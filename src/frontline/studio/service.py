@@ -69,14 +69,20 @@ def private_folder(path: Path) -> None:
     try:
         info = path.stat()
     except OSError as exc:
-        raise StudioError(f"the state folder {path} cannot be used ({exc.strerror}): set "
-                          f"${ENV_STATE_DIR} to a folder of your own") from None
+        raise StudioError(
+            f"the state folder {path} cannot be used ({exc.strerror}): set "
+            f"${ENV_STATE_DIR} to a folder of your own"
+        ) from None
     if not stat.S_ISDIR(info.st_mode):
-        raise StudioError(f"the state folder {path} is not a folder: set ${ENV_STATE_DIR} to a folder of your own")
+        raise StudioError(
+            f"the state folder {path} is not a folder: set ${ENV_STATE_DIR} to a folder of your own"
+        )
     if info.st_uid != os.geteuid():
-        raise StudioError(f"the state folder {path} belongs to uid {info.st_uid}, not to you "
-                          f"(uid {os.geteuid()}): refusing to keep the Label Studio database and token there; set "
-                          f"${ENV_STATE_DIR} to a folder of your own")
+        raise StudioError(
+            f"the state folder {path} belongs to uid {info.st_uid}, not to you "
+            f"(uid {os.geteuid()}): refusing to keep the Label Studio database and token there; set "
+            f"${ENV_STATE_DIR} to a folder of your own"
+        )
     if stat.S_IMODE(info.st_mode) != 0o700:
         os.chmod(path, 0o700)
 
@@ -89,7 +95,11 @@ def tighten(state: Path) -> None:
         for name in (*dirs, *files):
             path = os.path.join(folder, name)
             info = os.lstat(path)
-            if not stat.S_ISLNK(info.st_mode) and info.st_uid == os.geteuid() and info.st_mode & 0o077:
+            if (
+                not stat.S_ISLNK(info.st_mode)
+                and info.st_uid == os.geteuid()
+                and info.st_mode & 0o077
+            ):
                 os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
 
 
@@ -115,13 +125,24 @@ def credentials(state: Path, env: Mapping[str, str] = os.environ) -> Credentials
     """Credentials from the environment, else from (or generated into) ``state/credentials.json``."""
     path = state / "credentials.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    generated = {"username": "admin@frontline.local", "password": secrets.token_urlsafe(18),
-                 "token": secrets.token_hex(20)}
-    values = {key: env.get(var) or stored.get(key) or generated[key]
-              for key, var in (("username", ENV_USERNAME), ("password", ENV_PASSWORD), ("token", ENV_TOKEN))}
+    generated = {
+        "username": "admin@frontline.local",
+        "password": secrets.token_urlsafe(18),
+        "token": secrets.token_hex(20),
+    }
+    values = {
+        key: env.get(var) or stored.get(key) or generated[key]
+        for key, var in (
+            ("username", ENV_USERNAME),
+            ("password", ENV_PASSWORD),
+            ("token", ENV_TOKEN),
+        )
+    }
     if not all(env.get(v) for v in (ENV_USERNAME, ENV_PASSWORD, ENV_TOKEN)) and values != stored:
         private_folder(state)
-        _write_private(path, json.dumps({k: values[k] for k in ("username", "password", "token")}, indent=2))
+        _write_private(
+            path, json.dumps({k: values[k] for k in ("username", "password", "token")}, indent=2)
+        )
     return Credentials(**values)
 
 
@@ -199,8 +220,10 @@ def postgres_database(url: str) -> Postgres:
     from frontline.studio.client import redact
 
     def bad(why: str) -> StudioError:
-        return StudioError(f"--postgres {redact(url)} is not a PostgreSQL URL ({why}): give "
-                           "postgresql://USER:PASSWORD@HOST:PORT/DATABASE")
+        return StudioError(
+            f"--postgres {redact(url)} is not a PostgreSQL URL ({why}): give "
+            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+        )
 
     try:
         parts = urlsplit(url.strip())
@@ -213,12 +236,16 @@ def postgres_database(url: str) -> Postgres:
         raise bad("no host")
     dbname = unquote(parts.path.lstrip("/"))
     if not dbname or "/" in dbname:
-        raise bad("no database name after the host" if not dbname else "one database name after the host")
+        raise bad(
+            "no database name after the host" if not dbname else "one database name after the host"
+        )
     if not parts.username:
         raise bad("no user name")
     if parts.query or parts.fragment:
         raise bad("options after '?' or '#' are not supported")
-    return Postgres(parts.hostname, port, dbname, unquote(parts.username), unquote(parts.password or ""))
+    return Postgres(
+        parts.hostname, port, dbname, unquote(parts.username), unquote(parts.password or "")
+    )
 
 
 def check_postgres(database: Postgres, timeout: float = 5.0) -> None:
@@ -231,36 +258,73 @@ def check_postgres(database: Postgres, timeout: float = 5.0) -> None:
     except ImportError:
         raise StudioError("PostgreSQL needs psycopg: pip install 'frontline[studio]'") from None
     try:
-        psycopg.connect(host=database.host, port=database.port, dbname=database.dbname, user=database.user,
-                        password=database.password, connect_timeout=max(1, round(timeout))).close()
+        psycopg.connect(
+            host=database.host,
+            port=database.port,
+            dbname=database.dbname,
+            user=database.user,
+            password=database.password,
+            connect_timeout=max(1, round(timeout)),
+        ).close()
     except psycopg.Error as exc:
         why = redact_text(" ".join(str(exc).split()), database.password) or type(exc).__name__
-        raise StudioError(f"PostgreSQL database {database.dbname!r} on {database.host} port {database.port} "
-                          f"(user {database.user!r}) does not answer: {why}") from None
+        raise StudioError(
+            f"PostgreSQL database {database.dbname!r} on {database.host} port {database.port} "
+            f"(user {database.user!r}) does not answer: {why}"
+        ) from None
 
 
 # what Label Studio reads as its database settings, also under its LABEL_STUDIO_ and HEARTEX_ prefixes
-_DB_SETTINGS = ("DJANGO_DB", "DATABASE_NAME", "POSTGRE_NAME", "POSTGRE_USER", "POSTGRE_PASSWORD",
-                "POSTGRE_HOST", "POSTGRE_PORT")
+_DB_SETTINGS = (
+    "DJANGO_DB",
+    "DATABASE_NAME",
+    "POSTGRE_NAME",
+    "POSTGRE_USER",
+    "POSTGRE_PASSWORD",
+    "POSTGRE_HOST",
+    "POSTGRE_PORT",
+)
 
 
-def server_env(data_dir: Path, creds: Credentials, base: Mapping[str, str] = os.environ,
-               database: Postgres | None = None) -> dict[str, str]:
+def server_env(
+    data_dir: Path,
+    creds: Credentials,
+    base: Mapping[str, str] = os.environ,
+    database: Postgres | None = None,
+) -> dict[str, str]:
     """The environment of a local server: embedded SQLite (or ``database``), loopback, no telemetry."""
-    env = {k: v for k, v in base.items()
-           if k not in ("USERNAME", "PASSWORD", "PORT", "HOST") and not k.startswith("FRONTLINE_LS_")
-           and k.removeprefix("LABEL_STUDIO_").removeprefix("HEARTEX_") not in _DB_SETTINGS}
+    env = {
+        k: v
+        for k, v in base.items()
+        if k not in ("USERNAME", "PASSWORD", "PORT", "HOST")
+        and not k.startswith("FRONTLINE_LS_")
+        and k.removeprefix("LABEL_STUDIO_").removeprefix("HEARTEX_") not in _DB_SETTINGS
+    }
     if database is not None:
-        env.update({"POSTGRE_NAME": database.dbname, "POSTGRE_USER": database.user,
-                    "POSTGRE_PASSWORD": database.password, "POSTGRE_HOST": database.host,
-                    "POSTGRE_PORT": str(database.port)})
-    env.update({
-        "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir), "DJANGO_DB": "sqlite" if database is None else "default",
-        "LABEL_STUDIO_USERNAME": creds.username, "LABEL_STUDIO_PASSWORD": creds.password,
-        "LABEL_STUDIO_USER_TOKEN": creds.token, "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
-        "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true", "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "",
-        "LATEST_VERSION_CHECK": "false", "COLLECT_ANALYTICS": "false",
-    })
+        env.update(
+            {
+                "POSTGRE_NAME": database.dbname,
+                "POSTGRE_USER": database.user,
+                "POSTGRE_PASSWORD": database.password,
+                "POSTGRE_HOST": database.host,
+                "POSTGRE_PORT": str(database.port),
+            }
+        )
+    env.update(
+        {
+            "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
+            "DJANGO_DB": "sqlite" if database is None else "default",
+            "LABEL_STUDIO_USERNAME": creds.username,
+            "LABEL_STUDIO_PASSWORD": creds.password,
+            "LABEL_STUDIO_USER_TOKEN": creds.token,
+            "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",
+            "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+            "LATEST_VERSION_CHECK": "false",
+            "COLLECT_ANALYTICS": "false",
+        }
+    )
     return env
 
 
@@ -307,13 +371,21 @@ def _process(pid: int) -> _Process | None:
             argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
         except (FileNotFoundError, ProcessLookupError):
             return None
-        fields = text[text.rindex(")") + 2:].split()  # the name in parentheses may hold spaces
-        return _Process(tuple(a for a in argv if a), int(fields[2]), int(fields[19]), fields[0] in "ZX")
-    found = subprocess.run(["ps", "-o", "pgid=,stat=,args=", "-p", str(pid)], capture_output=True,
-                           text=True, check=False).stdout.split(None, 2)
+        fields = text[text.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
+        return _Process(
+            tuple(a for a in argv if a), int(fields[2]), int(fields[19]), fields[0] in "ZX"
+        )
+    found = subprocess.run(
+        ["ps", "-o", "pgid=,stat=,args=", "-p", str(pid)],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split(None, 2)
     if len(found) < 3:
         return None
-    return _Process(tuple(shlex.split(found[2], posix=True)), int(found[0]), None, found[1].startswith("Z"))
+    return _Process(
+        tuple(shlex.split(found[2], posix=True)), int(found[0]), None, found[1].startswith("Z")
+    )
 
 
 def _same_data_dir(a: str, b: Path) -> bool:
@@ -335,7 +407,11 @@ def _not_ours(server: Server) -> str | None:
     data_dir = argv[argv.index("--data-dir") + 1] if "--data-dir" in argv[:-1] else None
     if data_dir is None or not _same_data_dir(data_dir, server.state / "studio"):
         return f"it is a Label Studio with another data dir ({data_dir})"
-    if server.started is not None and process.started is not None and process.started != server.started:
+    if (
+        server.started is not None
+        and process.started is not None
+        and process.started != server.started
+    ):
         return "it started at another time than the server we started: its pid was reused"
     if process.group != server.pid:
         return f"it does not lead a process group (its group is {process.group})"
@@ -357,21 +433,35 @@ def recorded(state: Path) -> Server | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise StudioError(f"{path} cannot be read ({exc}): remove it if no Label Studio of yours runs") from None
+        raise StudioError(
+            f"{path} cannot be read ({exc}): remove it if no Label Studio of yours runs"
+        ) from None
     try:
         record = json.loads(text)
     except ValueError:
         record, why = None, "not JSON"
     else:
         why = "it needs a pid above 1 and a port from 1 to 65535, as whole numbers"
-    if (not isinstance(record, dict) or not _is_int(record.get("pid")) or record["pid"] <= 1
-            or not _is_int(record.get("port")) or not 0 < record["port"] < 65536
-            or not (record.get("started") is None or _is_int(record["started"]))):
-        raise StudioError(f"{path} is not a record of a server frontline started ({why}): remove it "
-                          "(after checking that no Label Studio of yours still runs from this state folder)")
+    if (
+        not isinstance(record, dict)
+        or not _is_int(record.get("pid"))
+        or record["pid"] <= 1
+        or not _is_int(record.get("port"))
+        or not 0 < record["port"] < 65536
+        or not (record.get("started") is None or _is_int(record["started"]))
+    ):
+        raise StudioError(
+            f"{path} is not a record of a server frontline started ({why}): remove it "
+            "(after checking that no Label Studio of yours still runs from this state folder)"
+        )
     database = record.get("database")
-    return Server(record["pid"], record["port"], state, record.get("started"),
-                  database if isinstance(database, str) else None)
+    return Server(
+        record["pid"],
+        record["port"],
+        state,
+        record.get("started"),
+        database if isinstance(database, str) else None,
+    )
 
 
 def running(state: Path) -> Server | None:
@@ -383,12 +473,19 @@ def running(state: Path) -> Server | None:
 def label_studio_executable() -> str:
     exe = Path(sys.executable).with_name("label-studio")
     if not exe.exists():
-        raise StudioError("the Label Studio server is not installed: pip install 'frontline[studio]'")
+        raise StudioError(
+            "the Label Studio server is not installed: pip install 'frontline[studio]'"
+        )
     return str(exe)
 
 
-def start(state: Path, port: int = DEFAULT_PORT, timeout: float = 300.0,
-          env: Mapping[str, str] = os.environ, postgres: str | None = None) -> Server:
+def start(
+    state: Path,
+    port: int = DEFAULT_PORT,
+    timeout: float = 300.0,
+    env: Mapping[str, str] = os.environ,
+    postgres: str | None = None,
+) -> Server:
     """Start a server on ``port`` and wait until ``/health/`` answers; return it.
 
     The server keeps its data in embedded SQLite, or in the PostgreSQL database of the URL
@@ -401,8 +498,10 @@ def start(state: Path, port: int = DEFAULT_PORT, timeout: float = 300.0,
     private_folder(state)
     current = running(state)
     if current:
-        raise StudioError(f"a Label Studio server is already running at {current.url} (pid {current.pid}); "
-                          "`frontline studio stop` stops it")
+        raise StudioError(
+            f"a Label Studio server is already running at {current.url} (pid {current.pid}); "
+            "`frontline studio stop` stops it"
+        )
     if not port_is_free(port):
         raise StudioError(f"port {port} on 127.0.0.1 is taken: choose another with --port")
     if database is not None:
@@ -414,23 +513,54 @@ def start(state: Path, port: int = DEFAULT_PORT, timeout: float = 300.0,
     log = os.open(state / "studio.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
         process = subprocess.Popen(
-            [label_studio_executable(), "start", "--no-browser", "--internal-host", "127.0.0.1",
-             "--port", str(port), "--data-dir", str(data_dir)],
-            env=server_env(data_dir, creds, env, database), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True, cwd=state, umask=0o077)
+            [
+                label_studio_executable(),
+                "start",
+                "--no-browser",
+                "--internal-host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            env=server_env(data_dir, creds, env, database),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=state,
+            umask=0o077,
+        )
     finally:
         os.close(log)
     found = _process(process.pid)
-    server = Server(process.pid, port, state, found.started if found else None,
-                    database.shown if database else None)
-    _write_private(_pid_file(state), json.dumps({"pid": server.pid, "port": port, "started": server.started,
-                                                 "backend": "postgresql" if database else "sqlite",
-                                                 "database": server.database}))
+    server = Server(
+        process.pid,
+        port,
+        state,
+        found.started if found else None,
+        database.shown if database else None,
+    )
+    _write_private(
+        _pid_file(state),
+        json.dumps(
+            {
+                "pid": server.pid,
+                "port": port,
+                "started": server.started,
+                "backend": "postgresql" if database else "sqlite",
+                "database": server.database,
+            }
+        ),
+    )
     deadline = time.monotonic() + timeout
     while not is_up(server.url):
         if process.poll() is not None:
             _pid_file(state).unlink(missing_ok=True)
-            raise StudioError(f"Label Studio exited with code {process.returncode}; see {state / 'studio.log'}")
+            raise StudioError(
+                f"Label Studio exited with code {process.returncode}; see {state / 'studio.log'}"
+            )
         if time.monotonic() > deadline:
             stop(state)
             raise StudioError(f"Label Studio did not answer on {server.url} within {timeout:.0f} s")
@@ -452,8 +582,10 @@ def stop(state: Path, timeout: float = 30.0) -> Server | None:
         _pid_file(state).unlink(missing_ok=True)
         if why == "":
             return None
-        raise StudioError(f"{_pid_file(state)} names pid {server.pid}, which is not the Label Studio server "
-                          f"started from {state} ({why}): left it alone and forgot the record")
+        raise StudioError(
+            f"{_pid_file(state)} names pid {server.pid}, which is not the Label Studio server "
+            f"started from {state} ({why}): left it alone and forgot the record"
+        )
     os.killpg(server.pid, signal.SIGTERM)
     if not _ended(server, timeout):  # what runs still is the server's (see _ended)
         try:

@@ -73,11 +73,12 @@ def read_sheet(path: Path) -> Sheet:
     return Sheet(doc_id, sentences, relations)
 
 
-def _mentions(number: int, marked: str, plain: str, offset: int, scheme: Scheme,
-              problems: list[str]) -> list[Entity]:
+def _mentions(
+    number: int, marked: str, plain: str, offset: int, scheme: Scheme, problems: list[str]
+) -> list[Entity]:
     entities, clean, last = [], [], 0
     for match in _MENTION.finditer(marked):
-        clean.append(marked[last:match.start()])
+        clean.append(marked[last : match.start()])
         start = offset + sum(map(len, clean))
         if match[2] not in scheme.entity_names:
             problems.append(f"line {number}: unknown entity label {match[2]!r}")
@@ -86,8 +87,10 @@ def _mentions(number: int, marked: str, plain: str, offset: int, scheme: Scheme,
         last = match.end()
     clean.append(marked[last:])
     if "".join(clean) != plain:
-        problems.append(f"line {number}: without markup the line is not the sentence:\n"
-                        f"    sheet:    {''.join(clean)!r}\n    sentence: {plain!r}")
+        problems.append(
+            f"line {number}: without markup the line is not the sentence:\n"
+            f"    sheet:    {''.join(clean)!r}\n    sentence: {plain!r}"
+        )
     return entities
 
 
