@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from frontline.core.documents import Document, Entity, Relation
 from frontline.core.scheme import load_scheme
+from frontline.errors import capped
 from frontline.eval.predictions import (
     MAX_LISTED,
     PredictionError,
-    capped,
     read_predictions,
     summary_text,
     to_line,
@@ -313,8 +313,8 @@ def test_the_message_lists_at_most_fifty_problems_then_counts_the_rest(tmp_path,
     assert lines[49] == f"{path}:50: expected a JSON object, found a list"
     assert lines[50] == "... and 12 more problems"
     assert (
-        capped(["x"] * 51) == ["x"] * 50 + ["... and 1 more problem"]
-        and capped(["x"] * 50) == ["x"] * 50
+        capped(["x"] * 51, MAX_LISTED) == ["x"] * 50 + ["... and 1 more problem"]
+        and capped(["x"] * 50, MAX_LISTED) == ["x"] * 50
     )
 
 

@@ -753,8 +753,9 @@ def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
 
 def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
     from frontline.baselines import suite
+    from frontline.errors import capped
     from frontline.eval import bootstrap
-    from frontline.eval.predictions import MAX_LISTED, capped, summary_text
+    from frontline.eval.predictions import MAX_LISTED, summary_text
 
     scheme = load_scheme(project.scheme)
     data = suite.load_data(project.corpus, scheme)
@@ -775,7 +776,7 @@ def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
         if len(problems) == 1:
             print(f"frontline: error: {problems[0]}", file=sys.stderr)
         else:
-            listed = capped(problems)
+            listed = capped(problems, MAX_LISTED)
             print(
                 f"frontline: error: {len(problems)} problems:",
                 *(f"  - {p}" for p in listed[:MAX_LISTED]),

@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from frontline.errors import FrontlineError
+
 MARKER = "FRONTLINE_NUMERICS"
 # Every NumPy 2.2 dispatch target above the x86-64 baseline (SSE, SSE2, SSE3).
 NUMPY_DISPATCH = (
@@ -52,7 +54,7 @@ OVERRIDDEN = tuple(k for k in PINNED if k != MARKER) + ("OPENBLAS_L2_SIZE", "OPE
 REQUIRED_CPU_FLAGS = ("avx2", "fma")
 
 
-class NumericsError(RuntimeError):
+class NumericsError(FrontlineError, RuntimeError):
     """The machine cannot run the pinned kernel."""
 
 

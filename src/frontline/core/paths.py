@@ -18,11 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from frontline.errors import FrontlineError
+
 MARKER = Path("annotation") / "scheme.toml"
 ENV_STATE_DIR = "FRONTLINE_STATE_DIR"
 
 
-class ProjectNotFound(RuntimeError):
+class ProjectNotFound(FrontlineError, RuntimeError):
     """No Frontline checkout was found."""
 
 

@@ -12,11 +12,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from frontline.errors import FrontlineError
+
 _NAME = re.compile(r"^[A-Z][A-Z_]*$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
-class SchemeError(ValueError):
+class SchemeError(FrontlineError, ValueError):
     """The scheme file is malformed."""
 
 

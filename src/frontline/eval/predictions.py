@@ -27,27 +27,18 @@ from typing import Any
 
 from frontline.core.documents import Document, Entity, Relation
 from frontline.core.scheme import Scheme
+from frontline.errors import ProblemsError
 
 MAX_LISTED = 50  # problems listed in a message; the rest are counted
 
 
-class PredictionError(ValueError):
+class PredictionError(ProblemsError, ValueError):
     """A prediction file that cannot be scored; ``problems`` lists everything wrong with it.
 
-    The message lists at most :data:`MAX_LISTED` of them (see :func:`capped`).
+    The message lists at most :data:`MAX_LISTED` of them (see :func:`frontline.errors.capped`).
     """
 
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(capped(problems)))
-        self.problems = problems
-
-
-def capped(problems: Sequence[str], limit: int = MAX_LISTED) -> list[str]:
-    """The first ``limit`` problems, then ``"... and N more problems"`` if there are more."""
-    rest = len(problems) - limit
-    if rest <= 0:
-        return list(problems)
-    return [*problems[:limit], f"... and {rest} more problem{'s' if rest > 1 else ''}"]
+    max_listed = MAX_LISTED
 
 
 class _Object(dict):

@@ -27,7 +27,7 @@ from frontline.core.articles import Article, sha256_text
 from frontline.core.labelconfig import FROM_NAME, TO_NAME
 from frontline.core.scheme import Scheme
 from frontline.core.text import shared_sentences
-from frontline.errors import FrontlineError
+from frontline.errors import ProblemsError
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,12 @@ class Problem:
         return f"doc {self.doc_id} task {self.task_id} {self.where}{region}: {self.message}"
 
 
-class ExportInvalid(FrontlineError, ValueError):
-    """An export has problems; ``problems`` lists them all."""
+class ExportInvalid(ProblemsError, ValueError):
+    """An export has problems; ``problems`` lists them all, each prefixed with the source."""
 
     def __init__(self, source: str, problems: Sequence[Problem]):
-        self.problems = [f"{source}: {p}" for p in problems]
-        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(self.problems))
+        header = f"{source}: {len(problems)} problem(s)"
+        super().__init__([f"{source}: {p}" for p in problems], header)
 
 
 @lru_cache(maxsize=4)

@@ -39,6 +39,7 @@ from frontline.core.articles import Article
 from frontline.core.documents import Document, Entity, Relation
 from frontline.core.scheme import Scheme
 from frontline.core.text import shared_parse, shared_sentences
+from frontline.errors import ProblemsError
 from frontline.release.columns import Column, Lists, Structs, record_batch, substrings
 
 CONFIGS = ("documents", "ner", "relations")
@@ -46,12 +47,8 @@ CONFIGS = ("documents", "ner", "relations")
 DATASET_VERSION = "1.1.0"
 
 
-class AlignmentError(ValueError):
+class AlignmentError(ProblemsError, ValueError):
     """Mentions that do not align with token boundaries; ``problems`` names each."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 #: The features of ``DFKI-SLT/conll04`` as its dataset card (README.md, ``dataset_info``)

@@ -457,19 +457,17 @@ def _meaning(task: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "data": task.get("data"),
         "annotations": sorted(
-
-                json.dumps(
-                    [
-                        author(a),
-                        a.get("result"),
-                        a.get("ground_truth"),
-                        a.get("was_cancelled"),
-                        a.get("lead_time"),
-                    ],
-                    sort_keys=True,
-                )
-                for a in task.get("annotations") or []
-
+            json.dumps(
+                [
+                    author(a),
+                    a.get("result"),
+                    a.get("ground_truth"),
+                    a.get("was_cancelled"),
+                    a.get("lead_time"),
+                ],
+                sort_keys=True,
+            )
+            for a in task.get("annotations") or []
         ),
         "predictions": sorted(_prediction_key(p) for p in task.get("predictions") or []),
     }

@@ -28,18 +28,18 @@ from pathlib import Path
 from frontline.core.documents import Document, Entity, Relation
 from frontline.core.scheme import Scheme
 from frontline.core.text import parse, sentence_spans
+from frontline.errors import ProblemsError
 
 _MENTION = re.compile(r"\[\[([^\[].*?)\]\]([A-Z_]+)")  # "[[[x]]PER]" marks "x" inside "[x]"
 _LINE = re.compile(r"^(S|R)(\d+):\s?(.*)$")
 _RELATION = re.compile(r"^([A-Z_]+)\s+(.+?)\s+->\s+(.+?)$")
 
 
-class SheetError(ValueError):
+class SheetError(ProblemsError, ValueError):
     """The sheet does not fit its article; ``problems`` name the line of each."""
 
     def __init__(self, path: str, problems: list[str]):
-        self.problems = [f"{path}: {p}" for p in problems]
-        super().__init__("\n".join(self.problems))
+        super().__init__([f"{path}: {p}" for p in problems])
 
 
 @dataclass(frozen=True)
