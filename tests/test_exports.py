@@ -56,7 +56,8 @@ def test_write_refuses_to_lose_annotations_unless_forced(tmp_path):
 
 def test_losses_names_missing_tasks():
     assert losses([task(to_result(DOC))], []) == [
-        "doc tiny: task missing from the new export (committed: 1 annotation(s), 5 region(s), 3 relation(s), "
+        "doc tiny: task missing from the new export (committed: 1 annotation(s), 5 region(s), 3 "
+        "relation(s), "
         "1 ground truth(s))"
     ]
 
@@ -154,7 +155,8 @@ def test_losses_per_annotator_and_cancelled_ground_truth():
 
 def test_losses_of_malformed_tasks_do_not_crash():
     assert losses([42, {"data": None}, {"data": {"doc_id": "x"}, "annotations": None}], [[]]) == [
-        "doc x: task missing from the new export (committed: 0 annotation(s), 0 region(s), 0 relation(s), "
+        "doc x: task missing from the new export (committed: 0 annotation(s), 0 region(s), 0 "
+        "relation(s), "
         "0 ground truth(s))"
     ]  # a task gone is reported even when empty: maybe the wrong project
 
@@ -168,7 +170,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
     with pytest.raises(ExportError) as err:
         write_export(path, emptied)
     assert str(err.value) == (
-        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s) "
+        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 "
+        "task(s) "
         "(use --force to replace it anyway):\n"
         "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
         "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
@@ -179,7 +182,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
     with pytest.raises(ExportError) as err:  # forced, but it would drop every ground truth
         write_export(path, emptied, force=True, warn=warned.append)
     assert str(err.value).startswith(
-        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s), "
+        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 "
+        "task(s), "
         "and it has no ground truth left (the committed one has 1): refused even with --force; "
         "pass --force --allow-empty to write it anyway:\n  - doc tiny: 1 ground truth(s) committed"
     )
@@ -188,7 +192,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
         write_export(path, emptied, allow_empty=True)
     assert write_export(path, emptied, force=True, allow_empty=True, warn=warned.append) is True
     assert warned == [
-        f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s); "
+        f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 "
+        "task(s); "
         "written anyway (--force):\n"
         "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
         "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
@@ -395,7 +400,8 @@ def test_a_missing_or_tiny_export_is_one_part(tmp_path):
 
 
 DUPLICATE_GOLD = (
-    b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, "result": [],'
+    b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, '
+    b'"result": [],'
     b' "ground_truth": true, "ground_truth": false}]}\n]\n'
 )
 
@@ -405,7 +411,8 @@ def test_duplicate_keys_are_an_error_wherever_the_export_is_read(tmp_path):
     path = tmp_path / "gold.json"
     path.write_bytes(DUPLICATE_GOLD)
     message = (
-        f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON readers "
+        f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON "
+        "readers "
         "disagree on which value counts: keep one"
     )
     for read in (
@@ -462,7 +469,8 @@ def test_integers_too_long_for_python_are_a_clear_error(tmp_path, chunk):
     head = '[{"id": 1, "data": {"doc_id": "a", "text": "1234"}},\n {"id": 2, "data": {"n": '
     path.write_text(head + "9" * (limit + 1) + "}}]", encoding="utf-8")
     message = (
-        f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than the "
+        f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than "
+        "the "
         f"{limit:,} digits Python reads"
     )
     before, exports.CHUNK_BYTES = exports.CHUNK_BYTES, chunk or exports.CHUNK_BYTES

@@ -110,7 +110,8 @@ def test_relation_across_sentences(scheme):
         }
     ]
     assert problems([task(r)], scheme) == [
-        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 and 0)"
+        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 "
+        "and 0)"
     ]
 
 
@@ -125,7 +126,8 @@ def test_duplicate_region_id_and_unknown_type(scheme):
 
 def test_changed_text_and_unknown_article(scheme):
     assert problems([task(result(), text=TEXT + " ")], scheme) == [
-        f"doc tiny task 7 task: task text (sha256 {__import__('hashlib').sha256((TEXT + ' ').encode()).hexdigest()[:12]}...) "
+        "doc tiny task 7 task: task text (sha256 "
+        f"{__import__('hashlib').sha256((TEXT + ' ').encode()).hexdigest()[:12]}...) "
         f"no longer matches the article (sha256 {ARTICLE.sha256[:12]}...)"
     ]
     assert problems([task([], doc_id="other")], scheme) == [
@@ -163,7 +165,8 @@ def test_relation_ids_of_the_wrong_type_are_reported(scheme):
     r = result()
     r[5]["from_id"] = ["e1"]
     assert problems([task(r)], scheme) == [
-        "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids (strings), "
+        "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids "
+        "(strings), "
         "not ['e1']/'e2'"
     ]
 
@@ -182,12 +185,14 @@ def test_a_cancelled_ground_truth_is_an_error_not_a_silent_drop(scheme):
     t = task(result())
     t["annotations"][0]["was_cancelled"] = True
     assert problems([t], scheme) == [
-        "doc tiny task 7 annotation 1: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
+        "doc tiny task 7 annotation 1: marked ground_truth but cancelled (was_cancelled: true): a "
+        "cancelled "
         "annotation cannot be the gold; unmark ground_truth or restore the annotation"
     ]
     # also beside another gold: the two flags contradict each other whatever the rest
     assert problems([with_second({}, ground_truth=True, was_cancelled=True)], scheme) == [
-        "doc tiny task 7 annotation 9: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
+        "doc tiny task 7 annotation 9: marked ground_truth but cancelled (was_cancelled: true): a "
+        "cancelled "
         "annotation cannot be the gold; unmark ground_truth or restore the annotation"
     ]
 

@@ -127,9 +127,9 @@ def agreement_summary(project: Project) -> str:
         return "Not measured yet for this release."
     return (
         (summary_of(path.read_text(encoding="utf-8")) or "See `annotation/agreement.md`.")
-        + "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, "
-        "and the seed article's sentences are worked examples in the guidelines. The full report, per "
-        "article and per label, with its analysis, is `annotation/agreement.md`."
+        + "\n\nRead these as an upper bound: both annotators are sessions of the same AI "
+        "assistant, and the seed article's sentences are worked examples in the guidelines. The "
+        "full report, per article and per label, with its analysis, is `annotation/agreement.md`."
     )
 
 
@@ -501,7 +501,7 @@ def scan_part(job: Job, index: int, part: Part, tick: Callable[[], None]) -> Sca
         while block := list(islice(tasks, BLOCK)):
             keys = [task_key(task) for task in block]
             prime(_article_texts(keys, job.articles))
-            for task, key in zip(block, keys):
+            for task, key in zip(block, keys, strict=True):
                 _scan_task(task, key, job, scan, sink)
                 tick()
             sink.flush()
