@@ -104,7 +104,8 @@ class _Unreadable(Exception):
 
 def iter_export(path: Path, part: Part = WHOLE) -> Iterator[Any]:
     """The tasks of an export file, or of one part of it (:func:`export_parts`), one at a
-    time: never the whole file in memory. The one reader of exports.
+    time: never the whole file in memory (but when ijson refuses it: then ``json`` reads
+    it again whole to say where and why). The one reader of exports.
 
     ijson (its C backend) reads the bytes as a stream of events, from which each task is
     built as ``json`` builds it. Raises :class:`ExportError` naming the file when it is
