@@ -28,12 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frontline.core.files import atomic_write
+
+if TYPE_CHECKING:
+    from frontline.core.documents import Document
+    from frontline.core.paths import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "<!-- benchmark -->", "<!-- /benchmark -->"
@@ -65,26 +69,26 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, extra
 
 
-def _project(workdir: Path, size: int):
+def _project(workdir: Path, size: int) -> Project:
     from frontline.core.paths import Project
 
     return Project(workdir / f"n{size}")
 
 
-def _texts(project) -> list[str]:
+def _texts(project: Project) -> list[str]:
     from frontline.core.articles import load_articles
 
     return [a.text for a in load_articles(project.seeds)]
 
 
-def _tokenize(texts) -> dict[str, int]:
+def _tokenize(texts: Iterable[str]) -> dict[str, int]:
     """The floor of tokenization: the project's spaCy pipeline over ``texts`` with nlp.pipe."""
     from frontline.core.text import nlp
 
     return {"tokens": sum(len(doc) for doc in nlp().pipe(texts))}
 
 
-def m_tasks(project, args) -> tuple[float, Any]:
+def m_tasks(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     from frontline.core.articles import load_articles
     from frontline.studio.tasks import tasks_json
 
@@ -94,20 +98,20 @@ def m_tasks(project, args) -> tuple[float, Any]:
     )
 
 
-def m_tasks_floor(project, args) -> tuple[float, Any]:
+def m_tasks_floor(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     texts = _texts(project)
     return _timed(lambda: _tokenize(texts))
 
 
-def m_build(project, args) -> tuple[float, Any]:
+def m_build(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     from frontline.release.build import build
 
     return _timed(lambda: build(project, project.root / "corpus", num_proc=args.num_proc).counts)
 
 
-def m_build_floor(project, args) -> tuple[float, Any]:
-    """Reading the export as a stream (the build must not hold it whole: ``iter_export``, the
-    standard ``json`` decoder over a window of the file) + tokenization."""
+def m_build_floor(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
+    """Reading the export as a stream (the build must not hold it whole: ``iter_export``,
+    ijson's parser and the tasks built from its events) + tokenization."""
     from frontline.gold.exports import iter_export
 
     return _timed(
@@ -126,24 +130,24 @@ def _load_all(corpus: Path, cache: Path) -> dict[str, int]:
     }
 
 
-def m_load_first(project, args) -> tuple[float, Any]:
+def m_load_first(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     cache = project.root / "hf-cache"
     shutil.rmtree(cache, ignore_errors=True)
     return _timed(lambda: _load_all(project.root / "corpus", cache))
 
 
-def m_load_cached(project, args) -> tuple[float, Any]:
+def m_load_cached(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     return _timed(lambda: _load_all(project.root / "corpus", project.root / "hf-cache"))
 
 
-def m_load_floor(project, args) -> tuple[float, Any]:
+def m_load_floor(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     import pyarrow.parquet as pq
 
     files = sorted((project.root / "corpus").rglob("*.parquet"))
     return _timed(lambda: {"rows": sum(pq.read_table(f).num_rows for f in files)})
 
 
-def _documents(project) -> list:
+def _documents(project: Project) -> list[Document]:
     """The gold documents of the scaled build (read before timing)."""
     from datasets import load_dataset
 
@@ -161,7 +165,7 @@ def _documents(project) -> list:
     ]
 
 
-def m_predict(project, args) -> tuple[float, Any]:
+def m_predict(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     """One trained baseline (see ``train_models``) over every document of the scaled corpus."""
     import pickle
 
@@ -179,7 +183,7 @@ def m_predict(project, args) -> tuple[float, Any]:
     )
 
 
-def m_predict_floor(project, args) -> tuple[float, Any]:
+def m_predict_floor(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     texts = [d.text for d in _documents(project)]
     return _timed(lambda: _tokenize(texts))
 
@@ -188,7 +192,7 @@ def _server() -> tuple[str, str]:
     return os.environ["BENCH_LS_URL"], os.environ["BENCH_LS_TOKEN"]
 
 
-def m_push(project, args) -> tuple[float, Any]:
+def m_push(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     from frontline.core.articles import load_articles
     from frontline.core.scheme import load_scheme
     from frontline.studio import client
@@ -214,7 +218,7 @@ def m_push(project, args) -> tuple[float, Any]:
     return seconds, {"imported": len(pushed.imported)}
 
 
-def m_push_floor(project, args) -> tuple[float, Any]:
+def m_push_floor(project: Project, args: argparse.Namespace) -> tuple[float, Any]:
     """Raw HTTP POSTs of the same payloads, same batch size, to a project made beforehand."""
     import httpx
 
@@ -354,10 +358,17 @@ out.mkdir(parents=True, exist_ok=True)
 scheme = load_scheme(root / "annotation" / "scheme.toml")
 data = load_data(root / "corpus", scheme, Path({str(args.workdir)!r}) / "hf-cache-real")
 tuned = json.loads((root / "baselines" / "results.json").read_text())["tuning"]
-models = {{"lexicon": LexiconNer(data.train, scheme.entity_names),
-          "sklearn-ner": SklearnNer(data.train, scheme.entity_names, C=tuned["sklearn-ner"]["C"], seed=SEED),
-          "sklearn-relations": SklearnRelations(data.train, C=tuned["sklearn-relations"]["C"], seed=SEED),
-          "spacy-ner": SpacyNer(data.train, data.validation, root / "baselines" / "configs" / "ner.cfg", seed=SEED)}}
+config = root / "baselines" / "configs" / "ner.cfg"
+models = {{
+    "lexicon": LexiconNer(data.train, scheme.entity_names),
+    "sklearn-ner": SklearnNer(
+        data.train, scheme.entity_names, C=tuned["sklearn-ner"]["C"], seed=SEED
+    ),
+    "sklearn-relations": SklearnRelations(
+        data.train, C=tuned["sklearn-relations"]["C"], seed=SEED
+    ),
+    "spacy-ner": SpacyNer(data.train, data.validation, config, seed=SEED),
+}}
 for name, model in models.items():
     (out / f"{{name}}.pkl").write_bytes(pickle.dumps(model))
 """
@@ -428,7 +439,8 @@ def run_size(args: argparse.Namespace, size: int, env: dict[str, str]) -> dict[s
 
 
 def _ratio(found: dict[str, Any], step: str, name: str) -> float:
-    """``name``'s time over its step's floor; for push, a throughput ratio (raw time / push time)."""
+    """``name``'s time over its step's floor; for push, a throughput ratio (raw time / push
+    time)."""
     floor, own = found[f"{step}-floor"]["seconds"], found[name]["seconds"]
     return floor / own if step == "push" else own / floor
 
@@ -451,7 +463,8 @@ def step_table(results: dict[str, Any]) -> str:
                 ratio = _ratio(found, step, name)
                 label = f"build, {name[8:]} processes" if name.startswith("build-np") else step
                 lines.append(
-                    f"| {int(size):,} | {label} | {found[name]['seconds']:.2f} | {floor['seconds']:.2f} | "
+                    f"| {int(size):,} | {label} | {found[name]['seconds']:.2f} | "
+                    f"{floor['seconds']:.2f} | "
                     f"{ratio:.2f}x | {GOALS[step]} | {_verdict(step, ratio)} | "
                     f"{found[name]['peak_mb']:.0f} | {floor['peak_mb']:.0f} |"
                 )
@@ -460,8 +473,10 @@ def step_table(results: dict[str, Any]) -> str:
             for name in ("load-first", "load-cached"):
                 ratio = found[name]["seconds"] / floor["seconds"]
                 lines.append(
-                    f"| {int(size):,} | `load_dataset` ({name.split('-')[1]}) | {found[name]['seconds']:.2f} | "
-                    f"{floor['seconds']:.2f} | {ratio:.2f}x | report | | {found[name]['peak_mb']:.0f} | "
+                    f"| {int(size):,} | `load_dataset` ({name.split('-')[1]}) | "
+                    f"{found[name]['seconds']:.2f} | "
+                    f"{floor['seconds']:.2f} | {ratio:.2f}x | report | | "
+                    f"{found[name]['peak_mb']:.0f} | "
                     f"{floor['peak_mb']:.0f} |"
                 )
     return "\n".join(lines)
@@ -497,7 +512,8 @@ def growth_table(results: dict[str, Any]) -> str:
     small, large = sizes[0], sizes[-1]
     factor = int(large) / int(small)
     lines = [
-        f"| step | {int(small):,} s | {int(large):,} s | growth (articles x{factor:g}) | linear (within {factor * 1.2:g}x) |",
+        f"| step | {int(small):,} s | {int(large):,} s | growth (articles x{factor:g}) | linear "
+        f"(within {factor * 1.2:g}x) |",
         "|---|---:|---:|---:|---|",
     ]
     names = [k for k in results["sizes"][large] if isinstance(results["sizes"][large][k], dict)]
@@ -509,7 +525,8 @@ def growth_table(results: dict[str, Any]) -> str:
             )
             growth = b / a
             lines.append(
-                f"| {name} | {a:.2f} | {b:.2f} | {growth:.1f}x | {'yes' if growth <= factor * 1.2 else '**no**'} |"
+                f"| {name} | {a:.2f} | {b:.2f} | {growth:.1f}x | "
+                f"{'yes' if growth <= factor * 1.2 else '**no**'} |"
             )
     return "\n".join(lines)
 
@@ -524,21 +541,29 @@ def memory_line(results: dict[str, Any]) -> str:
         return ""
     peak = max(v["peak_mb"] for v in runs.values())
     verdict = "met" if peak < 2048 else "**missed**"
-    return f"Peak memory of `build` at {int(size):,} articles: {peak:,.0f} MB (goal: under 2,048 MB): {verdict}."
+    return (
+        f"Peak memory of `build` at {int(size):,} articles: {peak:,.0f} MB (goal: under 2,048 MB): "
+        f"{verdict}."
+    )
 
 
 def report(results: dict[str, Any]) -> str:
     meta = results["meta"]
     return "\n".join(
         [
-            f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs, {meta['memory_gb']} GB), Python "
+            f"Measured {meta['date']} on {meta['machine']} ({meta['cpus']} CPUs, "
+            f"{meta['memory_gb']} GB), Python "
             f"{meta['python']}, "
             + ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
             + ".",
-            f"Command: `{meta['command']}`. Each measurement is a fresh process; wall time excludes imports; "
-            f"tasks, build, load and push (and their floors) are run in {meta['repeats']} rounds (a floor, then its "
-            "step, alternating; each push deletes its project afterwards) and the fastest run of each kept, "
-            "prediction once; peak MB is the largest resident set of the process or of any of its worker processes.",
+            f"Command: `{meta['command']}`. Each measurement is a fresh process; wall time "
+            "excludes imports; "
+            f"tasks, build, load and push (and their floors) are run in {meta['repeats']} rounds "
+            "(a floor, then its "
+            "step, alternating; each push deletes its project afterwards) and the fastest run of "
+            "each kept, "
+            "prediction once; peak MB is the largest resident set of the process or of any of "
+            "its worker processes.",
             "",
             "### Steps against their floors",
             "",
@@ -559,7 +584,8 @@ def report(results: dict[str, Any]) -> str:
 
 
 def _without_workdir(argv: list[str]) -> list[str]:
-    """The command line without ``--workdir`` (a local scratch path that says nothing of the run)."""
+    """The command line without ``--workdir`` (a local scratch path that says nothing of the
+    run)."""
     out, skip = [], False
     for arg in argv:
         if skip or arg.startswith("--workdir="):
@@ -639,7 +665,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--repeats",
         type=int,
         default=REPEATS,
-        help=f"runs of tasks, build, load and push at each size, the fastest kept (default {REPEATS})",
+        help="runs of tasks, build, load and push at each size, the fastest kept (default "
+        f"{REPEATS})",
     )
     parser.add_argument(
         "--predict-max",

@@ -208,7 +208,8 @@ def test_an_export_without_any_gold_releases_nothing_and_says_so(project):
 
 # --- the output folder: only a build of ours is replaced ------------------------------------
 
-#: The file every build output holds (frontline.release.build.MARKER), named here as the user sees it.
+#: The file every build output holds (frontline.release.build.MARKER), named here as the user
+#: sees it.
 MARKER = ".frontline-build"
 
 

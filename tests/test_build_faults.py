@@ -107,7 +107,8 @@ def pause_hook(flag: Path) -> str:
 #: aside to .corpus.old ("between" the two renames), or the new output moved in ("after").
 RENAME_HOOKS = {
     "between": "lambda source, target: target.name == '.corpus.old' and source.name == 'corpus'",
-    "after": "lambda source, target: target.name == 'corpus' and source.parent.name.startswith('.corpus.build-')",
+    "after": "lambda source, target: target.name == 'corpus' and "
+    "source.parent.name.startswith('.corpus.build-')",
 }
 
 
@@ -276,7 +277,8 @@ def test_a_second_build_is_refused_while_one_runs_and_cleans_up_after_it_once_it
         assert second.returncode == 1, err
         assert (
             err
-            == f"frontline: error: another build is running (lock {small.root / LOCK}); wait for it to finish\n"
+            == f"frontline: error: another build is running (lock {small.root / LOCK}); wait for "
+            "it to finish\n"
         )
         assert staging_folders(small.root) == [staging] and files_of(small.corpus) == before
         assert first.poll() is None

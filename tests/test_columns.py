@@ -12,7 +12,7 @@ def test_substrings_cut_multibyte_text_by_character_offsets():
     starts, ends = np.array([0, 9, 10, 15, 17]), np.array([6, 10, 13, 16, 21])
     joined = join([substrings(text, starts, ends)], pa.string())
     assert joined.to_pylist() == ["Kobanî", "“", "YPG", "🙂", "held"]
-    assert joined.to_pylist() == [text[s:e] for s, e in zip(starts, ends)]
+    assert joined.to_pylist() == [text[s:e] for s, e in zip(starts, ends, strict=True)]
 
 
 def test_substrings_of_nothing():

@@ -17,7 +17,6 @@ from frontline.gold.exports import (
     gold_documents,
     iter_export,
     losses,
-    part_tasks,
     read_export,
     read_valid_export,
     write_export,
@@ -57,7 +56,8 @@ def test_write_refuses_to_lose_annotations_unless_forced(tmp_path):
 
 def test_losses_names_missing_tasks():
     assert losses([task(to_result(DOC))], []) == [
-        "doc tiny: task missing from the new export (committed: 1 annotation(s), 5 region(s), 3 relation(s), "
+        "doc tiny: task missing from the new export (committed: 1 annotation(s), 5 region(s), 3 "
+        "relation(s), "
         "1 ground truth(s))"
     ]
 
@@ -155,7 +155,8 @@ def test_losses_per_annotator_and_cancelled_ground_truth():
 
 def test_losses_of_malformed_tasks_do_not_crash():
     assert losses([42, {"data": None}, {"data": {"doc_id": "x"}, "annotations": None}], [[]]) == [
-        "doc x: task missing from the new export (committed: 0 annotation(s), 0 region(s), 0 relation(s), "
+        "doc x: task missing from the new export (committed: 0 annotation(s), 0 region(s), 0 "
+        "relation(s), "
         "0 ground truth(s))"
     ]  # a task gone is reported even when empty: maybe the wrong project
 
@@ -169,7 +170,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
     with pytest.raises(ExportError) as err:
         write_export(path, emptied)
     assert str(err.value) == (
-        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s) "
+        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 "
+        "task(s) "
         "(use --force to replace it anyway):\n"
         "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
         "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
@@ -180,7 +182,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
     with pytest.raises(ExportError) as err:  # forced, but it would drop every ground truth
         write_export(path, emptied, force=True, warn=warned.append)
     assert str(err.value).startswith(
-        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s), "
+        f"{path}: the new export would lose 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 "
+        "task(s), "
         "and it has no ground truth left (the committed one has 1): refused even with --force; "
         "pass --force --allow-empty to write it anyway:\n  - doc tiny: 1 ground truth(s) committed"
     )
@@ -189,7 +192,8 @@ def test_write_refuses_emptied_annotations_and_force_keeps_the_last_ground_truth
         write_export(path, emptied, allow_empty=True)
     assert write_export(path, emptied, force=True, allow_empty=True, warn=warned.append) is True
     assert warned == [
-        f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 task(s); "
+        f"{path}: the new export loses 5 region(s), 3 relation(s) and 1 ground truth(s) in 1 "
+        "task(s); "
         "written anyway (--force):\n"
         "  - doc tiny: 1 ground truth(s) committed, 0 in the new export\n"
         "  - doc tiny annotator a@frontline.local: 5 region(s) committed, 0 in the new export\n"
@@ -289,7 +293,7 @@ def test_streamed_export_gives_the_tasks_as_json_does(tmp_path):
     st.lists(
         st.one_of(
             st.integers(),
-            st.floats(allow_nan=False),
+            st.floats(allow_nan=False, allow_infinity=False),  # NaN, Infinity: not JSON
             st.text(max_size=6),
             st.dictionaries(st.text(max_size=3), st.lists(st.integers(), max_size=3), max_size=3),
         ),
@@ -310,11 +314,11 @@ def test_streamed_export_is_json_whatever_the_chunk_boundaries(
         space + json.dumps(items, ensure_ascii=False).replace(", ", "," + space) + space,
         encoding="utf-8",
     )
-    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk
+    before, exports.CHUNK_BYTES = exports.CHUNK_BYTES, chunk
     try:
         assert list(iter_export(path)) == items
     finally:
-        exports.CHUNK_CHARS = before
+        exports.CHUNK_BYTES = before
 
 
 _TASKS = st.lists(
@@ -356,7 +360,7 @@ def test_export_parts_hold_whole_tasks_in_order(tmp_path_factory, tasks, layout,
     path = tmp_path_factory.mktemp("parts") / "export.json"
     path.write_bytes(text)
     parts = export_parts(path, size)
-    assert [task for part in parts for task in part_tasks(path, part)] == tasks
+    assert [task for part in parts for task in iter_export(path, part)] == tasks
     if between is None or len(text) <= size:
         assert parts == [Part(0, None)]
         return
@@ -378,9 +382,9 @@ def test_a_file_indented_unevenly_can_fool_the_cut_but_not_the_reading(tmp_path)
     assert len(parts) == 3  # {"y": 2} looks like a task
     for part in parts[:2]:  # neither part's brackets balance
         with pytest.raises(ExportError, match="not a JSON export"):
-            list(part_tasks(path, part))
-    assert list(part_tasks(path, parts[2])) == [{"id": 3}]
-    assert list(part_tasks(path, Part(0, None))) == [{"id": 1, "x": [0, {"y": 2}]}, {"id": 3}]
+            list(iter_export(path, part))
+    assert list(iter_export(path, parts[2])) == [{"id": 3}]
+    assert list(iter_export(path, Part(0, None))) == [{"id": 1, "x": [0, {"y": 2}]}, {"id": 3}]
 
 
 def test_a_missing_or_tiny_export_is_one_part(tmp_path):
@@ -392,11 +396,12 @@ def test_a_missing_or_tiny_export_is_one_part(tmp_path):
         Part(15, None),
     ]  # bytes 12-14: ',\n '
     with pytest.raises(ExportError, match="no such export"):
-        list(part_tasks(tmp_path / "missing.json", Part(0, None)))
+        list(iter_export(tmp_path / "missing.json", Part(0, None)))
 
 
 DUPLICATE_GOLD = (
-    b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, "result": [],'
+    b'[\n {"id": 7, "data": {"doc_id": "tiny", "text": "x"},\n  "annotations": [{"id": 1, '
+    b'"result": [],'
     b' "ground_truth": true, "ground_truth": false}]}\n]\n'
 )
 
@@ -406,13 +411,14 @@ def test_duplicate_keys_are_an_error_wherever_the_export_is_read(tmp_path):
     path = tmp_path / "gold.json"
     path.write_bytes(DUPLICATE_GOLD)
     message = (
-        f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON readers "
+        f"{path}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; JSON "
+        "readers "
         "disagree on which value counts: keep one"
     )
     for read in (
         read_export,
         lambda p: list(iter_export(p)),
-        lambda p: list(part_tasks(p, Part(0, None))),
+        lambda p: list(iter_export(p, Part(0, None))),
     ):
         with pytest.raises(ExportError) as err:
             read(path)
@@ -431,11 +437,11 @@ def test_duplicate_keys_in_a_part_are_found_too(tmp_path):
     path.write_text(text, encoding="utf-8")
     parts = export_parts(path, 10)
     assert len(parts) == 2
-    assert list(part_tasks(path, parts[0])) == [json.loads(text)[0]]
+    assert list(iter_export(path, parts[0])) == [json.loads(text)[0]]
     with pytest.raises(
         ExportError, match=f"{path}: task 1 \\(doc again, task id 7\\): key 'doc_id' twice in data;"
     ):
-        list(part_tasks(path, parts[1]))  # counted from the part's start, as its other errors are
+        list(iter_export(path, parts[1]))  # counted from the part's start, as its other errors are
     with pytest.raises(
         ExportError, match=f"{path}: task 2 \\(doc again, task id 7\\): key 'doc_id' twice in data;"
     ):
@@ -463,17 +469,18 @@ def test_integers_too_long_for_python_are_a_clear_error(tmp_path, chunk):
     head = '[{"id": 1, "data": {"doc_id": "a", "text": "1234"}},\n {"id": 2, "data": {"n": '
     path.write_text(head + "9" * (limit + 1) + "}}]", encoding="utf-8")
     message = (
-        f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than the "
+        f"{path}: task 2: an integer of {limit + 1:,} digits at character {len(head)}, more than "
+        "the "
         f"{limit:,} digits Python reads"
     )
-    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, chunk or exports.CHUNK_CHARS
+    before, exports.CHUNK_BYTES = exports.CHUNK_BYTES, chunk or exports.CHUNK_BYTES
     try:
         for read in (read_export, lambda p: list(iter_export(p))):
             with pytest.raises(ExportError) as err:
                 read(path)
             assert str(err.value) == message
     finally:
-        exports.CHUNK_CHARS = before
+        exports.CHUNK_BYTES = before
     digits_in_a_string = head + '"' + "9" * (limit + 1) + '", "m": ' + "9" * limit + "}}]"
     path.write_text(digits_in_a_string, encoding="utf-8")
     assert read_export(path)[1]["data"]["m"] == int("9" * limit)
@@ -492,8 +499,51 @@ def test_a_long_float_cut_by_a_chunk_boundary_is_read(tmp_path, tail, cut):
     head = '[{"n": '
     path = tmp_path / "gold.json"
     path.write_text(head + "9" * (limit + 1) + tail + "}]", encoding="utf-8")
-    before, exports.CHUNK_CHARS = exports.CHUNK_CHARS, len(head) + limit + 1 + cut
+    before, exports.CHUNK_BYTES = exports.CHUNK_BYTES, len(head) + limit + 1 + cut
     try:
         assert list(iter_export(path)) == [{"n": float("9" * (limit + 1) + tail)}]
     finally:
-        exports.CHUNK_CHARS = before
+        exports.CHUNK_BYTES = before
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json(tmp_path, constant):
+    """Python's json reads and writes them; JSON has none, and other readers refuse them."""
+    path = tmp_path / "gold.json"
+    path.write_text(f'[{{"id": 1}},\n {{"id": 2, "lead_time": {constant}}}]', encoding="utf-8")
+    with pytest.raises(ExportError) as err:
+        read_export(path)
+    assert str(err.value) == (
+        f"{path}: not a JSON export: task 2: {constant} is not JSON (Python writes it for a float "
+        "that is infinite or not a number; other JSON readers refuse it)"
+    )
+
+
+def test_numbers_come_back_as_json_gives_them(tmp_path):
+    """ijson gives a number with a fraction or an exponent as a Decimal: the reader makes it
+    the float json makes, and an integer of any length Python reads stays an int."""
+    path = tmp_path / "gold.json"
+    text = (
+        '[{"a": [0.1, 1.0, -0.0, 1e5, 2.5E-3, 1E400, 5e-324, 123456789012345678901234567890, -0]}]'
+    )
+    path.write_text(text, encoding="utf-8")
+    got, expected = read_export(path)[0]["a"], json.loads(text)[0]["a"]
+    assert [(type(x), repr(x)) for x in got] == [(type(x), repr(x)) for x in expected]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64])
+def test_a_long_integer_in_any_chunk_is_a_clear_error_not_a_crash(tmp_path, chunk):
+    """ijson's C backend leaves Python's ValueError set when it cannot make the int: read
+    by its push parser, that surfaces at once, whatever the chunk boundaries."""
+    import frontline.gold.exports as exports
+
+    limit = sys.get_int_max_str_digits()
+    path = tmp_path / "gold.json"
+    path.write_text('[{"n": ' + "1" * (limit + 1) + '}, {"m": 2}]', encoding="utf-8")
+    before, exports.CHUNK_BYTES = exports.CHUNK_BYTES, chunk
+    try:
+        for _ in range(3):
+            with pytest.raises(ExportError, match="task 1: an integer of "):
+                read_export(path)
+    finally:
+        exports.CHUNK_BYTES = before

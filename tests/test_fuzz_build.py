@@ -938,11 +938,13 @@ def _minimal(change: str) -> list[dict]:
         ("number id", "region 1: region id must be a string, not 1"),
         (
             "space token",
-            "region m8: mention ' \\u202b\u062d\u0645\u0627\u0633\\u202c' starts or ends with whitespace",
+            "region m8: mention ' \\u202b\u062d\u0645\u0627\u0633\\u202c' starts or ends with "
+            "whitespace",
         ),
         (
             "across",
-            "region e3: mention [29:42] 'Syria. Rebels' is not inside one sentence: it crosses the end of "
+            "region e3: mention [29:42] 'Syria. Rebels' is not inside one sentence: it crosses "
+            "the end of "
             "sentence 0 at offset 35",
         ),
         ("both ways", "region e2->e1: duplicate relation SUPPORTS e1->e2"),
@@ -952,7 +954,8 @@ def _minimal(change: str) -> list[dict]:
         ),
         (
             "utf16",
-            "these offsets count UTF-16 code units (as JavaScript does), not code points: the text has 1 "
+            "these offsets count UTF-16 code units (as JavaScript does), not code points: the "
+            "text has 1 "
             "character(s) outside the BMP (such as emoji) before the mention",
         ),
     ],
@@ -967,7 +970,8 @@ def test_minimal_cases_found_by_fuzzing(project, change, message):
 
 @pytest.mark.parametrize("key", ["annotations", "predictions"])
 def test_null_annotations_or_predictions_are_a_clear_error(project, key):
-    """Found by the fuzzing: the streaming build counted annotators before validating (TypeError)."""
+    """Found by the fuzzing: the streaming build counted annotators before validating
+    (TypeError)."""
     tasks = base_tasks()
     tasks[0][key] = None
     project.gold_export.write_text(json.dumps(tasks), encoding="utf-8")
@@ -978,7 +982,8 @@ def test_null_annotations_or_predictions_are_a_clear_error(project, key):
 
 
 def test_export_without_gold_is_an_empty_release_or_a_clear_error(project):
-    """Found by the fuzzing: the card was written into a folder that only the parquet writer makes."""
+    """Found by the fuzzing: the card was written into a folder that only the parquet writer
+    makes."""
     project.gold_export.write_text("[]\n", encoding="utf-8")
     before = files_of(project.corpus)
     code, out, err = run_build(project)
@@ -991,7 +996,8 @@ def test_export_without_gold_is_an_empty_release_or_a_clear_error(project):
 
 _LIMITED_BUILD = """
 import resource, sys
-resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))  # a MemoryError, not the OOM killer
+# a MemoryError, not the OOM killer
+resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
 from frontline.cli import main
 sys.exit(main(["--root", sys.argv[1], "--quiet", sys.argv[2]]))
 """

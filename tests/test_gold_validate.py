@@ -105,16 +105,18 @@ def test_validate_streams_and_reports_what_export_problems_does(project, monkeyp
     assert code == 1 and out == ""
     assert err == "frontline: error: 6 problem(s):\n" + "".join(f"  - {p}\n" for p in expected)
     assert (
-        f"{project.gold_export}: doc tiny task 7 annotation 1 region e2: unknown entity label 'MILITIA'"
-        in err
+        f"{project.gold_export}: doc tiny task 7 annotation 1 region e2: unknown entity label "
+        "'MILITIA'" in err
     )
     assert (
         f"{project.gold_export}: doc tiny task 7 annotation 2: marked ground_truth but cancelled "
-        "(was_cancelled: true): a cancelled annotation cannot be the gold; unmark ground_truth or restore "
+        "(was_cancelled: true): a cancelled annotation cannot be the gold; unmark ground_truth or "
+        "restore "
         "the annotation"
     ) in err
     assert (
-        f"{project.gold_export}: doc tiny task 9 task: 2 ground_truth annotations (1, 3); adjudicate to "
+        f"{project.gold_export}: doc tiny task 9 task: 2 ground_truth annotations (1, 3); "
+        "adjudicate to "
         "exactly one"
     ) in err
 
@@ -170,7 +172,8 @@ def cancelled_gold(project) -> str:
     project.gold_export.write_text(dumps(tasks), encoding="utf-8")
     return (
         f"{project.gold_export}: doc tiny task 7 annotation 1: marked ground_truth but cancelled "
-        "(was_cancelled: true): a cancelled annotation cannot be the gold; unmark ground_truth or restore "
+        "(was_cancelled: true): a cancelled annotation cannot be the gold; unmark ground_truth or "
+        "restore "
         "the annotation"
     )
 
@@ -181,7 +184,8 @@ def duplicate_key(project) -> str:
     )
     project.gold_export.write_text(text, encoding="utf-8")
     return (
-        f"{project.gold_export}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in annotations[0]; "
+        f"{project.gold_export}: task 1 (doc tiny, task id 7): key 'ground_truth' twice in "
+        "annotations[0]; "
         "JSON readers disagree on which value counts: keep one"
     )
 
@@ -194,7 +198,8 @@ def long_integer(project) -> str:
         text[: at + 6] + "1" * (limit + 1) + text[at + 7 :], encoding="utf-8"
     )
     return (
-        f"{project.gold_export}: task 2: an integer of {limit + 1:,} digits at character {at + 6}, more than "
+        f"{project.gold_export}: task 2: an integer of {limit + 1:,} digits at character "
+        f"{at + 6}, more than "
         f"the {limit:,} digits Python reads"
     )
 

@@ -13,7 +13,7 @@ from frontline.gold.exports import (
     ExportError,
     export_parts,
     gold_documents,
-    part_tasks,
+    iter_export,
     read_valid_export,
 )
 from frontline.gold.validate import ExportInvalid
@@ -96,7 +96,7 @@ def test_an_export_that_fools_the_cut_is_read_whole_and_loses_nothing(repo, tmp_
 
 def _unreadable(path, part):
     try:
-        list(part_tasks(path, part))
+        list(iter_export(path, part))
     except ExportError:
         return True
     return False
@@ -119,7 +119,7 @@ def test_workers_report_every_problem_of_every_part_in_export_order(repo, tmp_pa
     tasks[120] = {**tasks[2], "id": tasks[120]["id"]}  # a second task of one article, parts apart
     scaled.gold_export.write_text(json.dumps(tasks, indent=1), encoding="utf-8")
     parts = export_parts(scaled.gold_export, PART_BYTES)
-    ends = list(accumulate(len(list(part_tasks(scaled.gold_export, part))) for part in parts))
+    ends = list(accumulate(len(list(iter_export(scaled.gold_export, part))) for part in parts))
     assert (
         len({bisect_right(ends, i) for i in (3, 120, 130)}) == 3
     )  # the three tasks are in three parts

@@ -5,7 +5,7 @@ from fixtures import ARTICLE, DOC, TEXT, task
 
 from frontline.core.documents import to_result
 from frontline.core.scheme import load_scheme
-from frontline.gold.validate import Problem, export_problems
+from frontline.gold.validate import Flaw, Problem, Sentences, export_problems, result_problems
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,8 @@ def test_relation_across_sentences(scheme):
         }
     ]
     assert problems([task(r)], scheme) == [
-        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 and 0)"
+        "doc tiny task 7 annotation 1 region e4->e3: relation ends lie in different sentences (1 "
+        "and 0)"
     ]
 
 
@@ -125,7 +126,8 @@ def test_duplicate_region_id_and_unknown_type(scheme):
 
 def test_changed_text_and_unknown_article(scheme):
     assert problems([task(result(), text=TEXT + " ")], scheme) == [
-        f"doc tiny task 7 task: task text (sha256 {__import__('hashlib').sha256((TEXT + ' ').encode()).hexdigest()[:12]}...) "
+        "doc tiny task 7 task: task text (sha256 "
+        f"{__import__('hashlib').sha256((TEXT + ' ').encode()).hexdigest()[:12]}...) "
         f"no longer matches the article (sha256 {ARTICLE.sha256[:12]}...)"
     ]
     assert problems([task([], doc_id="other")], scheme) == [
@@ -163,7 +165,8 @@ def test_relation_ids_of_the_wrong_type_are_reported(scheme):
     r = result()
     r[5]["from_id"] = ["e1"]
     assert problems([task(r)], scheme) == [
-        "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids (strings), "
+        "doc tiny task 7 annotation 1 region ['e1']->e2: from_id/to_id must be region ids "
+        "(strings), "
         "not ['e1']/'e2'"
     ]
 
@@ -182,12 +185,14 @@ def test_a_cancelled_ground_truth_is_an_error_not_a_silent_drop(scheme):
     t = task(result())
     t["annotations"][0]["was_cancelled"] = True
     assert problems([t], scheme) == [
-        "doc tiny task 7 annotation 1: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
+        "doc tiny task 7 annotation 1: marked ground_truth but cancelled (was_cancelled: true): a "
+        "cancelled "
         "annotation cannot be the gold; unmark ground_truth or restore the annotation"
     ]
     # also beside another gold: the two flags contradict each other whatever the rest
     assert problems([with_second({}, ground_truth=True, was_cancelled=True)], scheme) == [
-        "doc tiny task 7 annotation 9: marked ground_truth but cancelled (was_cancelled: true): a cancelled "
+        "doc tiny task 7 annotation 9: marked ground_truth but cancelled (was_cancelled: true): a "
+        "cancelled "
         "annotation cannot be the gold; unmark ground_truth or restore the annotation"
     ]
 
@@ -203,3 +208,44 @@ def test_cancelled_and_second_annotations_that_are_not_gold_are_fine(scheme):
     assert (
         problems([with_second({"ground_truth": False})], scheme) == []
     )  # no gold yet: not released, no error
+
+
+@pytest.mark.parametrize(
+    "change, flaw",
+    [
+        ({"start": 0, "end": 999}, Flaw.NO_SPAN),  # offsets outside the text
+        ({"start": "0"}, Flaw.NO_SPAN),  # not integers
+        ({"text": "elsewhere"}, Flaw.OTHER),  # value.text differs: the span is still usable
+        ({"labels": ["X"]}, Flaw.OTHER),
+    ],
+)
+def test_region_problems_say_what_they_leave_of_the_span(scheme, change, flaw):
+    """The checks that use spans follow each problem's kind, not the start of its wording."""
+    from frontline.gold.validate import _region_problems
+
+    item = result()[0]
+    item["value"].update(change)
+    assert [p.flaw for p in _region_problems(item, TEXT, scheme)] == [flaw]
+
+
+def test_a_spaced_mention_is_reported_once_not_again_as_across_sentences(scheme):
+    r = result()
+    r[0]["value"]["end"] = end = TEXT.index(".") + 2  # the mention runs on past the full stop
+    r[0]["value"]["text"] = TEXT[r[0]["value"]["start"] : end]
+    assert TEXT[end - 1].isspace()
+    found = [message for rid, message in result_problems(r, TEXT, scheme) if rid == r[0]["id"]]
+    assert len(found) == 1 and "starts or ends with whitespace" in found[0]
+
+
+def test_sentences_of_a_task_are_found_once_and_kept_by_no_one_else(scheme, monkeypatch):
+    import frontline.gold.validate as validate
+
+    calls = []
+    real = validate.shared_sentences
+    monkeypatch.setattr(validate, "shared_sentences", lambda text: calls.append(text) or real(text))
+    sentences = Sentences(TEXT)
+    for _ in range(3):  # three annotations of one task
+        result_problems(result(), TEXT, scheme, sentences)
+    assert calls == [TEXT]
+    result_problems(result(), TEXT, scheme)  # no cache between calls that share nothing
+    assert calls == [TEXT, TEXT]

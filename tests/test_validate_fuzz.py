@@ -27,121 +27,109 @@ VALUES = st.one_of(
 )
 
 
+KINDS = ["value", "item", "relation", "drop", "duplicate", "span", "annotation", "flags", "second"]
+
+
+def _overlapping(result, item, start, end):
+    """The other mentions of ``result`` whose spans overlap ``[start, end)``."""
+    return [
+        r
+        for r in result
+        if r is not item
+        and isinstance(r, dict)
+        and isinstance(r.get("value"), dict)
+        and type(r["value"].get("start")) is int
+        and type(r["value"].get("end")) is int
+        and r["value"]["start"] < end
+        and start < r["value"]["end"]
+    ]
+
+
+def _new_span(draw, result):
+    """New offsets and the text to match: maybe across sentences or spaces."""
+    item = draw(st.sampled_from(result))
+    if not isinstance(item.get("value"), dict):
+        return
+    start = draw(st.sampled_from([s for s, _ in TOKENS] + [e for _, e in TOKENS[:-1]]))
+    end = draw(st.sampled_from([e for _, e in TOKENS if start < e <= start + 25] + [start + 1]))
+    item["value"].update(start=start, end=end, text=ARTICLE.text[start:end])
+    others = _overlapping(result, item, start, end)
+    if draw(st.booleans()):  # make room: drop the mentions it overlaps, and their relations
+        gone = [o.get("id") for o in others]
+        result[:] = [
+            r
+            for r in result
+            if not any(r is o for o in others)
+            and not (
+                isinstance(r, dict)
+                and r.get("type") == "relation"
+                and (r.get("from_id") in gone or r.get("to_id") in gone)
+            )
+        ]
+
+
+def _mutate_result(draw, kind, result):
+    """One change of kind ``kind`` to a non-empty result."""
+    item = draw(st.sampled_from(result)) if kind in ("value", "item", "relation") else None
+    if kind == "value" and isinstance(item.get("value"), dict):
+        item["value"][draw(st.sampled_from(["start", "end", "text", "labels"]))] = draw(VALUES)
+    elif kind == "item":
+        item[draw(st.sampled_from(["id", "type", "from_name", "to_name", "value"]))] = draw(VALUES)
+    elif kind == "relation":
+        key = draw(st.sampled_from(["from_id", "to_id", "labels", "direction"]))
+        item.update({"type": "relation", key: draw(VALUES)})
+    elif kind == "span":
+        _new_span(draw, result)
+    elif kind == "drop":
+        del result[draw(st.integers(0, len(result) - 1))]
+    elif kind == "duplicate":
+        result.append(copy.deepcopy(draw(st.sampled_from(result))))
+
+
+def _mutate_task(draw, kind, tasks, result):
+    """One change of kind ``kind`` to the task or its annotations."""
+    annotations = tasks[0]["annotations"]
+    if kind == "annotation":
+        key = draw(st.sampled_from(["ground_truth", "was_cancelled", "id", "result"]))
+        annotations[0][key] = draw(VALUES)
+    elif (
+        kind == "flags"
+    ):  # the flags that decide the gold, as booleans (what validation lets through)
+        annotations[-1][draw(st.sampled_from(["ground_truth", "was_cancelled"]))] = draw(
+            st.booleans()
+        )
+    elif (
+        kind == "second"
+    ):  # another annotator's annotation, maybe also marked gold, maybe cancelled
+        annotations.append(
+            {
+                "id": 90 + len(annotations),
+                "result": copy.deepcopy(result),
+                "ground_truth": draw(st.booleans()),
+                "was_cancelled": draw(st.booleans()),
+            }
+        )
+    elif kind == "task":
+        key = draw(st.sampled_from(["data", "annotations", "predictions", "id"]))
+        tasks[0][key] = draw(VALUES)
+    elif kind == "text":
+        tasks[0]["data"]["text"] = draw(
+            st.sampled_from(["", "\r\n", "\u200b" + ARTICLE.text, ARTICLE.text[:-1]])
+        )
+
+
 @st.composite
 def mutated_exports(draw):
     tasks = [task(copy.deepcopy(to_result(DOC)))]
     result = tasks[0]["annotations"][0]["result"]
-    kinds = draw(
-        st.lists(
-            st.sampled_from(
-                [
-                    "value",
-                    "item",
-                    "relation",
-                    "drop",
-                    "duplicate",
-                    "span",
-                    "annotation",
-                    "flags",
-                    "second",
-                ]
-            ),
-            min_size=1,
-            max_size=4,
-        )
-    )
+    kinds = draw(st.lists(st.sampled_from(KINDS), min_size=1, max_size=4))
     kinds += draw(st.lists(st.sampled_from(["task", "text"]), max_size=1))  # structure last
     for kind in kinds:
-        if kind == "value" and result:
-            item = draw(st.sampled_from(result))
-            if isinstance(item.get("value"), dict):
-                item["value"][draw(st.sampled_from(["start", "end", "text", "labels"]))] = draw(
-                    VALUES
-                )
-        elif kind == "item" and result:
-            item = draw(st.sampled_from(result))
-            item[draw(st.sampled_from(["id", "type", "from_name", "to_name", "value"]))] = draw(
-                VALUES
-            )
-        elif kind == "relation" and result:
-            item = draw(st.sampled_from(result))
-            item.update(
-                {
-                    "type": "relation",
-                    draw(st.sampled_from(["from_id", "to_id", "labels", "direction"])): draw(
-                        VALUES
-                    ),
-                }
-            )
-        elif (
-            kind == "span" and result
-        ):  # new offsets and the text to match: maybe across sentences or spaces
-            item = draw(st.sampled_from(result))
-            if isinstance(item.get("value"), dict):
-                start = draw(st.sampled_from([s for s, _ in TOKENS] + [e for _, e in TOKENS[:-1]]))
-                end = draw(
-                    st.sampled_from([e for _, e in TOKENS if start < e <= start + 25] + [start + 1])
-                )
-                item["value"].update(start=start, end=end, text=ARTICLE.text[start:end])
-                others = [
-                    r
-                    for r in result
-                    if r is not item
-                    and isinstance(r, dict)
-                    and isinstance(r.get("value"), dict)
-                    and type(r["value"].get("start")) is int
-                    and type(r["value"].get("end")) is int
-                    and r["value"]["start"] < end
-                    and start < r["value"]["end"]
-                ]
-                if draw(
-                    st.booleans()
-                ):  # make room: drop the mentions it overlaps, and their relations
-                    gone = [o.get("id") for o in others]
-                    result[:] = [
-                        r
-                        for r in result
-                        if not any(r is o for o in others)
-                        and not (
-                            isinstance(r, dict)
-                            and r.get("type") == "relation"
-                            and (r.get("from_id") in gone or r.get("to_id") in gone)
-                        )
-                    ]
-        elif kind == "annotation":
-            annotation = tasks[0]["annotations"][0]
-            annotation[draw(st.sampled_from(["ground_truth", "was_cancelled", "id", "result"]))] = (
-                draw(VALUES)
-            )
-        elif (
-            kind == "flags"
-        ):  # the flags that decide the gold, as booleans (what validation lets through)
-            tasks[0]["annotations"][-1][
-                draw(st.sampled_from(["ground_truth", "was_cancelled"]))
-            ] = draw(st.booleans())
-        elif (
-            kind == "second"
-        ):  # another annotator's annotation, maybe also marked gold, maybe cancelled
-            tasks[0]["annotations"].append(
-                {
-                    "id": 90 + len(tasks[0]["annotations"]),
-                    "result": copy.deepcopy(result),
-                    "ground_truth": draw(st.booleans()),
-                    "was_cancelled": draw(st.booleans()),
-                }
-            )
-        elif kind == "drop" and result:
-            del result[draw(st.integers(0, len(result) - 1))]
-        elif kind == "duplicate" and result:
-            result.append(copy.deepcopy(draw(st.sampled_from(result))))
-        elif kind == "task":
-            tasks[0][draw(st.sampled_from(["data", "annotations", "predictions", "id"]))] = draw(
-                VALUES
-            )
-        elif kind == "text":
-            tasks[0]["data"]["text"] = draw(
-                st.sampled_from(["", "\r\n", "\u200b" + ARTICLE.text, ARTICLE.text[:-1]])
-            )
+        if kind in ("value", "item", "relation", "span", "drop", "duplicate"):
+            if result:
+                _mutate_result(draw, kind, result)
+        else:
+            _mutate_task(draw, kind, tasks, result)
     return tasks
 
 
@@ -151,10 +139,9 @@ def test_mutated_exports_give_problems_not_crashes(tasks):
     tasks = json.loads(json.dumps(tasks))  # only what JSON can carry
     problems = export_problems(tasks, {"tiny": ARTICLE}, SCHEME)
     assert all(str(p).startswith("doc ") for p in problems)
-    if (
-        not problems
-    ):  # a valid export must give its gold without error or loss (issue 16.3: what validate
-        # passes, build neither refuses, as it did two ground truths, nor drops, as it did a cancelled one)
+    # a valid export must give its gold without error or loss (issue 16.3: what validate passes,
+    # build neither refuses, as it did two ground truths, nor drops, as it did a cancelled one)
+    if not problems:
         documents, missing = gold_documents(tasks)
         marked = [
             a for a in tasks[0]["annotations"] if isinstance(a, dict) and a.get("ground_truth")
@@ -169,7 +156,8 @@ def test_mutated_exports_give_problems_not_crashes(tasks):
             (doc,) = documents
             assert len(doc.entities) == sum(r.get("type") == "labels" for r in ann[0]["result"])
             assert len(doc.relations) == sum(r.get("type") == "relation" for r in ann[0]["result"])
-            try:  # and the dataset rows keep every mention and relation, or say which does not align
+            # and the dataset rows keep every mention and relation, or say which does not align
+            try:
                 rows = article_rows(ARTICLE, doc, SCHEME)
             except AlignmentError as exc:
                 assert all(p.startswith("doc tiny entity ") for p in exc.problems)

@@ -5,16 +5,17 @@ annotator's annotations and every prediction), normalised so it diffs cleanly: t
 sorted by ``data.doc_id``, annotations and predictions by id, keys sorted, and the one
 field that changes with the clock (``created_ago``) removed.
 
-Every reader of an export (:func:`read_export`, :func:`iter_export`, :func:`part_tasks`)
-decodes it the same way, one task at a time, and refuses what ``json`` would read
+Every export is read by :func:`iter_export` (:func:`read_export` lists what it gives):
+ijson, with its C backend, reads the bytes as a stream of events and each task is built
+from them, one at a time, as ``json`` would build it. It refuses what ``json`` would read
 silently or not at all: a key twice in one object (``json`` keeps the last value, other
-readers the first) and an integer longer than Python reads (``sys.get_int_max_str_digits``),
-each named by its task.
+readers the first), an integer longer than Python reads (``sys.get_int_max_str_digits``),
+``NaN`` and ``Infinity`` (``json``'s, not JSON), each named by its task. When ijson
+refuses a file, ``json`` reads it again to say where and why, in its own words.
 """
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import mmap
@@ -22,8 +23,12 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import Decimal
+from itertools import chain
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
+
+import ijson
 
 from frontline.core.articles import Article
 from frontline.core.documents import Document, from_result
@@ -68,53 +73,169 @@ def dumps(tasks: Sequence[Mapping[str, Any]]) -> str:
 
 
 def read_export(path: Path) -> list[dict[str, Any]]:
-    """Read an export file (a JSON list of tasks) whole: the tasks of :func:`iter_export`,
-    with its checks and its errors."""
+    """The tasks of an export file as a list (:func:`iter_export`, with its checks and errors),
+    for the callers that need them all at once."""
     return list(iter_export(path))
 
 
-#: Characters read from an export at a time while streaming it.
-CHUNK_CHARS = 1 << 20
-_SPACE = re.compile(r"[ \t\n\r]*")
-_AFTER_VALUE = frozenset(" \t\n\r,]")  # what may follow a whole task (not "": unread)
+#: Bytes given to ijson at a time.
+CHUNK_BYTES = 1 << 16
+
+#: Nesting deeper than this in a task is refused: ``json`` stops near Python's recursion
+#: limit (1,000), and code that walks a task recurses too. A real task nests 6 deep.
+MAX_DEPTH = 500
 
 
-def _first_repeated(pairs: list[tuple[str, Any]]) -> str:
-    seen: set[str] = set()
-    for key, _ in pairs:
-        if key in seen:
-            return key
-        seen.add(key)
-    return "?"
+class Part(NamedTuple):
+    """Bytes ``[start:end]`` of an export file that hold whole tasks (``end`` None: to the
+    end of the file); see :func:`export_parts`."""
+
+    start: int
+    end: int | None
 
 
-def _decoder(duplicates: list[tuple[str, dict[str, Any]]]) -> json.JSONDecoder:
-    """A decoder that makes the dicts ``json`` makes (which keeps the last value of a key
-    given twice) and adds to ``duplicates`` each object with a key twice, and that key."""
-
-    def made(
-        pairs: list[tuple[str, Any]],
-    ) -> dict[str, Any]:  # a closure: the cheapest hook to call
-        obj = dict(pairs)
-        if len(obj) != len(pairs):
-            duplicates.append((_first_repeated(pairs), obj))
-        return obj
-
-    return json.JSONDecoder(object_pairs_hook=made)
+#: The whole export as one part.
+WHOLE = Part(0, None)
 
 
-def _place(root: Any, target: Any) -> str:
-    """Where object ``target`` is inside ``root``, as ``annotations[0].value`` ("" for ``root``)."""
-    stack = [(root, "")]
-    while stack:
-        value, place = stack.pop()
-        if value is target:
-            return place
-        if isinstance(value, dict):
-            stack += [(v, f"{place}.{k}" if place else str(k)) for k, v in value.items()]
-        elif isinstance(value, list):
-            stack += [(v, f"{place}[{i}]") for i, v in enumerate(value)]
-    return "?"
+class _Unreadable(Exception):
+    """ijson refused the bytes (or they hold no JSON list): :func:`_refusal` says why."""
+
+
+def iter_export(path: Path, part: Part = WHOLE) -> Iterator[Any]:
+    """The tasks of an export file, or of one part of it (:func:`export_parts`), one at a
+    time: never the whole file in memory (but when ijson refuses it: then ``json`` reads
+    it again whole to say where and why). The one reader of exports.
+
+    ijson (its C backend) reads the bytes as a stream of events, from which each task is
+    built as ``json`` builds it. Raises :class:`ExportError` naming the file when it is
+    missing, is not UTF-8 JSON or not a list, and naming the task for a key twice in one
+    object, an integer longer than Python reads, ``NaN`` or ``Infinity`` (not JSON), or
+    nesting deeper than :data:`MAX_DEPTH`. Items that are not task objects are yielded as
+    they are, for validation to report. A part is read as a JSON list of its own, so the
+    errors of a part that is not the whole file count characters and tasks from the
+    part's start; a part whose ends are not task boundaries fails (its brackets do not
+    balance).
+    """
+    try:
+        with path.open("rb") as handle:
+            try:
+                yield from _build(_events(_source(handle, part)), path)
+            except _Unreadable as exc:
+                raise _refusal(path, _source(handle, part).read(), exc.__cause__) from None
+    except FileNotFoundError:
+        raise ExportError(f"{path}: no such export") from None
+    except IsADirectoryError:
+        raise ExportError(f"{path}: is a folder, not an export") from None
+
+
+def _source(handle: BinaryIO, part: Part) -> BinaryIO:
+    """The bytes of ``part`` of the open export, from its start: a part that is not the
+    whole file is read into memory, between the brackets that make it a JSON list."""
+    handle.seek(part.start)
+    if part == WHOLE:
+        return handle
+    body = handle.read() if part.end is None else handle.read(part.end - part.start)
+    return io.BytesIO(
+        (b"[" if part.start else b"") + body + (b"]" if part.end is not None else b"")
+    )
+
+
+def _events(source: BinaryIO) -> Iterator[tuple[str, Any]]:
+    """ijson's events for the JSON text of ``source``; :class:`_Unreadable` when ijson
+    refuses it."""
+    return chain.from_iterable(_batches(source))
+
+
+def _batches(source: BinaryIO) -> Iterator[list[tuple[str, Any]]]:
+    """ijson's events, in a list for each chunk of ``source`` given to its push parser.
+    (When Python refuses to read a long integer, ijson's C backend returns with the
+    ValueError still set, which Python turns into a SystemError: the push parser makes
+    that happen here, at ``send``, and not in whatever next pulls an event, as its
+    generator does.)"""
+    events = ijson.sendable_list()
+    parser = ijson.basic_parse_coro(events)
+    try:
+        while chunk := source.read(CHUNK_BYTES):
+            parser.send(chunk)
+            yield events
+            del events[:]
+        parser.close()
+    except (ijson.JSONError, ValueError, SystemError) as exc:
+        raise _Unreadable from exc
+    yield events
+
+
+def _build(events: Iterator[tuple[str, Any]], path: Path) -> Iterator[Any]:
+    """The items of the JSON list that ``events`` describe, each built as ``json`` builds
+    it (a number with a fraction or an exponent is a float, not ijson's Decimal; the last
+    value of a key given twice counts), one at a time. A key twice in one object is an
+    :class:`ExportError` once its task is read (to name it); so is nesting deeper than
+    :data:`MAX_DEPTH`."""
+    if next(events, ("", None))[0] != "start_array":
+        raise _Unreadable
+    tasks: list[Any] = []  # the list itself: its items are yielded, never kept
+    stack: list[tuple[Any, bool, Any]] = []  # enclosing (container, is a list, key in it)
+    current, in_list, key, number, twice = tasks, True, None, 0, None
+    for event, value in events:
+        if event == "map_key":
+            if twice is None and value in current:
+                twice = value, _place(stack)
+            key = value
+            continue
+        if event == "start_map" or event == "start_array":
+            new: Any = {} if event == "start_map" else []
+            if current is tasks:
+                number += 1
+            elif in_list:
+                current.append(new)
+            else:
+                current[key] = new
+            if len(stack) > MAX_DEPTH:
+                raise ExportError(f"{path}: not a JSON export: task {number} is nested too deeply")
+            stack.append((current, in_list, key))
+            current, in_list = new, event == "start_array"
+            continue
+        if event == "end_map" or event == "end_array":
+            if current is tasks:  # the list's end: what follows it is ijson's to refuse
+                next(events, None)
+                return
+            value = current
+            current, in_list, key = stack.pop()
+            if current is tasks:
+                if twice is not None:
+                    raise _twice(path, number, value, *twice)
+                yield value
+            continue
+        if type(value) is Decimal:
+            value = float(value)
+        if not in_list:
+            current[key] = value
+        elif current is tasks:
+            number += 1
+            yield value
+        else:
+            current.append(value)
+
+
+def _place(stack: list[tuple[Any, bool, Any]]) -> str:
+    """Where the object being built is in its task, as ``annotations[0].value`` ("" for the
+    task itself), from the :func:`_build` stack (whose first entry is the list of tasks)."""
+    place = ""
+    for container, is_list, key in stack[1:]:
+        if is_list:
+            place += f"[{len(container) - 1}]"
+        else:
+            place += f".{key}" if place else str(key)
+    return place
+
+
+def _twice(path: Path, number: int, task: Any, key: str, place: str) -> ExportError:
+    """The error for a key given twice at ``place`` in task ``number``."""
+    return ExportError(
+        f"{path}: {_task_name(number, task)}: key {key!r} twice in {place or 'the task'}; JSON "
+        "readers disagree on which value counts: keep one"
+    )
 
 
 def _task_name(number: int, task: Any) -> str:
@@ -129,133 +250,108 @@ def _task_name(number: int, task: Any) -> str:
     return f"task {number}" + (f" ({', '.join(named)})" if named else "")
 
 
+# --- why ijson refused a file, in the words of ``json`` (which says where) -------------------
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, pos: int) -> int:
+    """The position of the first character from ``pos`` on that is not JSON whitespace."""
+    return _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+
+
 #: A JSON string or number, so that a scan from a value's start meets numbers only where
 #: the decoder does (digits inside strings are skipped).
 _STRING_OR_NUMBER = re.compile(r'"(?:[^"\\]|\\.)*"|-?(\d+)(\.\d+)?([eE][-+]?\d+)?')
 
 
-class _Text:
-    """The text of a UTF-8 file read in chunks, with a cursor ``pos`` into ``text``; what the
-    cursor has passed is dropped as more is read."""
-
-    def __init__(self, handle: BinaryIO, path: Path):
-        self.handle, self.path, self.utf8 = handle, path, codecs.getincrementaldecoder("utf-8")()
-        self.text, self.pos, self.dropped, self.bytes_read, self.eof = "", 0, 0, 0, False
-        self.duplicates: list[tuple[str, dict[str, Any]]] = []  # in the value decoded last
-        self.decoder = _decoder(self.duplicates)
-
-    def more(self, size: int | None = None) -> bool:
-        """Read up to ``size`` (default :data:`CHUNK_CHARS`) more bytes; False when the file
-        had already ended."""
-        if self.eof:
-            return False
-        data = self.handle.read(size or CHUNK_CHARS)
-        self.eof = not data
-        try:
-            decoded = self.utf8.decode(data, final=self.eof)
-        except UnicodeDecodeError as exc:
-            raise ExportError(
-                f"{self.path}: not a JSON export: not UTF-8 ({exc.reason} near byte "
-                f"{self.bytes_read + exc.start})"
-            ) from None
-        self.bytes_read += len(data)
-        self.dropped += self.pos
-        self.text = self.text[self.pos :] + decoded
-        self.pos = 0
-        return True
-
-    def next_char(self) -> str:
-        """Move past whitespace; the next character, "" at the end of the file."""
-        while True:
-            self.pos = _SPACE.match(self.text, self.pos).end()  # type: ignore[union-attr]
-            if self.pos < len(self.text) or not self.more():
-                return self.text[self.pos : self.pos + 1]
-
-    def value(self, path: Path, number: int) -> Any:
-        """Decode the JSON value at the cursor (task ``number``, from 1), reading more as needed:
-        twice as much each time, so a long value costs linear time."""
-        size = CHUNK_CHARS
-        while True:
-            self.duplicates.clear()
-            try:
-                value, end = self.decoder.raw_decode(self.text, self.pos)
-            except json.JSONDecodeError as exc:
-                if self.eof:
-                    raise ExportError(
-                        f"{path}: not a JSON export: task {number}: {exc.msg} at character "
-                        f"{self.dropped + exc.pos}"
-                    ) from None
-            except RecursionError:
-                raise ExportError(
-                    f"{path}: not a JSON export: task {number} is nested too deeply"
-                ) from None
-            except (
-                ValueError
-            ) as exc:  # an integer longer than Python reads (sys.get_int_max_str_digits)
-                found = self._long_integer()
-                if found is None and self.eof:
-                    raise ExportError(f"{path}: not a JSON export: task {number}: {exc}") from None
-                if found is not None and (self.eof or len(self.text) - found.end() >= len("e+0")):
-                    limit = sys.get_int_max_str_digits()
-                    raise ExportError(
-                        f"{path}: task {number}: an integer of {len(found.group(1)):,} digits at "
-                        f"character {self.dropped + found.start()}, more than the {limit:,} digits "
-                        "Python reads"
-                    ) from None
-                # else what follows it is not all read ("1." or "1e+" at the end): it may be a float, read on
-            else:
-                if self.eof or self.text[end : end + 1] in _AFTER_VALUE:  # "1" may be "1.5" unread
-                    if self.duplicates:
-                        key, where = self.duplicates[0]
-                        raise ExportError(
-                            f"{path}: {_task_name(number, value)}: key {key!r} twice in "
-                            f"{_place(value, where) or 'the task'}; JSON readers disagree on which "
-                            "value counts: keep one"
-                        )
-                    self.pos = end
-                    return value
-            self.more(size)
-            size *= 2
-
-    def _long_integer(self) -> re.Match[str] | None:
-        """The first integer from the cursor on with more digits than Python reads."""
-        limit = sys.get_int_max_str_digits()
-        for found in _STRING_OR_NUMBER.finditer(self.text, self.pos):
-            digits, fraction, exponent = found.groups()
-            if (
-                digits is not None
-                and fraction is None
-                and exponent is None
-                and limit
-                and len(digits) > limit
-            ):
-                return found
-        return None
+class _NotJson(ValueError):
+    """``NaN``, ``Infinity`` or ``-Infinity``: ``json`` reads them, JSON has none."""
 
 
-def iter_export(path: Path) -> Iterator[Any]:
-    """The tasks of an export file one at a time, never the whole file in memory.
+def _no_constant(name: str) -> Any:
+    raise _NotJson(name)
 
-    Each task is decoded by the standard ``json`` decoder from a window of the file. Raises
-    :class:`ExportError` naming the file, as :func:`read_export` does, when the file is
-    missing, is not UTF-8 JSON, or is not a list; items that are not task objects are
-    yielded as they are, for validation to report.
-    """
+
+_STRICT = json.JSONDecoder(parse_constant=_no_constant)
+
+
+def _refusal(path: Path, data: bytes, cause: BaseException | None) -> ExportError:
+    """Why the export (or part) whose bytes are ``data`` cannot be read: the standard
+    ``json`` decoder reads it again, whole (only a broken file costs this), to say where;
+    ijson's own message (``cause``) when ``json`` finds nothing wrong."""
     try:
-        with path.open("rb") as handle:
-            yield from _tasks(_Text(handle, path), path)
-    except FileNotFoundError:
-        raise ExportError(f"{path}: no such export") from None
-    except IsADirectoryError:
-        raise ExportError(f"{path}: is a folder, not an export") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return ExportError(
+            f"{path}: not a JSON export: not UTF-8 ({exc.reason} near byte {exc.start})"
+        )
+    found = _explain(text)
+    if found is None:
+        found = f"not a JSON export: {str(cause).strip().splitlines()[0] if cause else '?'}"
+    return ExportError(f"{path}: {found}")
 
 
-class Part(NamedTuple):
-    """Bytes ``[start:end]`` of an export file that hold whole tasks (``end`` None: to the
-    end of the file); see :func:`export_parts`."""
+def _explain(text: str) -> str | None:
+    """What is wrong with ``text`` as a JSON list of tasks, task by task, in the words of
+    ``json``; None when it finds nothing."""
+    pos = _skip(text, 0)
+    first = text[pos : pos + 1]
+    if first == "\ufeff":
+        return "not a JSON export: it starts with a byte order mark"
+    if first != "[":
+        named = repr(first) + "..." if first else "empty file"
+        return f"an export is a JSON list of tasks, not {named}"
+    pos, number = _skip(text, pos + 1), 0
+    empty = text.startswith("]", pos)
+    while not empty:
+        number += 1
+        try:
+            _, pos = _STRICT.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            return f"not a JSON export: task {number}: {exc.msg} at character {exc.pos}"
+        except RecursionError:
+            return f"not a JSON export: task {number} is nested too deeply"
+        except _NotJson as exc:
+            return (
+                f"not a JSON export: task {number}: {exc} is not JSON (Python writes it for a "
+                "float that is infinite or not a number; other JSON readers refuse it)"
+            )
+        except ValueError:  # an integer longer than Python reads (sys.get_int_max_str_digits)
+            return _long_integer(text, pos, number)
+        pos = _skip(text, pos)
+        found = text[pos : pos + 1]
+        if found == "]":
+            break
+        if found != ",":
+            return (
+                f"not a JSON export: after task {number}, expected ',' or ']', found "
+                f"{repr(found) if found else 'the end of the file'}"
+            )
+        pos = _skip(text, pos + 1)
+    if text[pos + 1 :].strip(" \t\n\r"):
+        return "not a JSON export: text after the list of tasks"
+    return None
 
-    start: int
-    end: int | None
+
+def _long_integer(text: str, pos: int, number: int) -> str | None:
+    """The message for the first integer in task ``number`` (from ``pos``) with more
+    digits than Python reads."""
+    limit = sys.get_int_max_str_digits()
+    for found in _STRING_OR_NUMBER.finditer(text, pos):
+        digits, fraction, exponent = found.groups()
+        if (
+            digits is not None
+            and fraction is None
+            and exponent is None
+            and limit
+            and len(digits) > limit
+        ):
+            return (
+                f"task {number}: an integer of {len(digits):,} digits at character "
+                f"{found.start()}, more than the {limit:,} digits Python reads"
+            )
+    return None
 
 
 #: How the start of an export's list looks: the bytes between ``[`` and the first task's ``{``.
@@ -263,18 +359,20 @@ _LIST_START = re.compile(rb"[ \t\n\r]*\[([ \t\n\r]*)\{")
 
 
 def export_parts(path: Path, size: int) -> list[Part]:
-    """The export cut at task boundaries into parts of about ``size`` bytes, found without
-    decoding it, so that workers can each read parts of their own.
+    """The export cut at task boundaries into parts of about ``size`` bytes, so that
+    workers can each read parts of their own (:func:`iter_export` of a part). The cut is a
+    search for one byte string, not a reading of the JSON: each part ends at the first
+    boundary at least ``size`` bytes after its start.
 
     A boundary is where ``,`` + the bytes between the list's ``[`` and its first task's
     ``{`` + ``{`` appear, when those bytes hold a line break: JSON strings hold no raw
     line break, so in a file of one task a line, or indented as :func:`dumps` writes it,
     nothing but a boundary looks like that (a nested object is indented deeper). A file
-    indented unevenly can still fool it; :func:`part_tasks` then fails on a part whose
-    ends are not boundaries, and the caller reads the file whole. Any other file is one
-    part, as is a file shorter than ``size`` (or none at all: reading it says so).
+    indented unevenly can still fool it; reading a part whose ends are not boundaries
+    then fails, and the caller reads the file whole. Any other file is one part, as is a
+    file shorter than ``size`` (or none at all: reading it says so).
     """
-    whole = [Part(0, None)]
+    whole = [WHOLE]
     if not path.is_file():
         return whole
     with path.open("rb") as handle:
@@ -291,56 +389,7 @@ def export_parts(path: Path, size: int) -> list[Part]:
             while (at := data.find(boundary, starts[-1] + size)) >= 0:
                 ends.append(at)
                 starts.append(at + len(boundary) - 1)
-    return [Part(start, end) for start, end in zip(starts, [*ends, None])]
-
-
-def part_tasks(path: Path, part: Part) -> Iterator[Any]:
-    """The tasks of one part of an export (:func:`export_parts`), decoded as
-    :func:`iter_export` decodes the whole file, which this is for ``Part(0, None)``.
-
-    A part is read as a JSON list of its own, so an :class:`ExportError` of a part that is
-    not the whole file counts characters and tasks from the part's start; it is also what
-    a part whose ends are not task boundaries gives (its brackets do not balance).
-    """
-    if part == Part(0, None):
-        yield from iter_export(path)
-        return
-    with path.open("rb") as handle:
-        handle.seek(part.start)
-        body = handle.read() if part.end is None else handle.read(part.end - part.start)
-    text = (b"[" if part.start else b"") + body + (b"]" if part.end is not None else b"")
-    yield from _tasks(_Text(io.BytesIO(text), path), path)
-
-
-def _tasks(stream: _Text, path: Path) -> Iterator[Any]:
-    """Each task of the JSON list that ``stream`` holds."""
-    first = stream.next_char()
-    if first == "\ufeff":
-        raise ExportError(f"{path}: not a JSON export: it starts with a byte order mark")
-    if first != "[":
-        raise ExportError(
-            f"{path}: an export is a JSON list of tasks, not "
-            f"{'empty file' if not first else repr(first) + '...'}"
-        )
-    stream.pos += 1
-    number = 0
-    if stream.next_char() != "]":
-        while True:
-            number += 1
-            yield stream.value(path, number)
-            found = stream.next_char()
-            if found == "]":
-                break
-            if found != ",":
-                raise ExportError(
-                    f"{path}: not a JSON export: after task {number}, expected ',' or ']', found "
-                    f"{repr(found) if found else 'the end of the file'}"
-                )
-            stream.pos += 1
-            stream.next_char()
-    stream.pos += 1
-    if stream.next_char():
-        raise ExportError(f"{path}: not a JSON export: text after the list of tasks")
+    return [Part(start, end) for start, end in zip(starts, [*ends, None], strict=True)]
 
 
 def read_valid_export(
@@ -393,7 +442,8 @@ def annotation_counts(tasks: Sequence[Mapping[str, Any]]) -> Counter[str]:
 
 
 def gold_count(tasks: Sequence[Any]) -> int:
-    """Number of gold annotations (:func:`~frontline.gold.validate.gold_annotations`) in an export."""
+    """Number of gold annotations (:func:`~frontline.gold.validate.gold_annotations`) in an
+    export."""
     return sum(len(gold_annotations(t)) for t in tasks if isinstance(t, Mapping))
 
 
@@ -530,17 +580,20 @@ def write_export(
             listing = "\n".join(f"  - {x}" for x in lost)
             if not force:
                 raise ExportError(
-                    f"{path}: the new export would lose {_amount(total)} (use --force to replace it "
-                    f"anyway):\n{listing}"
+                    f"{path}: the new export would lose {_amount(total)} (use --force to "
+                    f"replace it anyway):\n{listing}"
                 )
             had = gold_count(old)
             if had and not gold_count(tasks) and not allow_empty:
                 raise ExportError(
-                    f"{path}: the new export would lose {_amount(total)}, and it has no ground truth "
-                    f"left (the committed one has {had}): refused even with --force; pass --force "
-                    f"--allow-empty to write it anyway:\n{listing}"
+                    f"{path}: the new export would lose {_amount(total)}, and it has no ground "
+                    f"truth left (the committed one has {had}): refused even with --force; pass "
+                    f"--force --allow-empty to write it anyway:\n{listing}"
                 )
-            note = f"{path}: the new export loses {_amount(total)}; written anyway (--force):\n{listing}"
+            note = (
+                f"{path}: the new export loses {_amount(total)}; written anyway (--force):\n"
+                f"{listing}"
+            )
         if path.read_text(encoding="utf-8") == text:
             return False
     atomic_write(path, text.encode("utf-8"))

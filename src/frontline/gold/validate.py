@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from enum import Enum, auto
 from typing import Any
 
 from frontline.core.articles import Article, sha256_text
@@ -53,10 +53,36 @@ class ExportInvalid(ProblemsError, ValueError):
         super().__init__([f"{source}: {p}" for p in problems], header)
 
 
-@lru_cache(maxsize=4)
-def _sentence_index(text: str) -> tuple[list[int], list[int]]:
-    spans = shared_sentences(text)
-    return [s for s, _ in spans], [e for _, e in spans]
+@dataclass
+class Sentences:
+    """Where the sentences of one text start and end, found on first use: the results of
+    one task's annotations and predictions share one (no cache outlives the task)."""
+
+    text: str
+    _found: tuple[list[int], list[int]] | None = field(default=None, init=False, repr=False)
+
+    def spans(self) -> tuple[list[int], list[int]]:
+        """The sentences' starts and their ends (:func:`~frontline.core.text.shared_sentences`)."""
+        if self._found is None:
+            spans = shared_sentences(self.text)
+            self._found = [s for s, _ in spans], [e for _, e in spans]
+        return self._found
+
+
+class Flaw(Enum):
+    """What a problem of a region leaves of its span, for the checks that use spans."""
+
+    NO_SPAN = auto()  # no usable offsets: wrong from/to name, no value, not ints, outside the text
+    SPACED = auto()  # the mention starts or ends with whitespace: not checked against sentences
+    OTHER = auto()  # the span is usable (the label, the text or the id is wrong)
+
+
+@dataclass(frozen=True)
+class RegionProblem:
+    """One thing wrong with a region, and what it leaves of its span."""
+
+    flaw: Flaw
+    message: str
 
 
 def _sentence_of(starts: list[int], ends: list[int], start: int, end: int) -> int | None:
@@ -88,7 +114,7 @@ def _is_object(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
-def _region_is_valid(item: dict[str, Any], text: str, labels: frozenset[str]) -> bool:
+def _region_is_valid(item: Mapping[str, Any], text: str, labels: frozenset[str]) -> bool:
     """The common case, checked fast: a region :func:`_region_problems` finds nothing wrong
     with (it decides every other case)."""
     value = item.get("value")
@@ -113,96 +139,129 @@ def _region_is_valid(item: dict[str, Any], text: str, labels: frozenset[str]) ->
     return value.get("text") == mention and not mention[0].isspace() and not mention[-1].isspace()
 
 
-def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list[str]:
+def _region_problems(item: Mapping[str, Any], text: str, scheme: Scheme) -> list[RegionProblem]:
+    """Everything wrong with one region but its id."""
     if item.get("from_name") != FROM_NAME or item.get("to_name") != TO_NAME:
-        return [
+        message = (
             f"from_name/to_name must be {FROM_NAME!r}/{TO_NAME!r}, "
             f"not {item.get('from_name')!r}/{item.get('to_name')!r}"
-        ]
+        )
+        return [RegionProblem(Flaw.NO_SPAN, message)]
     value = item.get("value")
     if not _is_object(value):
-        return ["value is missing"]
+        return [RegionProblem(Flaw.NO_SPAN, "value is missing")]
     start, end, labels = value.get("start"), value.get("end"), value.get("labels")
     if not (type(start) is int and type(end) is int):
-        return [f"start/end must be integers, not {start!r}/{end!r}"]
-    problems = []
-    if not 0 <= start < end <= len(text):
-        problems.append(
-            f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty"
-            + (_utf16_hint(text, start, end, value.get("text")) if 0 <= start < end else "")
-        )
-    elif value.get("text") != text[start:end]:
-        problems.append(
-            f"value.text {value.get('text')!r} != text[{start}:{end}] {text[start:end]!r}"
-            + _utf16_hint(text, start, end, value.get("text"))
-        )
-    elif text[start:end] != text[start:end].strip():
-        problems.append(f"mention {text[start:end]!r} starts or ends with whitespace")
+        message = f"start/end must be integers, not {start!r}/{end!r}"
+        return [RegionProblem(Flaw.NO_SPAN, message)]
+    problems = _span_problems(start, end, value.get("text"), text)
     if not isinstance(labels, list) or len(labels) != 1:
-        problems.append(f"a span needs exactly one label, has {labels!r}")
+        problems.append(
+            RegionProblem(Flaw.OTHER, f"a span needs exactly one label, has {labels!r}")
+        )
     elif labels[0] not in scheme.entity_names:
-        problems.append(f"unknown entity label {labels[0]!r}")
+        problems.append(RegionProblem(Flaw.OTHER, f"unknown entity label {labels[0]!r}"))
     return problems
 
 
-def result_problems(result: Any, text: str, scheme: Scheme) -> list[tuple[str, str]]:
-    """``(region id, message)`` for everything wrong in one annotation or prediction result."""
+def _span_problems(start: int, end: int, value_text: Any, text: str) -> list[RegionProblem]:
+    """What is wrong with the offsets ``[start:end]`` of a region that says it reads
+    ``value_text``: at most one problem."""
+    if not 0 <= start < end <= len(text):
+        hint = _utf16_hint(text, start, end, value_text) if 0 <= start < end else ""
+        message = f"offsets [{start}:{end}] outside the text (length {len(text)}) or empty{hint}"
+        return [RegionProblem(Flaw.NO_SPAN, message)]
+    mention = text[start:end]
+    if value_text != mention:
+        hint = _utf16_hint(text, start, end, value_text)
+        message = f"value.text {value_text!r} != text[{start}:{end}] {mention!r}{hint}"
+        return [RegionProblem(Flaw.OTHER, message)]
+    if mention != mention.strip():
+        return [RegionProblem(Flaw.SPACED, f"mention {mention!r} starts or ends with whitespace")]
+    return []
+
+
+@dataclass
+class _Regions:
+    """The regions of one result seen so far: every id, the usable spans, and the spans
+    whose mention starts or ends with whitespace (reported already)."""
+
+    ids: set[str] = field(default_factory=set)
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    spaced: set[str] = field(default_factory=set)
+
+
+def result_problems(
+    result: Any, text: str, scheme: Scheme, sentences: Sentences | None = None
+) -> list[tuple[str, str]]:
+    """``(region id, message)`` for everything wrong in one annotation or prediction result;
+    ``sentences`` are those of ``text`` when the caller has them (found here otherwise)."""
     if not isinstance(result, list):
         return [("", f"result must be a list, not {type(result).__name__}")]
+    sentences = sentences or Sentences(text)
     problems: list[tuple[str, str]] = []
-    ids: set[str] = set()  # every region id seen
-    regions: dict[str, tuple[int, int]] = {}  # the regions whose offsets are usable
-    spaced: set[str] = set()  # the regions that start or end with whitespace (reported already)
+    seen = _Regions()
     relations = []
     labels = frozenset(scheme.entity_names)
     for number, item in enumerate(result):
         if not _is_object(item):
             problems.append(("", f"result item {number} is not an object"))
         elif item.get("type") == "labels":
-            raw_id = item.get("id", "")
-            rid = str(raw_id)
-            if (
-                type(raw_id) is str
-                and raw_id
-                and raw_id not in ids
-                and _region_is_valid(item, text, labels)
-            ):
-                ids.add(rid)
-                regions[rid] = (item["value"]["start"], item["value"]["end"])
-                continue
-            found = _region_problems(item, text, scheme)
-            if not rid:
-                found.append("region has no id")
-            elif not isinstance(raw_id, str):
-                found.append(f"region id must be a string, not {raw_id!r}")
-            elif rid in ids:
-                found.append("duplicate region id")
-            problems += [(rid, m) for m in found]
-            if rid and rid not in ids:
-                ids.add(rid)
-                if not any(
-                    m.startswith(("offsets", "start/end", "from_name", "value is")) for m in found
-                ):
-                    regions[rid] = (item["value"]["start"], item["value"]["end"])
-                    if any(m.startswith("mention") for m in found):
-                        spaced.add(rid)
+            problems += _check_region(item, text, scheme, labels, seen)
         elif item.get("type") == "relation":
             relations.append(item)
         else:
             problems.append((str(item.get("id", "")), f"unknown result type {item.get('type')!r}"))
-    problems += _overlap_problems(regions)
+    problems += _overlap_problems(seen.spans)
     problems += _sentence_problems(
-        {r: span for r, span in regions.items() if r not in spaced}, text
+        {r: span for r, span in seen.spans.items() if r not in seen.spaced}, sentences
     )
-    problems += _relation_problems(relations, ids, regions, text, scheme)
+    problems += _relation_problems(relations, seen.ids, seen.spans, sentences, scheme)
     return problems
 
 
-def _sentence_problems(regions: Mapping[str, tuple[int, int]], text: str) -> list[tuple[str, str]]:
+def _check_region(
+    item: Mapping[str, Any], text: str, scheme: Scheme, labels: frozenset[str], seen: _Regions
+) -> list[tuple[str, str]]:
+    """``(region id, message)`` for everything wrong with one region; the region joins
+    ``seen``, its span too unless a problem leaves it no usable span."""
+    raw_id = item.get("id", "")
+    rid = str(raw_id)
+    if (
+        type(raw_id) is str
+        and raw_id
+        and raw_id not in seen.ids
+        and _region_is_valid(item, text, labels)
+    ):
+        seen.ids.add(rid)
+        seen.spans[rid] = (item["value"]["start"], item["value"]["end"])
+        return []
+    found = _region_problems(item, text, scheme)
+    messages = [problem.message for problem in found]
+    if not rid:
+        messages.append("region has no id")
+    elif not isinstance(raw_id, str):
+        messages.append(f"region id must be a string, not {raw_id!r}")
+    elif rid in seen.ids:
+        messages.append("duplicate region id")
+    if rid and rid not in seen.ids:
+        seen.ids.add(rid)
+        flaws = {problem.flaw for problem in found}
+        if Flaw.NO_SPAN not in flaws:
+            seen.spans[rid] = (item["value"]["start"], item["value"]["end"])
+            if Flaw.SPACED in flaws:
+                seen.spaced.add(rid)
+    return [(rid, message) for message in messages]
+
+
+def _sentence_problems(
+    regions: Mapping[str, tuple[int, int]], sentences: Sentences
+) -> list[tuple[str, str]]:
     """A mention lies inside one sentence: the dataset's sentence-level configs hold it there."""
     if not regions:
         return []
-    starts, ends = _sentence_index(text)
+    starts, ends = sentences.spans()
+    text = sentences.text
     problems = []
     for rid, (start, end) in regions.items():
         if _sentence_of(starts, ends, start, end) is None:
@@ -225,7 +284,7 @@ def _sentence_problems(regions: Mapping[str, tuple[int, int]], text: str) -> lis
 def _overlap_problems(regions: Mapping[str, tuple[int, int]]) -> list[tuple[str, str]]:
     problems = []
     ordered = sorted(regions.items(), key=lambda kv: (kv[1], kv[0]))
-    for (rid_a, (s_a, e_a)), (rid_b, (s_b, e_b)) in zip(ordered, ordered[1:]):
+    for (rid_a, (s_a, e_a)), (rid_b, (s_b, e_b)) in zip(ordered, ordered[1:], strict=False):
         if (s_a, e_a) == (s_b, e_b):
             problems.append((rid_b, f"duplicate span [{s_b}:{e_b}] (also region {rid_a})"))
         elif s_b < e_a:
@@ -237,11 +296,12 @@ def _relation_problems(
     relations: Sequence[Mapping[str, Any]],
     ids: set[str],
     regions: Mapping[str, tuple[int, int]],
-    text: str,
+    sentences: Sentences,
     scheme: Scheme,
 ) -> list[tuple[str, str]]:
+    """``(from->to, message)`` for everything wrong with the relations of one result."""
     problems: list[tuple[str, str]] = []
-    starts, ends = _sentence_index(text) if relations else ([], [])
+    starts, ends = sentences.spans() if relations else ([], [])
     seen = set()
     for rel in relations:
         head, tail, labels = rel.get("from_id"), rel.get("to_id"), rel.get("labels")
@@ -314,8 +374,8 @@ def gold_problems(task: Mapping[str, Any]) -> list[tuple[str, str]]:
     problems = [
         (
             f"annotation {a.get('id', '?')}",
-            "marked ground_truth but cancelled (was_cancelled: true): a "
-            "cancelled annotation cannot be the gold; unmark ground_truth or restore the annotation",
+            "marked ground_truth but cancelled (was_cancelled: true): a cancelled annotation "
+            "cannot be the gold; unmark ground_truth or restore the annotation",
         )
         for a in (items if isinstance(items, list) else [])
         if isinstance(a, Mapping)
@@ -327,8 +387,8 @@ def gold_problems(task: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(
             (
                 "task",
-                f"{len(gold)} ground_truth annotations ({', '.join(str(a.get('id')) for a in gold)}); "
-                "adjudicate to exactly one",
+                f"{len(gold)} ground_truth annotations "
+                f"({', '.join(str(a.get('id')) for a in gold)}); adjudicate to exactly one",
             )
         )
     return problems
@@ -360,6 +420,7 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
             )
         ]
     problems = []
+    sentences = Sentences(text)
     for kind in ("annotations", "predictions"):
         items = task.get(kind, [])
         if not isinstance(items, list):
@@ -377,7 +438,7 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
             ]
             problems += [
                 at(where, rid, msg)
-                for rid, msg in result_problems(item.get("result"), text, scheme)
+                for rid, msg in result_problems(item.get("result"), text, scheme, sentences)
             ]
     problems += [at(where, "", message) for where, message in gold_problems(task)]
     return problems

@@ -54,11 +54,12 @@ from frontline.core.text import prime
 from frontline.errors import FrontlineError
 from frontline.gold.agreement import annotator_of, summary_of
 from frontline.gold.exports import (
+    WHOLE,
     ExportError,
     Part,
     export_parts,
     gold_documents,
-    part_tasks,
+    iter_export,
     read_valid_export,
 )
 from frontline.gold.sample import double_annotation_sample
@@ -126,9 +127,9 @@ def agreement_summary(project: Project) -> str:
         return "Not measured yet for this release."
     return (
         (summary_of(path.read_text(encoding="utf-8")) or "See `annotation/agreement.md`.")
-        + "\n\nRead these as an upper bound: both annotators are sessions of the same AI assistant, "
-        "and the seed article's sentences are worked examples in the guidelines. The full report, per "
-        "article and per label, with its analysis, is `annotation/agreement.md`."
+        + "\n\nRead these as an upper bound: both annotators are sessions of the same AI "
+        "assistant, and the seed article's sentences are worked examples in the guidelines. The "
+        "full report, per article and per label, with its analysis, is `annotation/agreement.md`."
     )
 
 
@@ -495,12 +496,12 @@ def scan_part(job: Job, index: int, part: Part, tick: Callable[[], None]) -> Sca
     :data:`BLOCK` tasks, the block's texts parsed together; ``tick`` after each task."""
     scan = Scan()
     sink = ArrowSink(job.sink_folder(index), encoding(job.scheme).schemas)
-    tasks = part_tasks(job.path, part)
+    tasks = iter_export(job.path, part)
     try:
         while block := list(islice(tasks, BLOCK)):
             keys = [task_key(task) for task in block]
             prime(_article_texts(keys, job.articles))
-            for task, key in zip(block, keys):
+            for task, key in zip(block, keys, strict=True):
                 _scan_task(task, key, job, scan, sink)
                 tick()
             sink.flush()
@@ -638,7 +639,7 @@ def scan_export(
                 raise
             shutil.rmtree(folder, ignore_errors=True)
             bar.reset()
-            parts = [Part(0, None)]
+            parts = [WHOLE]
             scans = _scan_parts(job, parts, 1, bar)
     scan = Scan()
     for part in scans:

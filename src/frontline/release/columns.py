@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,7 +44,7 @@ class Structs:
     fields: Mapping[str, Column]
 
 
-Column = Union[list, np.ndarray, Strings, Lists, Structs]
+Column = list | np.ndarray | Strings | Lists | Structs
 
 
 def substrings(text: str, starts: np.ndarray, ends: np.ndarray) -> Strings:
@@ -117,7 +117,7 @@ def join(parts: Sequence[Column], kind: pa.DataType) -> pa.Array:
 def _python(part: Column) -> list[Any]:
     if isinstance(part, Strings):
         data, ends = bytes(part.data), np.cumsum(part.lengths).tolist()
-        return [data[a:b].decode("utf-8") for a, b in zip([0, *ends], ends)]
+        return [data[a:b].decode("utf-8") for a, b in zip([0, *ends], ends, strict=False)]
     return list(part)
 
 

@@ -70,7 +70,7 @@ def join(folders: Sequence[Path]) -> dict[str, dict[str, Dataset]]:
                 tables[config][split] = Dataset(ConcatenationTable.from_tables(parts))
         if split in tables["documents"]:
             ids = tables["documents"][split].data.column("id").to_pylist()
-            if any(a >= b for a, b in zip(ids, ids[1:])):
+            if any(a >= b for a, b in zip(ids, ids[1:], strict=False)):
                 tables["documents"][split] = tables["documents"][split].sort(["id"])
                 # relations rows are the ner rows' sentences in the same order, without their ids
                 order = sentence_order(tables["ner"][split])
