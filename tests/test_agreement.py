@@ -4,7 +4,8 @@ import pytest
 from fixtures import DOC
 
 from frontline.core.documents import Entity
-from frontline.gold.agreement import Counts, agreement, count, disagreements, partial_counts, report
+from frontline.eval.metrics import Counts, count
+from frontline.gold.agreement import agreement, disagreements, partial_counts, report
 
 LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
 

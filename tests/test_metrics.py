@@ -7,7 +7,7 @@ from seqeval.metrics import f1_score
 from seqeval.scheme import IOB2
 
 from frontline.core.documents import Document, Entity, Relation
-from frontline.eval.metrics import NerCounts, direction_errors, entity_counts, relation_counts
+from frontline.eval.metrics import Counts, direction_errors, entity_counts, relation_counts
 
 LABELS = ["PER", "ORG", "GPE"]
 
@@ -17,7 +17,7 @@ def flat_spans(draw, length=30):
     """Non-overlapping spans over positions 0..length (token-like units), sorted."""
     cuts = sorted(draw(st.sets(st.integers(0, length), max_size=12)))
     spans = []
-    for start, end in zip(cuts[::2], cuts[1::2]):
+    for start, end in zip(cuts[::2], cuts[1::2], strict=False):
         if start < end:
             spans.append((start, end, draw(st.sampled_from(LABELS))))
     return spans
@@ -33,8 +33,8 @@ def to_iob2(spans, length=30):
 
 
 def strict_f1(true_docs, pred_docs):
-    total = NerCounts()
-    for t, p in zip(true_docs, pred_docs):
+    total = Counts()
+    for t, p in zip(true_docs, pred_docs, strict=True):
         total += entity_counts(t, p, LABELS)["strict"]["overall"]
     return total.prf(False)[2]
 
@@ -72,8 +72,8 @@ def test_four_schemes_equal_nervaluate(docs):
         loader="dict",
     ).evaluate()
     for ours, theirs in NERVALUATE.items():
-        total = NerCounts()
-        for t, p in zip(true_docs, pred_docs):
+        total = Counts()
+        for t, p in zip(true_docs, pred_docs, strict=True):
             total += entity_counts(t, p, LABELS)[ours]["overall"]
         ref = reference["overall"][theirs]
         assert (total.correct, total.incorrect, total.partial, total.missed, total.spurious) == (
@@ -91,11 +91,11 @@ def test_hand_made_entity_case():
     pred = [(0, 4, "GPE"), (11, 16, "NORP"), (29, 34, "LOC"), (40, 45, "PER")]
     labels = ["PER", "GPE", "LOC", "NORP", "GROUP"]
     counts = entity_counts(true, pred, labels)
-    assert counts["strict"]["overall"] == NerCounts(correct=1, incorrect=2, missed=0, spurious=1)
-    assert counts["exact"]["overall"] == NerCounts(correct=2, incorrect=1, missed=0, spurious=1)
-    assert counts["partial"]["overall"] == NerCounts(correct=2, partial=1, missed=0, spurious=1)
-    assert counts["type"]["overall"] == NerCounts(correct=1, incorrect=2, missed=0, spurious=1)
-    assert counts["strict"]["GPE"] == NerCounts(correct=1, missed=1)
+    assert counts["strict"]["overall"] == Counts(correct=1, incorrect=2, missed=0, spurious=1)
+    assert counts["exact"]["overall"] == Counts(correct=2, incorrect=1, missed=0, spurious=1)
+    assert counts["partial"]["overall"] == Counts(correct=2, partial=1, missed=0, spurious=1)
+    assert counts["type"]["overall"] == Counts(correct=1, incorrect=2, missed=0, spurious=1)
+    assert counts["strict"]["GPE"] == Counts(correct=1, missed=1)
     assert counts["strict"]["overall"].prf(False) == (
         0.25,
         1 / 3,
