@@ -174,7 +174,8 @@ def _fmt(value: float | None) -> str:
 
 
 def _f1s(x: Agreement) -> str:
-    """The five F1 cells of a row: entities strict, partial; relations strict, boundaries, shared."""
+    """The five F1 cells of a row: entities strict and partial; relations strict, boundaries and
+    on shared mentions."""
     return " | ".join(
         _fmt(c.f1)
         for c in (
