@@ -4,7 +4,16 @@ import pytest
 from fixtures import DOC
 
 from frontline.core.documents import Entity
-from frontline.gold.agreement import Counts, agreement, count, disagreements, partial_counts, report
+from frontline.eval.metrics import Counts, count
+from frontline.gold.agreement import (
+    AgreementError,
+    agreement,
+    annotation_pairs,
+    annotators,
+    disagreements,
+    partial_counts,
+    report,
+)
 
 LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
 
@@ -39,7 +48,8 @@ def test_exact_counts_on_a_variant():
     assert a.entities_by_label["GPE"] == Counts(2, 0, 1) and a.entities_by_label["LOC"] == Counts(
         0, 1, 0
     )
-    # relation 2 (militias -> Syria) keeps its spans but Syria's label changed: strict miss, boundaries hit
+    # relation 2 (militias -> Syria) keeps its spans but Syria's label changed: a strict miss,
+    # a boundaries hit
     assert a.relations_strict == Counts(1, 1, 2)
     assert a.relations_boundaries == Counts(2, 0, 1)
     # shared spans: Rebels->Aleppo has a non-shared head, so only the first two relations count
@@ -77,3 +87,41 @@ def test_report_has_summary_per_article_and_matrix():
     )
     assert "| tiny | 0.600 | 0.800 | 0.400 | 0.800 | 0.500 | 5 / 5 | 3 / 2 |" in text
     assert text.rstrip().endswith("Notes.")
+
+
+def task(doc_id, *annotations):
+    """An exported task with ``(annotation id, account, ground truth)`` annotations of DOC."""
+    return {
+        "data": {"doc_id": doc_id, "text": DOC.text},
+        "annotations": [
+            {
+                "id": ident,
+                "completed_by": {"id": ident, "email": who},
+                "ground_truth": gt,
+                "was_cancelled": False,
+                "result": [],
+            }
+            for ident, who, gt in annotations
+        ],
+    }
+
+
+def test_the_two_annotators_come_from_the_export_first_annotation_first():
+    tasks = [
+        task("only", (1, "solo@x", True)),
+        task("a", (7, "late@x", False), (3, "early@x", False), (9, "judge@x", True)),
+        task("b", (4, "early@x", False), (8, "late@x", False)),
+    ]
+    assert annotators(tasks) == ("early@x", "late@x")
+    assert sorted(annotation_pairs(tasks)) == ["a", "b"]
+    assert annotators([task("only", (1, "solo@x", True))]) is None
+    assert annotation_pairs([task("only", (1, "solo@x", True))]) == {}
+
+
+def test_a_third_annotator_of_the_sample_is_an_error():
+    tasks = [
+        task("a", (1, "one@x", False), (2, "two@x", False)),
+        task("b", (3, "one@x", False), (4, "three@x", False)),
+    ]
+    with pytest.raises(AgreementError, match=r"found 3 .*three@x \(doc b\)"):
+        annotators(tasks)

@@ -1,8 +1,9 @@
 import numpy as np
+import pytest
+from scipy import stats
 
 from frontline.eval.bootstrap import bootstrap_ci, kfold, paired_p_value, resamples
-from frontline.eval.metrics import DocScores, relation_f1
-from frontline.gold.agreement import Counts
+from frontline.eval.metrics import Counts, DocScores, relation_f1, total
 
 
 def scores(tp, fp, fn):
@@ -39,3 +40,32 @@ def test_kfold_covers_every_document_once():
     assert sorted(d for f in folds for d in f) == sorted(f"d{i}" for i in range(11))
     assert [len(f) for f in folds] == [3, 2, 2, 2, 2]
     assert folds == kfold([f"d{i}" for i in reversed(range(11))], 5, seed=2)
+
+
+def test_resamples_are_the_draws_of_scipys_paired_bootstrap():
+    """scipy.stats.bootstrap draws the same documents; only its interval's last bits differ."""
+    seen = []
+
+    def statistic(rows, axis=-1):
+        seen.append(rows)
+        return rows.mean(axis=axis)
+
+    stats.bootstrap(
+        (np.arange(6),),
+        statistic,
+        n_resamples=40,
+        vectorized=True,
+        paired=True,
+        method="percentile",
+        rng=np.random.default_rng(11),
+    )
+    assert np.array_equal(seen[0], resamples(6, 40, seed=11))
+
+
+def test_ci_is_the_percentile_of_the_resampled_scores():
+    docs = [scores(3, 0, 0), scores(0, 2, 2), scores(1, 1, 1), scores(2, 0, 1)]
+    samples = resamples(4, 30, seed=5)
+    values = [relation_f1(total(docs[i] for i in row)) for row in samples]
+    assert bootstrap_ci(docs, relation_f1, samples, level=0.9) == pytest.approx(
+        tuple(np.percentile(values, [5, 95]))
+    )

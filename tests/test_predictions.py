@@ -1,4 +1,5 @@
-"""Prediction files for ``frontline evaluate``: read back exactly, or refused with every problem named."""
+"""Prediction files for ``frontline evaluate``: read back exactly, or refused with every
+problem named."""
 
 import json
 
@@ -112,13 +113,19 @@ def test_a_label_id_out_of_range_a_boolean_or_a_float_is_refused(tmp_path, schem
     assert _problems(path, scheme) == [
         f"{path}:1: document a: entity 0: entity label id 7 is out of range (0 to 6)",
         f"{path}:1: document a: entity 1: entity label id -1 is out of range (0 to 6)",
-        f'{path}:1: document a: entity 2: "label" must be a label name or its integer id, found true',
-        f'{path}:1: document a: entity 3: "label" must be a label name or its integer id, found 2.0',
-        f'{path}:1: document a: entity 4: "label" must be a label name or its integer id, found null',
+        f'{path}:1: document a: entity 2: "label" must be a label name or its integer id, found '
+        "true",
+        f'{path}:1: document a: entity 3: "label" must be a label name or its integer id, found '
+        "2.0",
+        f'{path}:1: document a: entity 4: "label" must be a label name or its integer id, found '
+        "null",
         f"{path}:1: document a: relation 0: relation label id 7 is out of range (0 to 6)",
-        f'{path}:1: document a: relation 1: "label" must be a label name or its integer id, found false',
-        f'{path}:1: document a: relation 2: "label" must be a label name or its integer id, found 1.5',
-        f'{path}:1: document a: relation 3: unknown relation label "HATES" (the labels are {RELATION_LABELS})',
+        f'{path}:1: document a: relation 1: "label" must be a label name or its integer id, found '
+        "false",
+        f'{path}:1: document a: relation 2: "label" must be a label name or its integer id, found '
+        "1.5",
+        f'{path}:1: document a: relation 3: unknown relation label "HATES" (the labels are '
+        f"{RELATION_LABELS})",
     ]
 
 
@@ -152,14 +159,16 @@ def test_every_problem_is_named_with_its_line_document_and_item(tmp_path, scheme
     path = _write(tmp_path, rows)
     assert _problems(path, scheme) == [
         f"{path}:1: document a: entity 0: span [15:25] is outside the text (length 20)",
-        f'{path}:1: document a: entity 1: unknown entity label "ARMY" (the labels are {ENTITY_LABELS})',
+        f'{path}:1: document a: entity 1: unknown entity label "ARMY" (the labels are '
+        f"{ENTITY_LABELS})",
         f'{path}:1: document a: entity 2: "start" must be an integer, found true',
         f'{path}:1: document a: entity 2: "end" must be an integer, found 6.0',
         f"{path}:1: document a: entity 3: span [6:6] is empty (start must be less than end)",
         f'{path}:1: document a: entity 4: no "start" key',
         f'{path}:1: document a: entity 4: no "label" key',
         f"{path}:1: document a: entity 5: expected a JSON object, found a list",
-        f"{path}:1: document a: relation 0: tail 6 is not an entity of the line (the line's entities are 0 to 5)",
+        f"{path}:1: document a: relation 0: tail 6 is not an entity of the line (the line's "
+        "entities are 0 to 5)",
         f'{path}:1: document a: relation 1: "head" must be an integer, found "0"',
         f'{path}:1: document a: relation 1: no "tail" key',
         f"{path}:1: document a: relation 2: expected a JSON object, found a string",
@@ -186,9 +195,12 @@ def test_the_range_of_head_and_tail_is_said_for_one_entity_and_for_none(tmp_path
     ]
     path = _write(tmp_path, rows)
     assert _problems(path, scheme) == [
-        f"{path}:1: document a: relation 0: tail 1 is not an entity of the line (the line's only entity is 0)",
-        f"{path}:2: document b: relation 0: head -1 is not an entity of the line (the line has no entities)",
-        f"{path}:2: document b: relation 0: tail 0 is not an entity of the line (the line has no entities)",
+        f"{path}:1: document a: relation 0: tail 1 is not an entity of the line (the line's only "
+        "entity is 0)",
+        f"{path}:2: document b: relation 0: head -1 is not an entity of the line (the line has no "
+        "entities)",
+        f"{path}:2: document b: relation 0: tail 0 is not an entity of the line (the line has no "
+        "entities)",
     ]
 
 
@@ -214,7 +226,8 @@ def test_a_repeated_mention_a_relation_to_itself_and_missing_lists_are_refused(t
     assert _problems(path, scheme) == [
         f"{path}:1: document a: entity 2: the same mention as entity 0 ([15:19] GPE)",
         f"{path}:1: document a: entity 4: the same mention as entity 0 ([15:19] GPE)",
-        f"{path}:1: document a: relation 0: head and tail are the same entity (1); a relation links two entities",
+        f"{path}:1: document a: relation 0: head and tail are the same entity (1); a relation "
+        "links two entities",
         f'{path}:2: document b: no "relations" key (it is required: use [] for none)',
     ]
     path = _write(
@@ -229,7 +242,8 @@ def test_a_repeated_mention_a_relation_to_itself_and_missing_lists_are_refused(t
 
 def test_a_key_twice_in_an_object_is_refused_by_name(tmp_path, scheme):
     rows = [
-        '{"id": "a", "id": "a", "entities": [{"start": 0, "end": 6, "label": "GROUP", "label": "PER"}], '
+        '{"id": "a", "id": "a", '
+        '"entities": [{"start": 0, "end": 6, "label": "GROUP", "label": "PER"}], '
         '"relations": [{"head": 0, "head": 0, "tail": 0}], "meta": [{"x": 1, "x": 2}]}',
         '{"id": "zz", "id": "b", "entities": [], "relations": [], "relations": []}',
     ]
@@ -239,7 +253,8 @@ def test_a_key_twice_in_an_object_is_refused_by_name(tmp_path, scheme):
         f'{path}:1: document a: key "x" appears more than once (under "meta")',
         f'{path}:1: document a: entity 0: key "label" appears more than once',
         f'{path}:1: document a: relation 0: key "head" appears more than once',
-        f"{path}:1: document a: relation 0: head and tail are the same entity (0); a relation links two entities",
+        f"{path}:1: document a: relation 0: head and tail are the same entity (0); a relation "
+        "links two entities",
         f'{path}:1: document a: relation 0: no "label" key',
         f'{path}:2: document b: key "id" appears more than once',
         f'{path}:2: document b: key "relations" appears more than once',
@@ -279,7 +294,8 @@ def test_a_file_of_another_split_is_named_as_such(tmp_path, scheme):
         ],
     )
     assert _problems(path, scheme, elsewhere=elsewhere) == [
-        f"{path}: every id belongs to the validation split, not to the test split scored; use --split validation",
+        f"{path}: every id belongs to the validation split, not to the test split scored; use "
+        "--split validation",
         f"{path}:2: expected a JSON object, found a list",
     ]
     path = _write(
@@ -437,7 +453,8 @@ def _valid_line(doc_id):
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 def test_any_json_lines_give_documents_or_a_named_error(tmp_path, scheme, rows):
-    """Whatever the lines hold: checked documents (offsets inside the text, names of the scheme), or PredictionError."""
+    """Whatever the lines hold: checked documents (offsets inside the text, names of the
+    scheme), or PredictionError."""
     path = tmp_path / "pred.jsonl"
     path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
     try:
@@ -480,4 +497,12 @@ def test_huge_numbers_and_deep_nesting_are_named_errors_not_tracebacks(tmp_path,
     assert _problems(path, scheme) == [
         f"{path}:1: cannot be read: a number of more than 4300 digits",
         f"{path}:2: cannot be read: arrays or objects nested too deeply",
+    ]
+
+
+def test_a_line_of_json_null_is_named_as_null_not_skipped(tmp_path, scheme):
+    path = _write(tmp_path, ["null", B])
+    assert _problems(path, scheme) == [
+        f"{path}:1: expected a JSON object, found null",
+        f"{path}: no prediction for document a",
     ]

@@ -22,6 +22,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,8 @@ def _repeats(item: Any) -> list[str]:
 
 
 def label_problem(value: Any, names: Sequence[str], kind: str) -> str | None:
-    """What is wrong with a label: a name in ``names`` or its index there (``kind``: entity/relation)."""
+    """What is wrong with a label: a name in ``names`` or its index there (``kind``: entity or
+    relation)."""
     if isinstance(value, str):
         return (
             None
@@ -187,7 +189,8 @@ def line_problems(row: Mapping[str, Any], text: str, scheme: Scheme) -> list[str
             key = (item["start"], item["end"], label_name(item["label"], scheme.entity_names))
             if key in first:
                 problems.append(
-                    f"entity {k}: the same mention as entity {first[key]} ([{key[0]}:{key[1]}] {key[2]})"
+                    f"entity {k}: the same mention as entity {first[key]} "
+                    f"([{key[0]}:{key[1]}] {key[2]})"
                 )
             first.setdefault(key, k)
     relations = row.get("relations")
@@ -210,7 +213,8 @@ def to_line(doc: Document) -> dict[str, Any]:
 
 
 def to_document(row: Mapping[str, Any], text: str, scheme: Scheme) -> Document:
-    """A checked line as a :class:`Document` (entity ids are their places in the line; labels are names)."""
+    """A checked line as a :class:`Document` (entity ids are their places in the line; labels
+    are names)."""
     entities = tuple(
         Entity(
             e["start"],
@@ -235,7 +239,8 @@ def _not_json(exc: json.JSONDecodeError) -> str:
 
 
 def _repeated_keys(row: Mapping[str, Any]) -> list[str]:
-    """Each key repeated in an object of the line but in its entities and relations (checked with them)."""
+    """Each key repeated in an object of the line, except in its entities and relations (those
+    are checked with them)."""
     problems = _repeats(row)
 
     def walk(value: Any, under: str) -> None:
@@ -256,6 +261,110 @@ def _repeated_keys(row: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+def _read_lines(path: Path) -> list[str]:
+    try:
+        # not splitlines: a U+2028 may be inside a string
+        return path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PredictionError([f"{path}: cannot read the predictions: {exc}"]) from None
+
+
+_UNREADABLE = object()  # the value of a line that is not JSON
+
+
+def _parse(line: str) -> tuple[Any, list[str]]:
+    """A line's JSON value and its problems as read (not JSON, repeated keys); the value is
+    ``_UNREADABLE`` when the line cannot be read."""
+    try:
+        row = json.loads(line, object_pairs_hook=_object)
+        return row, _repeated_keys(row) if isinstance(row, dict) else []
+    except json.JSONDecodeError as exc:
+        return _UNREADABLE, [_not_json(exc)]
+    except RecursionError:
+        return _UNREADABLE, ["cannot be read: arrays or objects nested too deeply"]
+    except ValueError:  # Python's limit on the digits of an integer (sys.get_int_max_str_digits)
+        limit = sys.get_int_max_str_digits()
+        return _UNREADABLE, [f"cannot be read: a number of more than {limit} digits"]
+
+
+@dataclass
+class _Scan:
+    """What the lines of a prediction file read so far hold (see :func:`read_predictions`)."""
+
+    path: Path
+    gold: Mapping[str, Document]
+    scheme: Scheme
+    split: str
+    elsewhere: Mapping[str, str]
+    found: dict[str, Document] = field(default_factory=dict)
+    line_of: dict[str, int] = field(default_factory=dict)  # the line of each document
+    problems: list[str] = field(default_factory=list)
+    # (problem index, split) of the lines of another split's document
+    wrong_split: list[tuple[int, str]] = field(default_factory=list)
+    other_ids: int = 0  # lines with a string id not of the split
+
+    def line(self, number: int, line: str) -> None:
+        """Read line ``number``: its document, or its problems."""
+        where = f"{self.path}:{number}"
+        row, read = _parse(line)
+        if row is _UNREADABLE:
+            self.problems += [f"{where}: {m}" for m in read]
+            return
+        if not isinstance(row, dict):
+            self.problems.append(f"{where}: expected a JSON object, found {_what(row)}")
+            return
+        ident = row.get("id")
+        if isinstance(ident, str) and ident in self.gold:
+            where += f": document {ident}"
+        self.problems += [f"{where}: {m}" for m in read]
+        if "id" not in row:
+            self.problems.append(f'{where}: no "id" key')
+        elif not isinstance(ident, str):
+            self.problems.append(f'{where}: "id" must be a string, found {_show(ident)}')
+        elif ident not in self.gold:
+            self._not_of_the_split(where, ident)
+        elif ident in self.line_of:
+            first = self.line_of[ident]
+            self.problems.append(
+                f"{where}: a second line for this document (the first is line {first})"
+            )
+        else:
+            self.line_of[ident] = number
+            found_here = line_problems(row, self.gold[ident].text, self.scheme)
+            self.problems += [f"{where}: {m}" for m in found_here]
+            if not found_here:
+                self.found[ident] = to_document(row, self.gold[ident].text, self.scheme)
+
+    def _not_of_the_split(self, where: str, ident: str) -> None:
+        self.other_ids += 1
+        if ident not in self.elsewhere:
+            self.problems.append(
+                f"{where}: id {_show(ident)} is not a document of the {self.split} split"
+            )
+            return
+        self.wrong_split.append((len(self.problems), self.elsewhere[ident]))
+        self.problems.append(
+            f"{where}: id {_show(ident)} is a document of the {self.elsewhere[ident]} split, "
+            f"not of the {self.split} split scored"
+        )
+
+    def final_problems(self) -> list[str]:
+        """Every problem of the file, once every line is read."""
+        splits = {s for _, s in self.wrong_split}
+        whole_file = self.other_ids == len(self.wrong_split) and len(splits) == 1
+        if not self.line_of and self.other_ids and whole_file:
+            # the whole file is of another split: one problem says so, not one per line
+            (other,) = splits
+            dropped = {k for k, _ in self.wrong_split}
+            return [
+                f"{self.path}: every id belongs to the {other} split, not to the {self.split} "
+                f"split scored; use --split {other}",
+                *(p for k, p in enumerate(self.problems) if k not in dropped),
+            ]
+        missing = sorted(set(self.gold) - set(self.line_of))
+        return [*self.problems, *(f"{self.path}: no prediction for document {d}" for d in missing)]
+
+
 def read_predictions(
     path: Path,
     gold: Mapping[str, Document],
@@ -263,7 +372,8 @@ def read_predictions(
     split: str = "test",
     elsewhere: Mapping[str, str] | None = None,
 ) -> dict[str, Document]:
-    """The predicted document of each gold document (of ``split``), from the JSON Lines file ``path``.
+    """The predicted document of each gold document (of ``split``), from the JSON Lines file
+    ``path``.
 
     ``elsewhere`` gives the split of the other documents of the corpus: a line of one of
     them says which split it is in, and a file whose ids all belong to one other split is
@@ -275,94 +385,19 @@ def read_predictions(
     malformed, out of range, not in the scheme, a repeated mention or a relation of a
     mention with itself; a gold document without a line.
     """
-    try:
-        lines = path.read_text(encoding="utf-8").split(
-            "\n"
-        )  # not splitlines: U+2028 may be in a string
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PredictionError([f"{path}: cannot read the predictions: {exc}"]) from None
-    elsewhere = elsewhere or {}
-    found: dict[str, Document] = {}
-    line_of: dict[str, int] = {}  # the line of each document
-    problems = []
-    wrong_split: list[
-        tuple[int, str]
-    ] = []  # (problem index, split) of lines of another split's document
-    other_ids = 0  # lines with a string id not of the split
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line, object_pairs_hook=_object)
-            repeated = _repeated_keys(row) if isinstance(row, dict) else []
-        except json.JSONDecodeError as exc:
-            problems.append(f"{where}: {_not_json(exc)}")
-            continue
-        except RecursionError:
-            problems.append(f"{where}: cannot be read: arrays or objects nested too deeply")
-            continue
-        except (
-            ValueError
-        ):  # Python's limit on the digits of an integer (sys.get_int_max_str_digits)
-            problems.append(
-                f"{where}: cannot be read: a number of more than {sys.get_int_max_str_digits()} digits"
-            )
-            continue
-        if not isinstance(row, dict):
-            problems.append(f"{where}: expected a JSON object, found {_what(row)}")
-            continue
-        ident = row.get("id")
-        if isinstance(ident, str) and ident in gold:
-            where += f": document {ident}"
-        problems += [f"{where}: {m}" for m in repeated]
-        if "id" not in row:
-            problems.append(f'{where}: no "id" key')
-        elif not isinstance(ident, str):
-            problems.append(f'{where}: "id" must be a string, found {_show(ident)}')
-        elif ident not in gold:
-            other_ids += 1
-            if ident in elsewhere:
-                wrong_split.append((len(problems), elsewhere[ident]))
-                problems.append(
-                    f"{where}: id {_show(ident)} is a document of the {elsewhere[ident]} split, "
-                    f"not of the {split} split scored"
-                )
-            else:
-                problems.append(
-                    f"{where}: id {_show(ident)} is not a document of the {split} split"
-                )
-        elif ident in line_of:
-            problems.append(
-                f"{where}: a second line for this document (the first is line {line_of[ident]})"
-            )
-        else:
-            line_of[ident] = number
-            found_here = line_problems(row, gold[ident].text, scheme)
-            problems += [f"{where}: {m}" for m in found_here]
-            if not found_here:
-                found[ident] = to_document(row, gold[ident].text, scheme)
-    splits = {s for _, s in wrong_split}
-    if not line_of and other_ids and other_ids == len(wrong_split) and len(splits) == 1:
-        # the whole file is of another split: one problem says so, not one per line and document
-        (other,) = splits
-        dropped = {k for k, _ in wrong_split}
-        problems = [
-            f"{path}: every id belongs to the {other} split, not to the {split} split scored; "
-            f"use --split {other}",
-            *(p for k, p in enumerate(problems) if k not in dropped),
-        ]
-    else:
-        problems += [
-            f"{path}: no prediction for document {d}" for d in sorted(set(gold) - set(line_of))
-        ]
+    scan = _Scan(path, gold, scheme, split, elsewhere or {})
+    for number, line in enumerate(_read_lines(path), start=1):
+        if line.strip():
+            scan.line(number, line)
+    problems = scan.final_problems()
     if problems:
         raise PredictionError(problems)
-    return found
+    return scan.found
 
 
 def summary_text(summary: Mapping[str, Any]) -> str:
-    """The scores of ``frontline evaluate`` (the record it prints with ``--json``) as a short table."""
+    """The scores of ``frontline evaluate`` (the record it prints with ``--json``) as a short
+    table."""
     header = "{:<12} {:>9} {:>6} {:>6} {:>8}  {}"
     rows = []
     for part, settings in (

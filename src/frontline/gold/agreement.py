@@ -4,7 +4,8 @@ Agreement is computed as pairwise F1, treating one annotator as "gold" and the o
 "predicted" (F1 is symmetric, so the choice does not matter):
 
 * entities, **strict**: same span (start, end) and same label; **partial**: overlapping
-  spans with the same label, matched one to one, left to right;
+  spans with the same label, matched one to one (the benchmark's matcher, per label:
+  :func:`frontline.eval.metrics.same_label_overlaps`);
 * relations, **strict**: both spans exact, both entity labels and the relation label equal;
   **boundaries**: both spans exact and the relation label equal (entity labels ignored);
   **on shared mentions**: strict, counted only over relations whose two mentions both
@@ -12,83 +13,43 @@ Agreement is computed as pairwise F1, treating one annotator as "gold" and the o
 * Cohen's kappa (scikit-learn) on the labels of mentions both annotators marked with the
   same span, and the confusion matrix of those labels, with ``(none)`` for spans that only
   one annotator marked.
+
+The two annotators are read from the export: the authors of the tasks annotated twice
+(ground-truth annotations, such as an adjudication, left out); annotator A made the first
+annotation.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sklearn.metrics import cohen_kappa_score
 
-from frontline.core.documents import Document
+from frontline.core.documents import Document, from_result
+from frontline.errors import FrontlineError
+from frontline.eval.metrics import (
+    Counts,
+    count,
+    entity_items,
+    relation_items,
+    same_label_overlaps,
+)
 from frontline.gold.sample import SEED_ARTICLE
 
 NONE = "(none)"
 
 
-@dataclass(frozen=True)
-class Counts:
-    """True positives, false positives, false negatives; P/R/F derived from them."""
-
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
-
-    @property
-    def precision(self) -> float | None:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
-
-    @property
-    def recall(self) -> float | None:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-
-    @property
-    def f1(self) -> float | None:
-        total = 2 * self.tp + self.fp + self.fn
-        return 2 * self.tp / total if total else None
-
-
-def count(gold: Iterable[object], predicted: Iterable[object]) -> Counts:
-    """Counts of two multisets of hashable items."""
-    g, p = Counter(gold), Counter(predicted)
-    tp = sum((g & p).values())
-    return Counts(tp, sum(p.values()) - tp, sum(g.values()) - tp)
-
-
-def entity_items(doc: Document, label: str | None = None) -> list[tuple[int, int, str]]:
-    return [(e.start, e.end, e.label) for e in doc.entities if label in (None, e.label)]
+class AgreementError(FrontlineError):
+    """The export does not say who the two annotators of the agreement sample are."""
 
 
 def partial_counts(a: Document, b: Document) -> Counts:
-    """Overlapping spans with the same label, matched one to one in order of start offset."""
-    unmatched = list(entity_items(b))
-    tp = 0
-    for start, end, label in entity_items(a):
-        for k, (s, e, lab) in enumerate(unmatched):
-            if lab == label and s < end and start < e:
-                tp += 1
-                del unmatched[k]
-                break
-    return Counts(tp, len(unmatched), len(a.entities) - tp)
-
-
-def relation_items(doc: Document, *, labels: bool = True) -> list[tuple]:
-    items = []
-    for r in doc.relations:
-        h, t = doc.entities[r.head], doc.entities[r.tail]
-        head, tail = (
-            ((h.start, h.end, h.label), (t.start, t.end, t.label))
-            if labels
-            else ((h.start, h.end), (t.start, t.end))
-        )
-        items.append((head, tail, r.label))
-    return items
+    """Overlapping spans with the same label, matched one to one (``a`` as the gold)."""
+    return same_label_overlaps(entity_items(a), entity_items(b))
 
 
 def shared_relation_counts(a: Document, b: Document) -> Counts:
@@ -212,13 +173,23 @@ def _fmt(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: str = "") -> str:
-    """The Markdown agreement report (``annotation/agreement.md``)."""
-    if not per_doc:
-        return "# Inter-annotator agreement\n\nNo article has two annotations yet.\n"
-    total = sum(per_doc.values(), start=EMPTY)
-    rest = sum((x for d, x in per_doc.items() if d != SEED_ARTICLE), start=EMPTY)
-    summary = (
+def _f1s(x: Agreement) -> str:
+    """The five F1 cells of a row: entities strict and partial; relations strict, boundaries and
+    on shared mentions."""
+    return " | ".join(
+        _fmt(c.f1)
+        for c in (
+            x.entities_strict,
+            x.entities_partial,
+            x.relations_strict,
+            x.relations_boundaries,
+            x.relations_shared,
+        )
+    )
+
+
+def _summary(per_doc: Mapping[str, Agreement], total: Agreement) -> str:
+    return (
         f"On {len(per_doc)} double-annotated articles: entity agreement F1 "
         f"{_fmt(total.entities_strict.f1)} strict, {_fmt(total.entities_partial.f1)} partial; "
         f"relation agreement F1 {_fmt(total.relations_strict.f1)} strict, "
@@ -226,22 +197,39 @@ def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: s
         f"relations whose two mentions both annotators marked; Cohen's kappa on the labels of "
         f"same-span mentions {_fmt(total.kappa())}."
     )
-    rows = [
-        f"| {doc} | {_fmt(x.entities_strict.f1)} | {_fmt(x.entities_partial.f1)} | "
-        f"{_fmt(x.relations_strict.f1)} | {_fmt(x.relations_boundaries.f1)} | {_fmt(x.relations_shared.f1)} | "
-        f"{x.entities_strict.tp + x.entities_strict.fn} / {x.entities_strict.tp + x.entities_strict.fp} | "
-        f"{x.relations_strict.tp + x.relations_strict.fn} / {x.relations_strict.tp + x.relations_strict.fp} |"
-        for doc, x in sorted(per_doc.items())
-    ]
-    label_rows = [
-        f"| {lab} | {c.tp} | {c.fn} | {c.fp} | {_fmt(c.f1)} |"
-        for lab, c in total.entities_by_label.items()
-    ]
+
+
+def _article_rows(per_doc: Mapping[str, Agreement]) -> list[str]:
+    """One row per article: its F1s, then mentions and relations of A / B."""
+    rows = []
+    for doc, x in sorted(per_doc.items()):
+        ents, rels = x.entities_strict, x.relations_strict
+        rows.append(
+            f"| {doc} | {_f1s(x)} | {ents.tp + ents.fn} / {ents.tp + ents.fp} | "
+            f"{rels.tp + rels.fn} / {rels.tp + rels.fp} |"
+        )
+    return rows
+
+
+def _matrix(total: Agreement, entity_labels: Sequence[str]) -> list[str]:
     names = [*entity_labels, NONE]
     matrix = ["| A \\ B | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     matrix += [
         f"| {x} | " + " | ".join(str(v) for v in row) + " |"
-        for x, row in zip(names, total.confusion(entity_labels))
+        for x, row in zip(names, total.confusion(entity_labels), strict=True)
+    ]
+    return matrix
+
+
+def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: str = "") -> str:
+    """The Markdown agreement report (``annotation/agreement.md``)."""
+    if not per_doc:
+        return "# Inter-annotator agreement\n\nNo article has two annotations yet.\n"
+    total = sum(per_doc.values(), start=EMPTY)
+    rest = sum((x for d, x in per_doc.items() if d != SEED_ARTICLE), start=EMPTY)
+    label_rows = [
+        f"| {lab} | {c.tp} | {c.fn} | {c.fp} | {_fmt(c.f1)} |"
+        for lab, c in total.entities_by_label.items()
     ]
     return "\n".join(
         [
@@ -253,21 +241,19 @@ def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: s
             "analysis below comes from `annotation/agreement-notes.md`.",
             "",
             "<!-- summary -->",
-            summary,
+            _summary(per_doc, total),
             "<!-- /summary -->",
             "",
             "## Per article",
             "",
-            "| article | entities strict F1 | entities partial F1 | relations strict F1 | relations boundaries F1 "
-            "| relations on shared mentions F1 | mentions A / B | relations A / B |",
+            "| article | entities strict F1 | entities partial F1 | relations strict F1 "
+            "| relations boundaries F1 | relations on shared mentions F1 | mentions A / B "
+            "| relations A / B |",
             "|---|---|---|---|---|---|---|---|",
-            *rows,
-            f"| **all** | {_fmt(total.entities_strict.f1)} | {_fmt(total.entities_partial.f1)} | "
-            f"{_fmt(total.relations_strict.f1)} | {_fmt(total.relations_boundaries.f1)} | "
-            f"{_fmt(total.relations_shared.f1)} | | |",
-            f"| **all but the seed article** (its sentences are guideline examples) | {_fmt(rest.entities_strict.f1)} | "
-            f"{_fmt(rest.entities_partial.f1)} | {_fmt(rest.relations_strict.f1)} | "
-            f"{_fmt(rest.relations_boundaries.f1)} | {_fmt(rest.relations_shared.f1)} | | |",
+            *_article_rows(per_doc),
+            f"| **all** | {_f1s(total)} | | |",
+            "| **all but the seed article** (its sentences are guideline examples) | "
+            f"{_f1s(rest)} | | |",
             "",
             "## Entities per label (strict)",
             "",
@@ -280,7 +266,7 @@ def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: s
             "Rows: annotator A's label; columns: annotator B's; `(none)`: the span was marked by "
             "only one of them.",
             "",
-            *matrix,
+            *_matrix(total, entity_labels),
             "",
             notes.strip(),
             "",
@@ -288,28 +274,55 @@ def report(per_doc: dict[str, Agreement], entity_labels: Sequence[str], notes: s
     )
 
 
-FIRST, SECOND = "annotator-1@frontline.local", "annotator-2@frontline.local"
-
-
-def annotator_of(annotation: dict) -> str:
+def annotator_of(annotation: Mapping[str, Any]) -> str:
     """The account of an exported annotation: its e-mail, or the user id as text."""
     who = annotation.get("completed_by")
     return str(who.get("email", who.get("id"))) if isinstance(who, dict) else str(who)
 
 
-def annotation_pairs(
-    tasks: Sequence[dict], first: str = FIRST, second: str = SECOND
-) -> dict[str, tuple[Document, Document]]:
-    """Per doc id, the (first, second) annotators' Documents, for tasks that have both."""
-    from frontline.core.documents import from_result
+def _kept(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The annotations of a task that were not cancelled."""
+    return [a for a in task.get("annotations", []) if not a.get("was_cancelled")]
 
+
+def annotators(tasks: Sequence[Mapping[str, Any]]) -> tuple[str, str] | None:
+    """The two annotators of the agreement sample, the one who annotated first first: the
+    authors of the tasks with two or more annotations besides the ground truth (an adjudication
+    is the ground truth). None if no task has two; :class:`AgreementError` if the authors are
+    not exactly two accounts."""
+    first: dict[str, int] = {}  # account -> its smallest annotation id in the sample
+    where: dict[str, str] = {}  # account -> a doc id of the sample it annotated
+    for task in tasks:
+        blind = [a for a in _kept(task) if not a.get("ground_truth")]
+        for ann in blind if len(blind) > 1 else []:
+            who = annotator_of(ann)
+            first[who] = min(first.get(who, ann["id"]), ann["id"])
+            where.setdefault(who, str(task["data"]["doc_id"]))
+    if not first:
+        return None
+    if len(first) != 2:
+        found = ", ".join(f"{who} (doc {where[who]})" for who in sorted(first))
+        raise AgreementError(
+            f"the tasks annotated twice must be by the same two annotators, found {len(first)} "
+            f"(ground-truth annotations left out): {found}"
+        )
+    one, two = sorted(first, key=first.__getitem__)
+    return one, two
+
+
+def annotation_pairs(tasks: Sequence[Mapping[str, Any]]) -> dict[str, tuple[Document, Document]]:
+    """Per doc id, the two annotators' Documents (see :func:`annotators`), for tasks that have
+    both; empty if no task was annotated twice."""
+    pair = annotators(tasks)
+    if pair is None:
+        return {}
     pairs = {}
     for task in tasks:
         by = {}
-        for ann in task.get("annotations", []):
-            email = annotator_of(ann)
-            if email in (first, second) and not ann.get("was_cancelled"):
-                by[email] = from_result(task["data"]["doc_id"], task["data"]["text"], ann["result"])
-        if first in by and second in by:
-            pairs[str(task["data"]["doc_id"])] = (by[first], by[second])
+        for ann in _kept(task):
+            who = annotator_of(ann)
+            if who in pair:
+                by[who] = from_result(task["data"]["doc_id"], task["data"]["text"], ann["result"])
+        if all(who in by for who in pair):
+            pairs[str(task["data"]["doc_id"])] = (by[pair[0]], by[pair[1]])
     return pairs

@@ -1,4 +1,5 @@
-"""Which articles are double-annotated: a fixed-seed random sample that includes the seed article."""
+"""Which articles are double-annotated: a fixed-seed random sample that includes the seed
+article."""
 
 from __future__ import annotations
 
