@@ -36,3 +36,7 @@ def test_an_align_that_does_not_fit_the_header_is_refused(align):
 def test_a_row_of_another_width_than_the_header_is_refused():
     with pytest.raises(ValueError, match=r"row 1 has 3 cells, the header 2: \(1, 2, 3\)"):
         markdown_table(("a", "b"), [(1, 2), (1, 2, 3)])
+
+
+def test_an_empty_cell_is_one_space_wide():
+    assert markdown_table(("a", "", "b"), [("", 1, "")]) == "| a | | b |\n|---|---|---|\n| | 1 | |"

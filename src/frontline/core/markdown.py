@@ -23,8 +23,8 @@ def markdown_table(
     header: Sequence[object], rows: Iterable[Sequence[object]], align: str = ""
 ) -> str:
     """A Markdown table, without a final line break; every cell, the header's too, goes through
-    :func:`cell`. ``align`` has one letter a column (``-`` none, ``l``, ``r``, ``c``); columns
-    it leaves out have none.
+    :func:`cell` (an empty one is one space wide). ``align`` has one letter a column (``-``
+    none, ``l``, ``r``, ``c``); columns it leaves out have none.
 
     >>> print(markdown_table(("system", "F1"), [("a|b", 0.5), ("c", 1)], align="-r"))
     | system | F1 |
@@ -45,4 +45,5 @@ def markdown_table(
 
 
 def _row(cells: Sequence[object]) -> str:
-    return "| " + " | ".join(cell(c) for c in cells) + " |"
+    """One line of a table; an empty cell is one space wide (``| a | | b |``)."""
+    return "|" + "".join(f" {text} |" if text else " |" for text in map(cell, cells))
