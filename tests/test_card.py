@@ -1,17 +1,27 @@
 """The dataset card: its sections, and the parts generated from the data (instances, biases,
 rare labels, escaped tables)."""
 
+import dataclasses
 import json
 import re
 from collections import Counter
+from pathlib import Path
 
+import jinja2
+import jinja2.meta
 import pytest
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
 from fixtures import ARTICLE, load, tiny_project
+from huggingface_hub import DatasetCard
 
 from frontline.core.articles import load_articles
+from frontline.core.markdown import markdown_table
+from frontline.core.scheme import load_scheme
 from frontline.release import card
 from frontline.release.build import build
 from frontline.release.card import RowCounts
+from frontline.release.dataset import features
 
 
 @pytest.fixture()
@@ -152,7 +162,7 @@ def test_the_place_of_a_topic_is_the_first_place_it_names():
 
 def test_every_table_cell_escapes_the_pipe(repo):
     assert (
-        card._table(("a|b", "c"), [("x | y", "z\nw")])
+        markdown_table(("a|b", "c"), [("x | y", "z\nw")])
         == "| a\\|b | c |\n|---|---|\n| x \\| y | z w |"
     )
     other = ARTICLE.__class__(
@@ -222,7 +232,8 @@ def test_the_released_card_lists_the_rare_labels_of_its_counts(repo):
 
 
 def test_bias_counts_use_the_articles_of_the_release(project):
-    """The unannotated article (Kenya) is in the manifest but not in the release, nor in the counts."""
+    """The unannotated article (Kenya) is in the manifest but not in the release, nor in the
+    counts."""
     build(project)
     text = (project.corpus / "README.md").read_text(encoding="utf-8")
     assert len(load_articles(project.seeds)) == 2
@@ -232,3 +243,47 @@ def test_bias_counts_use_the_articles_of_the_release(project):
     assert _table_rows(text, "| year | articles | train | validation | test |") == [
         ["2024", "1", "1", "0", "0"]
     ]
+
+
+def test_the_template_names_exactly_the_fields_of_card_values():
+    """A name the template uses but :class:`card.CardValues` lacks would fail the build, and a
+    field the template does not use is a value computed for nothing."""
+    text = Path(card.__file__).with_name("card.md.jinja").read_text(encoding="utf-8")
+    env = jinja2.Environment()
+    used = jinja2.meta.find_undeclared_variables(env.parse(text))
+    assert used == {f.name for f in dataclasses.fields(card.CardValues)}
+
+
+def test_a_value_missing_from_the_template_context_fails():
+    with pytest.raises(jinja2.UndefinedError, match="header"):
+        card.template().render({})
+
+
+def test_the_yaml_header_reads_back_with_the_libraries_that_wrote_it(repo):
+    """The header the build writes is what ``datasets`` reads: the same features, splits and
+    data files, in the order of ``card.METADATA``."""
+    feats = features(load_scheme(repo.scheme))
+    counts = {c: {"train": 3, "test": 1} for c in feats}
+    sizes = {c: {"train": 30, "test": 10} for c in feats}
+    files = {c: {s: f"{c}/{s}.parquet" for s in ("train", "test")} for c in feats}
+    header = card.yaml_header(feats, counts, sizes, files)
+    data = DatasetCard(header + "\n# Card\n").data
+    assert set(data.to_dict()) == {*card.METADATA, "configs", "dataset_info"}
+    keys = re.findall(r"^(\w+):", header, re.MULTILINE)
+    assert keys == [*card.METADATA, "configs", "dataset_info"]
+    infos = DatasetInfosDict.from_dataset_card_data(data)
+    assert {c: infos[c].features for c in infos} == feats
+    assert {
+        c: {s: (i.num_examples, i.num_bytes) for s, i in infos[c].splits.items()} for c in infos
+    } == {c: {"train": (3, 30), "test": (1, 10)} for c in feats}
+    configs = MetadataConfigs.from_dataset_card_data(data)
+    assert configs.get_default_config_name() == card.DEFAULT_CONFIG
+    assert configs["ner"]["data_files"] == [
+        {"split": "train", "path": "ner/train.parquet"},
+        {"split": "test", "path": "ner/test.parquet"},
+    ]
+    # folded at PyYAML's width 100 (DatasetCardData.to_yaml folds at 80), as the released card is
+    assert (
+        "license_details: 'Wikinews articles: CC BY 2.5 (from 25 September 2005) or public "
+        "domain (before); the\n" in header
+    )

@@ -47,3 +47,13 @@ def test_report_has_the_preannotation_table_when_measured(repo):
     assert "| lexicon | 3 / 5 (60.0%) | — (no relations proposed) |" in report
     assert "| sklearn-ner+sklearn-relations | 4 / 5 (80.0%) | 1 / 3 (33.3%) |" in report
     assert "Pre-annotation" not in gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme))
+
+
+def test_the_relation_pair_table_has_a_separator_cell_per_column(repo):
+    """The tiny gold has 3 of the 7 relation labels; the table has a column for each of the 7
+    (the separator once counted only the labels present, which broke the table)."""
+    scheme = load_scheme(repo.scheme)
+    report = gold_report([DOC], {"tiny": "test"}, scheme)
+    header = "| head | tail | " + " | ".join(scheme.relation_names) + " |"
+    separator = report.split(header + "\n", 1)[1].splitlines()[0]
+    assert separator == "|" + "---|" * (2 + len(scheme.relation_names))

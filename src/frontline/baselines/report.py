@@ -14,8 +14,37 @@ from pathlib import Path
 from typing import Any
 
 from frontline.core.documents import Document
+from frontline.core.markdown import markdown_table
 
 BEGIN, END = "<!-- results -->", "<!-- /results -->"
+
+ENTITY_HEADER = (
+    "system",
+    "strict F1 [95% CI]",
+    "seeds: mean ± std",
+    "strict P",
+    "strict R",
+    "macro F1",
+    "exact F1",
+    "partial F1",
+    "type F1",
+)
+RELATION_HEADER = (
+    "system",
+    "entities",
+    "strict F1 [95% CI]",
+    "seeds: mean ± std",
+    "strict P",
+    "strict R",
+    "macro F1",
+    "boundaries F1",
+    "reversed",
+)
+CROSS_VALIDATION_HEADER = ("system", "mean", "std", "folds")
+
+
+def _f3(x: float) -> str:
+    return f"{x:.3f}"
 
 
 def _ci(block: dict[str, Any]) -> str:
@@ -29,125 +58,163 @@ def _seeds(results: dict[str, Any], group: str, name: str) -> str:
     return f"{block['mean']:.3f} ± {block['std']:.3f}" if block else "n/a"
 
 
-def table(results: dict[str, Any]) -> str:
-    """The Markdown tables of the headline scores (every dict is iterated in sorted order, so the
-    table is the same whether ``results`` comes from a run or from reading results.json)."""
-    ents = results["entities"]
-    lines = [
-        "Entity recognition on `test` (strict = exact span and type; F1 with 95% bootstrap CI over "
-        f"test documents, {results['bootstrap']['resamples']} resamples):",
-        "",
-        "| system | strict F1 [95% CI] | seeds: mean ± std | strict P | strict R | macro F1 | exact F1 | "
-        "partial F1 | type F1 |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for name, s in sorted(ents.items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0])):
-        lines.append(
-            f"| {name} | {_ci(s['strict'])} | {_seeds(results, 'entities', name)} | "
-            f"{s['strict']['precision']:.3f} | {s['strict']['recall']:.3f} | "
-            f"{s['strict']['macro_f1']:.3f} | {s['exact']['f1']:.3f} | {s['partial']['f1']:.3f} | "
-            f"{s['type']['f1']:.3f} |"
+def _by_strict_f1(systems: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The systems, best strict F1 first, ties by name."""
+    return sorted(systems.items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0]))
+
+
+def entity_table(results: dict[str, Any]) -> str:
+    """The entity recognition scores on test, with their introduction."""
+    rows = [
+        (
+            name,
+            _ci(s["strict"]),
+            _seeds(results, "entities", name),
+            *(_f3(s["strict"][k]) for k in ("precision", "recall", "macro_f1")),
+            *(_f3(s[k]["f1"]) for k in ("exact", "partial", "type")),
         )
-    e2e = results["relations"]["end_to_end_entity_model"]
-    lines += [
-        "",
-        f"Relation extraction on `test` (strict: both spans, both entity types and the relation "
-        f"type right; boundaries: entity types ignored). End to end uses the entities of `{e2e}`, the "
-        "best entity model on validation:",
-        "",
-        "| system | entities | strict F1 [95% CI] | seeds: mean ± std | strict P | strict R | macro F1 | "
-        "boundaries F1 | reversed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        for name, s in _by_strict_f1(results["entities"])
     ]
-    for setting, title in (("gold_entities", "gold"), ("end_to_end", e2e)):
-        for name, s in sorted(
-            results["relations"][setting].items(), key=lambda kv: (-kv[1]["strict"]["f1"], kv[0])
-        ):
-            seeds = (
-                _seeds(results, "relations_gold_entities", name)
-                if setting == "gold_entities"
-                else "n/a"
-            )
-            lines.append(
-                f"| {name} | {title} | {_ci(s['strict'])} | {seeds} | {s['strict']['precision']:.3f} | "
-                f"{s['strict']['recall']:.3f} | {s['strict']['macro_f1']:.3f} | "
-                f"{s['boundaries']['f1']:.3f} | {s['reversed_direction']} |"
-            )
+    return (
+        "Entity recognition on `test` (strict = exact span and type; F1 with 95% bootstrap CI "
+        f"over test documents, {results['bootstrap']['resamples']} resamples):\n\n"
+        + markdown_table(ENTITY_HEADER, rows)
+    )
+
+
+def relation_table(results: dict[str, Any]) -> str:
+    """The relation extraction scores on test, given gold entities and end to end."""
+    e2e = results["relations"]["end_to_end_entity_model"]
+    rows = [
+        (
+            name,
+            title,
+            _ci(s["strict"]),
+            _seeds(results, "relations_gold_entities", name)
+            if setting == "gold_entities"
+            else "n/a",
+            *(_f3(s["strict"][k]) for k in ("precision", "recall", "macro_f1")),
+            _f3(s["boundaries"]["f1"]),
+            s["reversed_direction"],
+        )
+        for setting, title in (("gold_entities", "gold"), ("end_to_end", e2e))
+        for name, s in _by_strict_f1(results["relations"][setting])
+    ]
+    return (
+        "Relation extraction on `test` (strict: both spans, both entity types and the relation "
+        "type right; boundaries: entity types ignored). End to end uses the entities of "
+        f"`{e2e}`, the best entity model on validation:\n\n" + markdown_table(RELATION_HEADER, rows)
+    )
+
+
+def seeds_note(results: dict[str, Any]) -> str:
+    """What the seeds column means and how the models were chosen ("" without seeds)."""
     seeds = results.get("seeds")
-    if seeds:
-        lines += [
-            "",
-            f'Seeds: the CI is over test documents for seed {seeds["seeds"][0]}; "seeds" is the test '
-            f"strict F1 over seeds {', '.join(map(str, seeds['seeds']))} (C fixed to the tuned value; "
-            "scikit-learn's lbfgs solver is deterministic, so its seeds agree). Model selection: "
-            f"{results['model_selection']}.",
-        ]
+    if not seeds:
+        return ""
+    return (
+        f'Seeds: the CI is over test documents for seed {seeds["seeds"][0]}; "seeds" is the '
+        f"test strict F1 over seeds {', '.join(map(str, seeds['seeds']))} (C fixed to the tuned "
+        "value; scikit-learn's lbfgs solver is deterministic, so its seeds agree). Model "
+        f"selection: {results['model_selection']}."
+    )
+
+
+def rare_note(results: dict[str, Any]) -> str:
+    """The labels too rare on test to score per label ("" when none is recorded)."""
     rare = results.get("rare_labels", {}).get("test")
-    if rare:
-        named = [
-            f"{k} ({v})"
-            for part in ("entities", "relations")
-            for k, v in sorted(rare[part].items())
-        ]
-        lines += [
-            "",
-            "Too rare on `test` to score per label (fewer than 10 gold instances; they weigh in the "
-            f"macro F1 all the same): {', '.join(named) if named else 'none'}.",
-        ]
+    if not rare:
+        return ""
+    named = [
+        f"{k} ({v})" for part in ("entities", "relations") for k, v in sorted(rare[part].items())
+    ]
+    return (
+        "Too rare on `test` to score per label (fewer than 10 gold instances; they weigh in the "
+        f"macro F1 all the same): {', '.join(named) if named else 'none'}."
+    )
+
+
+def reproducibility_note(results: dict[str, Any]) -> str:
+    """Where the figures are exact and where within a tolerance ("" when not recorded)."""
     rep = results.get("reproducibility")
-    if rep:
-        spread = rep.get("spacy_ner_spread")
-        lines += [
-            "",
-            f"Reproducibility: exact on every x86-64 machine with the pinned versions: {rep['exact']}. "
-            f"Within a tolerance: {rep['within_tolerance']}, because {rep['why']}."
-            + (
-                f" Measured: spacy-ner's test strict F1 moved by {spread['strict_f1_range']:.4f} "
-                f"({spread['strict_f1_min']:.4f} to {spread['strict_f1_max']:.4f}) over "
-                f"{len(spread['runs'])} OpenBLAS kernel and thread settings."
-                if spread
-                else ""
-            ),
-        ]
-    lines += [
-        "",
+    if not rep:
+        return ""
+    text = (
+        "Reproducibility: exact on every x86-64 machine with the pinned versions: "
+        f"{rep['exact']}. Within a tolerance: {rep['within_tolerance']}, because {rep['why']}."
+    )
+    spread = rep.get("spacy_ner_spread")
+    if spread:
+        text += (
+            f" Measured: spacy-ner's test strict F1 moved by {spread['strict_f1_range']:.4f} "
+            f"({spread['strict_f1_min']:.4f} to {spread['strict_f1_max']:.4f}) over "
+            f"{len(spread['runs'])} OpenBLAS kernel and thread settings."
+        )
+    return text
+
+
+def significance_list(results: dict[str, Any]) -> str:
+    """The paired bootstrap p-values, one line each."""
+    lines = [
         "Paired bootstrap p-values (one-sided: the better system does not beat the next one):",
         "",
     ]
-    for group, rows in sorted(results["significance"].items()):
-        for row in rows:
-            lines.append(
-                f"- {group}: {row['against']} vs {row['system']}: p = {row['p_value']:.3f}"
-            )
-    cv = results.get("cross_validation")
-    if cv:
-        lines += [
-            "",
-            f"Document-level {cv['k']}-fold cross-validation over all released articles "
-            "(strict F1, C fixed to the tuned value; the spaCy pipeline is left out to keep the run "
-            "under 10 minutes on 2 cores):",
-            "",
-            "| system | mean | std | folds |",
-            "|---|---|---|---|",
-        ]
-        for name, s in sorted(cv["strict_f1"].items()):
-            lines.append(
-                f"| {name} | {s['mean']:.3f} | {s['std']:.3f} | {', '.join(f'{x:.3f}' for x in s['folds'])} |"
-            )
+    lines += [
+        f"- {group}: {row['against']} vs {row['system']}: p = {row['p_value']:.3f}"
+        for group, rows in sorted(results["significance"].items())
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
+def cross_validation_table(results: dict[str, Any]) -> str:
+    """The k-fold cross-validation scores ("" when not run)."""
+    cv = results.get("cross_validation")
+    if not cv:
+        return ""
+    rows = [
+        (name, _f3(s["mean"]), _f3(s["std"]), ", ".join(map(_f3, s["folds"])))
+        for name, s in sorted(cv["strict_f1"].items())
+    ]
+    return (
+        f"Document-level {cv['k']}-fold cross-validation over all released articles (strict F1, "
+        "C fixed to the tuned value; the spaCy pipeline is left out to keep the run under 10 "
+        "minutes on 2 cores):\n\n" + markdown_table(CROSS_VALIDATION_HEADER, rows)
+    )
+
+
+def table(results: dict[str, Any]) -> str:
+    """The Markdown tables and notes of the headline scores (every dict is iterated in sorted
+    order, so the text is the same whether ``results`` comes from a run or from reading
+    results.json); the parts a run did not record are left out."""
+    parts = (
+        entity_table,
+        relation_table,
+        seeds_note,
+        rare_note,
+        reproducibility_note,
+        significance_list,
+        cross_validation_table,
+    )
+    return "\n\n".join(text for part in parts if (text := part(results)))
+
+
 def results_markdown(results: dict[str, Any]) -> str:
+    """``baselines/RESULTS.md``: the run's data checksum, seed, packages and split sizes, then
+    :func:`table` between the markers :func:`splice` looks for."""
     meta = results["run"]
+    packages = ", ".join(f"{k} {v}" for k, v in meta["packages"].items())
     return "\n".join(
         [
             "# Baseline results",
             "",
-            "Generated by `frontline baselines` from `baselines/results.json`; do not edit by hand.",
+            "Generated by `frontline baselines` from `baselines/results.json`; "
+            "do not edit by hand.",
             "",
-            f"Dataset checksum (sha256 of the parquet files): `{meta['dataset_sha256']}`. Seed {meta['seed']}. "
-            f"Packages: {', '.join(f'{k} {v}' for k, v in meta['packages'].items())}. Test articles: "
-            f"{meta['n_test_documents']}, validation: {meta['n_validation_documents']}, train: {meta['n_train_documents']}.",
+            f"Dataset checksum (sha256 of the parquet files): `{meta['dataset_sha256']}`. "
+            f"Seed {meta['seed']}. Packages: {packages}. Test articles: "
+            f"{meta['n_test_documents']}, validation: {meta['n_validation_documents']}, "
+            f"train: {meta['n_train_documents']}.",
             "",
             BEGIN,
             table(results),

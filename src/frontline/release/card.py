@@ -3,13 +3,15 @@
 Every number in the card is counted from the rows as they are written
 (:class:`RowCounts`), from the first rows of the built tables (:func:`first_rows`, the
 Data Instances) or from the article metadata (:func:`year_counts`, :func:`region_counts`);
-nothing is typed by hand. The YAML header carries ``configs`` (parquet files, no loading
-script) and ``dataset_info`` (typed features) so that ``datasets.load_dataset`` needs
-nothing else, and a top-level ``version`` (:data:`~frontline.release.dataset.DATASET_VERSION`; the
-Hub's ``DatasetCardData`` keeps any extra field, while ``dataset_info`` entries hold only what
-``datasets`` itself writes there). The sections follow the Hugging Face dataset card
-template (``templates/README.md`` of ``huggingface/datasets``), plus How to load, Labels and
-Changelog. Every table cell is escaped (:func:`cell`).
+nothing is typed by hand. The text is the template ``card.md.jinja`` beside this module,
+filled from :class:`CardValues` (:func:`render`). The YAML header (:func:`yaml_header`) is
+the Hub's ``DatasetCardData``, with ``configs`` (parquet files, no loading script) and
+``dataset_info`` (typed features) written by ``datasets``' own ``MetadataConfigs`` and
+``DatasetInfosDict``, so that ``datasets.load_dataset`` needs nothing else, and a top-level
+``version`` (:data:`~frontline.release.dataset.DATASET_VERSION`; ``DatasetCardData`` keeps
+any extra field). The sections follow the Hugging Face dataset card template
+(``templates/README.md`` of ``huggingface/datasets``), plus How to load, Labels and
+Changelog. Every table cell is escaped (:func:`frontline.core.markdown.cell`).
 """
 
 from __future__ import annotations
@@ -18,15 +20,22 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib.resources import files as package_files
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
-from datasets import Features
+from datasets import DatasetInfo, Features, SplitDict, SplitInfo
+from datasets.info import DatasetInfosDict
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCardData
 
 from frontline.core.articles import Article
 from frontline.core.documents import Document
+from frontline.core.markdown import markdown_table
 from frontline.core.scheme import Scheme
 from frontline.release.dataset import DATASET_VERSION, SENT_BITS, Rows
 from frontline.release.splits import SPLIT_SALT, SPLITS, TEST_FRACTION, VALIDATION_FRACTION
@@ -41,6 +50,26 @@ RARE_BELOW = 10
 EXCERPT_CHARS = 200
 EXCERPT_ITEMS = 3
 
+#: The card's metadata, in the order of its YAML header; ``configs`` and ``dataset_info``
+#: follow (:func:`yaml_header`).
+METADATA: dict[str, Any] = {
+    "pretty_name": "Frontline",
+    "version": DATASET_VERSION,
+    "language": ["en"],
+    "license": "other",
+    "license_name": "mixed-cc-by-2.5-public-domain-and-unlicensed-seed",
+    "license_details": "Wikinews articles: CC BY 2.5 (from 25 September 2005) or public domain "
+    "(before); the seed article states no licence. See the Licensing section.",
+    "annotations_creators": ["machine-generated"],
+    "language_creators": ["found"],
+    "multilinguality": ["monolingual"],
+    "size_categories": ["n<1K"],
+    "source_datasets": ["original"],
+    "task_categories": ["token-classification"],
+    "task_ids": ["named-entity-recognition"],
+    "tags": ["relation-extraction", "armed-conflict", "news", "wikinews"],
+}
+
 
 def guidelines_version(path: Path) -> str:
     """The ``Version X`` line of ``annotation/guidelines.md``."""
@@ -50,67 +79,54 @@ def guidelines_version(path: Path) -> str:
     return match[1]
 
 
+def card_data(
+    features: Mapping[str, Features],
+    counts: Mapping[str, Mapping[str, int]],
+    sizes: Mapping[str, Mapping[str, int]],
+    files: Mapping[str, Mapping[str, str]],
+) -> DatasetCardData:
+    """:data:`METADATA` with the ``configs`` (each config's parquet file per split, the
+    default one marked) and ``dataset_info`` (features, and rows and bytes per split) that
+    ``datasets`` writes itself (``push_to_hub`` does the same), configs in name order."""
+    data = DatasetCardData(**METADATA)
+    configs = {
+        name: {
+            "data_files": [{"split": s, "path": p} for s, p in files[name].items()],
+            **({"default": True} if name == DEFAULT_CONFIG else {}),
+        }
+        for name in features
+    }
+    MetadataConfigs(configs).to_dataset_card_data(data)
+    infos = {
+        name: DatasetInfo(
+            features=feats,
+            splits=SplitDict(
+                {
+                    s: SplitInfo(name=s, num_bytes=sizes[name][s], num_examples=n)
+                    for s, n in counts[name].items()
+                }
+            ),
+        )
+        for name, feats in features.items()
+    }
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    return data
+
+
 def yaml_header(
     features: Mapping[str, Features],
     counts: Mapping[str, Mapping[str, int]],
     sizes: Mapping[str, Mapping[str, int]],
     files: Mapping[str, Mapping[str, str]],
 ) -> str:
-    configs, infos = [], []
-    for name, feats in features.items():
-        config: dict[str, Any] = {
-            "config_name": name,
-            "data_files": [{"split": s, "path": p} for s, p in files[name].items()],
-        }
-        if name == DEFAULT_CONFIG:
-            config["default"] = True
-        configs.append(config)
-        infos.append(
-            {
-                "config_name": name,
-                "features": feats._to_yaml_list(),
-                "splits": [
-                    {"name": s, "num_bytes": sizes[name][s], "num_examples": n}
-                    for s, n in counts[name].items()
-                ],
-            }
-        )
-    meta = {
-        "pretty_name": "Frontline",
-        "version": DATASET_VERSION,
-        "language": ["en"],
-        "license": "other",
-        "license_name": "mixed-cc-by-2.5-public-domain-and-unlicensed-seed",
-        "license_details": "Wikinews articles: CC BY 2.5 (from 25 September 2005) or public domain "
-        "(before); the seed article states no licence. See the Licensing section.",
-        "annotations_creators": ["machine-generated"],
-        "language_creators": ["found"],
-        "multilinguality": ["monolingual"],
-        "size_categories": ["n<1K"],
-        "source_datasets": ["original"],
-        "task_categories": ["token-classification"],
-        "task_ids": ["named-entity-recognition"],
-        "tags": ["relation-extraction", "armed-conflict", "news", "wikinews"],
-        "configs": configs,
-        "dataset_info": infos,
-    }
-    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100) + "---\n"
-
-
-def cell(value: object) -> str:
-    r"""A Markdown table cell: ``|`` escaped, line breaks made spaces.
-
-    >>> print(cell("Israel | Gaza\nwar"))
-    Israel \| Gaza war
-    """
-    return re.sub(r"\r\n|\r|\n", " ", str(value)).replace("|", "\\|")
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A Markdown table; every cell, the header's too, goes through :func:`cell`."""
-    lines = ["| " + " | ".join(cell(c) for c in header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
+    """The card's YAML block, ``---`` lines included: :func:`card_data` in the order of
+    :data:`METADATA`. Dumped as ``DatasetCardData.to_yaml`` does (no key sorting, Unicode
+    kept) but folded at 100 columns, not PyYAML's default 80, as the released cards are."""
+    data = card_data(features, counts, sizes, files).to_dict()
+    ordered = {key: data[key] for key in [*METADATA, "configs", "dataset_info"]}
+    return (
+        "---\n" + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100) + "---\n"
+    )
 
 
 COLUMNS = ("articles", "sentences", "tokens", "mentions", "relations")
@@ -176,7 +192,7 @@ def split_table(counts: RowCounts) -> str:
     """Articles, sentences, tokens, mentions and relations per split."""
     out = [(split, *(counts.totals[split][c] for c in COLUMNS)) for split in SPLITS]
     out.append(("total", *(sum(r[i] for r in out) for i in range(1, 6))))
-    return _table(("split", *COLUMNS), out)
+    return markdown_table(("split", *COLUMNS), out)
 
 
 def label_table(scheme: Scheme, counts: RowCounts) -> str:
@@ -202,7 +218,7 @@ def label_table(scheme: Scheme, counts: RowCounts) -> str:
         )
         for x in scheme.relations
     ]
-    return _table(("kind", "label", "definition", *SPLITS, "total"), body)
+    return markdown_table(("kind", "label", "definition", *SPLITS, "total"), body)
 
 
 def source_table(articles: Sequence[Article], splits: Mapping[str, str]) -> str:
@@ -210,7 +226,7 @@ def source_table(articles: Sequence[Article], splits: Mapping[str, str]) -> str:
         (a.id, a.date, a.title, a.url or "(no public URL)", a.license, a.attribution, splits[a.id])
         for a in articles
     ]
-    return _table(("id", "date", "title", "url", "licence", "attribution", "split"), rows)
+    return markdown_table(("id", "date", "title", "url", "licence", "attribution", "split"), rows)
 
 
 def annotator_table(annotators: Mapping[str, Counter[str]]) -> str:
@@ -218,7 +234,7 @@ def annotator_table(annotators: Mapping[str, Counter[str]]) -> str:
         (account, counts["all"], counts["ground_truth"])
         for account, counts in sorted(annotators.items())
     ]
-    return _table(("annotator account", "annotations", "of them ground truth"), rows)
+    return markdown_table(("annotator account", "annotations", "of them ground truth"), rows)
 
 
 def rare_labels(
@@ -263,7 +279,8 @@ def rare_label_list(
             lines.append(f"- `{split}`: no articles in this release.")
         else:
             lines.append(
-                f"- `{split}`: entities {named(found['entities'])}; relations {named(found['relations'])}."
+                f"- `{split}`: entities {named(found['entities'])}; "
+                f"relations {named(found['relations'])}."
             )
     return "\n".join(lines)
 
@@ -314,30 +331,6 @@ def as_json(row: Mapping[str, Any]) -> str:
         for key, value in row.items()
     ]
     return "{\n" + ",\n".join(fields) + "\n}"
-
-
-def instances_text(found: Instances) -> str:
-    """The Data Instances section's body, generated from the rows."""
-    return f"""The first row of `relations` (split `{found.split}`), exactly as `load_dataset` returns it:
-
-```json
-{as_json(found.relations)}
-```
-
-The same sentence in `ner` (the row with the same `orig_id`; `ner_tags` are `ClassLabel` ids,
-named in Data Fields):
-
-```json
-{as_json(found.ner)}
-```
-
-An excerpt of the first row of `documents` (split `{found.split}`): every field, but `text`
-cut to its first {EXCERPT_CHARS} characters and `sentences`, `entities` and `relations` to their
-first {EXCERPT_ITEMS} items; `label` values are `ClassLabel` ids:
-
-```json
-{as_json(document_excerpt(found.documents))}
-```"""
 
 
 #: Place names looked for in an article's manifest ``topic`` (:func:`place_of`): a pattern,
@@ -429,7 +422,7 @@ def year_table(articles: Sequence[Article], splits: Mapping[str, str]) -> str:
     """Articles per year, in all and per split."""
     years = year_counts(articles)
     per_split = {s: year_counts([a for a in articles if splits[a.id] == s]) for s in SPLITS}
-    return _table(
+    return markdown_table(
         ("year", "articles", *SPLITS),
         [(y, years[y], *(per_split[s][y] for s in SPLITS)) for y in sorted(years)],
     )
@@ -440,7 +433,7 @@ def region_table(articles: Sequence[Article]) -> str:
     regions = region_counts(articles)
     rows = sorted(regions.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
     total = len(articles) or 1
-    return _table(
+    return markdown_table(
         ("region", "articles", "share", "places (articles)"),
         [
             (
@@ -462,80 +455,6 @@ def source_counts(articles: Sequence[Article]) -> str:
     return ", ".join(
         f"{name} {n}" for name, n in sorted(found.items(), key=lambda kv: (-kv[1], kv[0]))
     )
-
-
-CITATION = r"""```bibtex
-@misc{frontline2026,
-  title        = {Frontline: an annotated corpus of armed-conflict news with entities and relations},
-  author       = {{Frontline contributors}},
-  year         = {2026},
-  howpublished = {Dataset card (corpus/README.md) of the Frontline repository},
-  note         = {Version VERSION, built by frontline build from the committed gold annotation}
-}
-```
-
-The texts come from these corpora; please cite them as their authors ask:
-
-```bibtex
-@article{Zeldes2017,
-  author  = {Amir Zeldes},
-  title   = {The {GUM} Corpus: Creating Multilayer Resources in the Classroom},
-  journal = {Language Resources and Evaluation},
-  year    = {2017},
-  volume  = {51},
-  number  = {3},
-  pages   = {581--612},
-  doi     = {10.1007/s10579-016-9343-x}
-}
-
-@inproceedings{gessler-etal-2020-amalgum,
-  title     = {{AMALGUM} {--} A Free, Balanced, Multilayer {E}nglish Web Corpus},
-  author    = {Gessler, Luke and Peng, Siyao and Liu, Yang and Zhu, Yilun and Behzad, Shabnam and Zeldes, Amir},
-  booktitle = {Proceedings of The 12th Language Resources and Evaluation Conference},
-  month     = may,
-  year      = {2020},
-  address   = {Marseille, France},
-  publisher = {European Language Resources Association},
-  url       = {https://www.aclweb.org/anthology/2020.lrec-1.648},
-  pages     = {5267--5275}
-}
-
-@misc{wikinewssum,
-  author       = {Calizzano, R{\'e}mi},
-  title        = {{WikinewsSum}},
-  howpublished = {GitHub repository airKlizz/WikinewsSum},
-  note         = {The repository that built the WikinewsSum dataset; no paper is cited for it here}
-}
-```
-
-WikinewsSum: its repository (`airKlizz/WikinewsSum`) says the dataset was presented in
-"Generating Extended and Multilingual Summaries with Pre-trained Transformers" (LREC 2022) but
-gives no reference to cite; as we could not check that paper's full reference, we cite the
-repository by name and no paper.""".replace("VERSION", DATASET_VERSION)
-
-
-CHANGELOG = """**1.1.0**
-
-- The seed article (`000_2deeeecf94034bb2`, no stated licence) moved to `train`; `validation`
-  and `test` are licence-clean (CC BY or public domain only).
-- Splits re-made by a rule on each article alone (a salted hash of its id, see
-  `frontline.release.splits` and Data Splits above), so they stay stable when articles are added.
-- The guidelines' worked examples come only from `train` articles (guidelines 1.4; no rule or
-  label changed, so the gold is the same).
-- The `relations` config now matches `DFKI-SLT/conll04` exactly: columns `entities`, `tokens`,
-  `relations`, `orig_id` in that order, entity `end`/`start` and relation `head`/`tail` as int64
-  (were int32), and a new int64 `orig_id`. Its `id`, `doc_id` and `sent_id` columns moved out:
-  they stay in `ner`, which gains the same `orig_id`, so each `relations` row joins its `ner`
-  row, and through `doc_id` its `documents` row.
-- Baselines re-run on the new splits, in one pinned numerical environment (one OpenBLAS
-  kernel and thread, NumPy's and glibc's baseline code paths), so that every figure but
-  spaCy's is byte-identical on any x86-64 machine with AVX2 and FMA; trained models over 3
-  seeds; model selection on validation scores rounded to 2 decimals, ties to the simpler
-  model.
-
-**1.0.0**
-
-- First release (55 articles)."""
 
 
 #: Every section heading the card must have: the Hugging Face dataset card template's, in its
@@ -574,6 +493,81 @@ SECTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class CardValues:
+    """Every value the card template (``card.md.jinja``) fills in, by the name it has there:
+    numbers and names as they are printed, tables and lists as Markdown."""
+
+    header: str
+    released: int
+    not_released: str
+    baselines: str
+    instances_split: str
+    relations_json: str
+    ner_json: str
+    documents_json: str
+    entity_names: list[str]
+    relation_names: list[str]
+    iob2_tags: list[str]
+    articles: int
+    split_assignment: dict[str, int]
+    split_table: str
+    rare_labels: str
+    scheme_version: str
+    label_table: str
+    span: str
+    sources: str
+    source_table: str
+    guidelines: str
+    tool_versions: str
+    sample_size: int
+    predictions: str
+    annotator_table: str
+    agreement: str
+    in_release: int
+    year_table: str
+    region_table: str
+    adjacent: int
+    licences: str
+    # the constants the text quotes
+    version: str = DATASET_VERSION
+    excerpt_chars: int = EXCERPT_CHARS
+    excerpt_items: int = EXCERPT_ITEMS
+    sent_bits: int = SENT_BITS
+    split_salt: int = SPLIT_SALT
+    test_fraction: float = TEST_FRACTION
+    held_out_fraction: str = f"{TEST_FRACTION + VALIDATION_FRACTION:.2f}"
+    rare_below: int = RARE_BELOW
+
+
+@cache
+def template() -> jinja2.Template:
+    """The card template, ``card.md.jinja`` of this package: every ``{{ name }}`` in it is a
+    field of :class:`CardValues` (an unknown name fails), and its text is kept as it is
+    (no HTML escaping, the final line break kept)."""
+    env = jinja2.Environment(
+        autoescape=False, keep_trailing_newline=True, undefined=jinja2.StrictUndefined
+    )
+    text = package_files("frontline.release").joinpath("card.md.jinja").read_text(encoding="utf-8")
+    return env.from_string(text)
+
+
+def not_released_text(missing: Sequence[str]) -> str:
+    """The sentence of the summary on the articles of ``seeds/`` left out of the release."""
+    if not missing:
+        return "Every article of `seeds/` is in this release."
+    return (
+        f"{len(missing)} article(s) of `seeds/` have no adjudicated gold yet and are not in "
+        f"this release: {', '.join(f'`{m}`' for m in missing)}."
+    )
+
+
+def wikinews_years(articles: Sequence[Article]) -> str:
+    """``first-last`` year of the Wikinews articles, ``none`` without any."""
+    years = sorted(year_counts([a for a in articles if "wikinews.org" in a.url]))
+    return f"{years[0]}-{years[-1]}" if years else "none"
+
+
 def render(
     *,
     header: str,
@@ -591,332 +585,40 @@ def render(
     baselines: str,
     sample_size: int,
 ) -> str:
-    """The whole card."""
-    released = rows.released
-    in_release = [a for a in articles if a.id in released]
+    """The whole card: :func:`template` filled with the :class:`CardValues` of these."""
+    in_release = [a for a in articles if a.id in rows.released]
     licences = Counter(a.license for a in in_release)
-    split_counts = Counter(splits[a.id] for a in articles)
-    predictions = ", ".join(model_versions) if model_versions else "none"
-    not_released = (
-        f"{len(missing)} article(s) of `seeds/` have no adjudicated gold yet and are not in "
-        f"this release: {', '.join(f'`{m}`' for m in missing)}."
-        if missing
-        else "Every article of `seeds/` is in this release."
+    values = CardValues(
+        header=header,
+        released=len(rows.released),
+        not_released=not_released_text(missing),
+        baselines=baselines,
+        instances_split=instances.split,
+        relations_json=as_json(instances.relations),
+        ner_json=as_json(instances.ner),
+        documents_json=as_json(document_excerpt(instances.documents)),
+        entity_names=scheme.entity_names,
+        relation_names=scheme.relation_names,
+        iob2_tags=scheme.iob2_tags(),
+        articles=len(articles),
+        split_assignment=dict(sorted(Counter(splits[a.id] for a in articles).items())),
+        split_table=split_table(rows),
+        rare_labels=rare_label_list(rows, scheme.entity_names, scheme.relation_names),
+        scheme_version=scheme.version,
+        label_table=label_table(scheme, rows),
+        span=wikinews_years(in_release),
+        sources=source_counts(articles),
+        source_table=source_table(articles, splits),
+        guidelines=guidelines,
+        tool_versions=tool_versions,
+        sample_size=sample_size,
+        predictions=", ".join(model_versions) if model_versions else "none",
+        annotator_table=annotator_table(annotators),
+        agreement=agreement,
+        in_release=len(in_release),
+        year_table=year_table(in_release, splits),
+        region_table=region_table(in_release),
+        adjacent=sum("conflict-adjacent" in a.topic.lower() for a in in_release),
+        licences=", ".join(f"{n} article(s) {lic}" for lic, n in sorted(licences.items())),
     )
-    adjacent = sum("conflict-adjacent" in a.topic.lower() for a in in_release)
-    years = sorted(year_counts([a for a in in_release if "wikinews.org" in a.url]))
-    span = f"{years[0]}-{years[-1]}" if years else "none"
-    return f"""{header}
-# Dataset Card for Frontline
-
-Dataset version **{DATASET_VERSION}** (see the [Changelog](#changelog)).
-
-## Dataset Description
-
-- **Homepage:** none yet.
-- **Repository:** the repository this card is published with (`corpus/` is built there by
-  `frontline build` from `seeds/` and `annotation/`); it has no public URL yet.
-- **Paper:** none.
-- **Leaderboard:** none; the baseline results are below.
-- **Point of Contact:** the issue tracker of the repository this card is published with.
-- **Version:** {DATASET_VERSION}
-
-### Dataset Summary
-
-Frontline is an English corpus of armed-conflict news annotated with named entity mentions
-and directed relations between them: who **supports**, **attacks**, **controls**, **leads**,
-is a **member of**, is **located in** or **meets** whom. Mentions are flat character spans of
-seven types (people, organizations, geo-political entities, other locations, facilities,
-nationality/religious/political groups, and the unnamed collective actors of a conflict:
-forces, militias, rebels, civilians). Relations join two mentions of the same sentence.
-
-This release holds {len(released)} article(s). {not_released}
-
-### Supported Tasks and Leaderboards
-
-- `named-entity-recognition` (configs `documents` and `ner`): span-level entity recognition,
-  scored strict (exact span and type).
-- relation extraction (configs `documents` and `relations`): directed, labelled relations
-  between mentions of one sentence, given gold mentions or end to end. The `relations` config
-  has exactly the features of `DFKI-SLT/conll04`, so the two concatenate.
-
-There is no leaderboard. Per split, some labels are too rare to score reliably (see Data Splits).
-
-#### Baseline results
-
-Recorded by `frontline baselines` in `baselines/results.json` (reproduce with `make reproduce`):
-
-{baselines}
-
-### Languages
-
-English (`en`), news writing (Wikinews and one news-agency style report).
-
-## How to load
-
-```python
-from datasets import load_dataset
-
-docs = load_dataset("corpus", "documents")   # the folder of this card, or its Hub repo id
-ner = load_dataset("corpus", "ner")
-rel = load_dataset("corpus", "relations")
-
-doc = docs["train"][0]
-labels = docs["train"].features["entities"].feature["label"].names
-for ent in doc["entities"]:
-    assert doc["text"][ent["start"]:ent["end"]] == ent["text"]
-assert rel["train"][0]["orig_id"] == ner["train"][0]["orig_id"]   # the same sentence
-print(doc["id"], [(e["text"], labels[e["label"]]) for e in doc["entities"][:5]])
-```
-
-## Dataset Structure
-
-**Offsets.** All spans in `documents` and the token offsets in `ner` are **character**
-offsets into the article text (Python string indices, counting Unicode code points), **end
-exclusive**: `text[start:end]` is the mention. The `relations` config uses **token** offsets
-within its sentence, also end exclusive, exactly like `DFKI-SLT/conll04`.
-
-Sentences and tokens come from one rule-based pipeline (a blank spaCy English tokenizer with
-a few added rules, spaCy's punctuation sentencizer, and a sentence break at every line break);
-every mention starts and ends on a token boundary (the build fails otherwise).
-
-### Data Instances
-
-{instances_text(instances)}
-
-### Data Fields
-
-`documents` (default config), one row per article:
-- `id` (string), `title` (string), `date` (string, `YYYY-MM-DD` of the dateline), `url`
-  (string, empty for the seed article), `license` (string), `attribution` (string), `text`
-  (string: the article, byte-exact as published in the source);
-- `sentences`: list of `{{start, end}}` (int32 character offsets);
-- `entities`: list of `{{id, start, end, label, text}}`: `id` is the Label Studio region id,
-  `label` a `ClassLabel` over {scheme.entity_names}, `text == text[start:end]`; sorted by offsets;
-- `relations`: list of `{{head, tail, label}}`: `head` and `tail` index `entities`, the relation
-  reads head -> tail, `label` a `ClassLabel` over {scheme.relation_names}.
-
-`ner`, one row per sentence: `id` (`<doc_id>-<sentence number>`), `doc_id` (the `id` of the
-article's `documents` row), `sent_id` (int32, 0-based within the article), `orig_id` (int64,
-the sentence's stable number, below), `tokens` (list of string; whitespace tokens left out),
-`ner_tags` (list of `ClassLabel`, IOB2: {scheme.iob2_tags()}), `token_starts` and
-`token_ends` (list of int32: each token's character offsets into the article).
-
-`relations`, one row per sentence, with exactly the features of `DFKI-SLT/conll04` (as its
-dataset card declares them, in its order): `entities` (list of `{{end, start, type}}`: int64
-token offsets within `tokens`, end exclusive, `type` the entity label as a string), `tokens`
-(list of string), `relations` (list of `{{head, tail, type}}`: int64 `head`/`tail` index
-`entities`, `type` the relation label as a string), `orig_id` (int64). It has no other column,
-so `datasets.concatenate_datasets` joins it with conll04's splits.
-
-**From `relations` to `ner` and `documents`.** `orig_id` is the sentence's stable number:
-the first 40 bits of `sha256("frontline-sentence:" + doc_id)` times 2^{SENT_BITS}, plus
-`sent_id` (so `orig_id % 2**{SENT_BITS} == sent_id`). It depends on the article and sentence
-alone, not on the split or the other articles. The `ner` row with the same `orig_id` has the
-sentence's `doc_id` and `sent_id`; `doc_id` is the `id` of the `documents` row, and `sent_id`
-indexes its `sentences`. Within a split, `relations` and `ner` also hold the same sentences
-in the same order (row `i` of one is row `i` of the other).
-
-### Data Splits
-
-Splits are by whole article, by a rule on the article alone (`frontline.release.splits`), so an
-article's split never changes once released and a new article gets its split by the same
-rule. An article whose licence is not open (CC BY or public domain) is always `train`, so
-`validation` and `test` are licence-clean. Any other article hashes its id: `u` is the
-first 64 bits of `sha256("frontline-split-{SPLIT_SALT}:" + id)` divided by 2^64; `u <
-{TEST_FRACTION}` is `test`, `u < {TEST_FRACTION + VALIDATION_FRACTION:.2f}` is `validation`,
-the rest `train`. The salt {SPLIT_SALT} was chosen once, for dataset 1.1, by
-`scripts/choose_split_salt.py`, as the one that keeps the label distributions of `test` and
-`validation` closest to the whole corpus (assignment over all {len(articles)} articles:
-{dict(sorted(split_counts.items()))}).
-
-{split_table(rows)}
-
-**Labels too rare to score reliably.** A label with fewer than {RARE_BELOW} gold instances in a
-split (counts in the Labels table below) gives a per-label score on that split that is mostly
-noise, and it weighs as much as any other label in a macro average:
-
-{rare_label_list(rows, scheme.entity_names, scheme.relation_names)}
-
-### Labels
-
-Definitions from `annotation/scheme.toml` (scheme version {scheme.version}); counts from this release.
-
-{label_table(scheme, rows)}
-
-## Dataset Creation
-
-### Curation Rationale
-
-Frontline is a small, carefully documented benchmark for span-level entity *and* relation
-extraction in conflict reporting: who the actors of a conflict are (including the unnamed
-collective actors, such as forces, militias, rebels and civilians, that general-purpose NER
-schemes leave out) and who supports, attacks, controls, leads, belongs to, is located in or
-meets whom. The texts are openly licensed news (English Wikinews) wherever possible, so that
-the corpus can be redistributed, and are kept byte-exact so that every offset holds against
-the published text. Every number in this card is generated from the data.
-
-### Source Data
-
-#### Initial Data Collection and Normalization
-
-{len(articles)} articles: one seed report on the Syrian war (2 December 2024) and English
-Wikinews reports on armed conflict, terrorism and security ({span} in this release). Texts
-were taken byte-exact; Wikinews texts were rebuilt from the AMALGUM, GUM and WikinewsSum corpora
-(only their text, not their annotations). Articles per source corpus (the `source` field of
-`seeds/manifest.json`, which also names the corpus file, commit and row of each; `Frontline`
-is the seed article): {source_counts(articles)}. Once taken, a text is never edited (the
-manifest holds the SHA-256 of each, checked by every build): offsets count the code points of
-the text as stored. Every article, its licence and attribution:
-
-{source_table(articles, splits)}
-
-#### Who are the source language producers?
-
-The Wikinews articles were written by the volunteer journalists of English Wikinews, who write
-news reports from published sources under the site's editorial policies. The seed article is a
-news-agency style report; the same story was syndicated by the Associated Press on 2 December
-2024 under the same headline. Its author is not stated.
-
-### Annotations
-
-#### Annotation process
-
-**Guidelines.** `annotation/guidelines.md`, version {guidelines}, with quoted corpus examples
-and hard-case decisions.
-
-**How.** The annotator read each article against the guidelines and wrote its decisions as
-an annotation sheet (`annotation/sheets/`, `annotation/sheets-blind/`,
-`annotation/sheets-adjudicated/`: the plain-text form described in `frontline.studio.sheets`,
-which computes the offsets); `frontline annotate` saved each sheet into the project's
-Label Studio ({tool_versions}) as that account's annotation, and `frontline pull` exported
-the project (full JSON, every annotator's annotations) to `annotation/exports/`. The build
-validates that export (offsets, span text, labels, overlaps, mentions and relation ends
-inside one sentence, article checksums) and takes the one annotation marked `ground_truth` of each task as gold.
-Lead times were not recorded for sheet-based annotations. Finally another session reviewed
-every hit of the consistency lint of `frontline stats` (`annotation/lint/decisions.tsv`):
-three omissions were fixed and the rest explained in the guidelines. The agreement sample is
-{sample_size} articles drawn at random with a fixed seed, the seed article included
-(`frontline.gold.sample`).
-
-**Pre-annotation.** Model predictions in the export: {predictions}.
-
-Annotations per account in the committed export:
-
-{annotator_table(annotators)}
-
-**Agreement.** {agreement}
-
-#### Who are the annotators?
-
-All annotations in this release were made by AI assistant sessions (instances of a large
-language model working through this project's tools), not by human annotators, and no human
-reviewed the labels. Each Label Studio account stands for one role:
-
-- `annotator-1`: the first annotation of every article (six sessions, about nine articles
-  each; the seed article by the session that coordinated the project). For the articles
-  outside the agreement sample this annotation is the gold: it was revised by four further
-  sessions when guidelines 1.2 added hard cases H15-H20 (each change is marked
-  `# 1.2 revision` in its sheet; Label Studio keeps the history of the annotation).
-- `annotator-2`: the blind second annotation of the agreement sample (two sessions that
-  saw only the article texts and the guidelines).
-- `adjudicator`: for the agreement sample, one annotation per article that resolves every
-  disagreement between the two by the guidelines (three sessions; decision logs in
-  `annotation/adjudication/`); it is the gold of those articles.
-
-### Personal and Sensitive Information
-
-The texts are published news reports; they name public figures, victims and suspects of
-violent events, and some report on people's health (injuries, deaths), religion, ethnicity
-or political affiliation as part of the news. How this is handled:
-
-- the texts are kept exactly as published; nothing was added to them, and the annotations
-  add no personal data: only spans of the published text and relations between them;
-- no attempt was made to link mentions to real-world identities beyond the text, and the
-  dataset must not be used to re-identify or profile people;
-- a relation such as `MEMBER_OF` or `ATTACKS` records what the report says at the time of
-  publication, not an established fact about the person;
-- anyone named in the texts can ask for an article to be removed through the issue tracker of
-  the repository this card is published with.
-
-## Considerations for Using the Data
-
-### Social Impact of Dataset
-
-The corpus is meant to help build and evaluate systems that read conflict reporting: who
-acts, who is attacked, who controls which place. Such systems can support research on
-conflict and media, humanitarian monitoring and fact-checking. The same extraction could
-be used to profile people or groups named in the news, or to feed automated decisions about
-them; given the size of the corpus, the AI-made annotations and the biases below, models
-trained or evaluated on it must not be used for decisions about individuals.
-
-### Discussion of Biases
-
-Measured from the `date` and `topic` fields of `seeds/manifest.json`, over the
-{len(in_release)} article(s) of this release.
-
-Articles per year of their dateline:
-
-{year_table(in_release, splits)}
-
-Articles per world region: each article counts once, at the place its manifest `topic` names
-first before any parenthesis (the places and their regions are the table `PLACES` of
-`frontline.release.card`; a topic naming no such place is counted as thematic):
-
-{region_table(in_release)}
-
-{adjacent} of the {len(in_release)} article(s) are marked "conflict-adjacent" in their manifest
-topic: reports around a conflict (its politics, diplomacy, unrest or security) rather than of
-the fighting itself.
-
-English Wikinews is written by volunteers who summarise and cite published reports, mostly
-from English-language, largely Western news organisations; its choice of events, of sources
-and of framing (who is called a militant, an insurgent or a terrorist, whose casualties are
-counted, whose statements are quoted) follows that Western-news perspective, and so do the
-mentions and relations annotated here. The annotators were sessions of one AI assistant,
-which may carry biases of its own into borderline decisions.
-
-### Other Known Limitations
-
-- Small: a benchmark for careful comparison, not a training set at scale; scores on the test
-  split have wide confidence intervals.
-- The gold was made by AI annotators (see above) following written guidelines; agreement was
-  measured between two such annotators, which says nothing about agreement with people.
-- Relations are annotated only between mentions of one sentence; sentence splitting is
-  rule-based (for example `"...?" he asked.` becomes two sentences), which bounds what a
-  relation can join.
-- Coordinated group phrases such as "Syrian and Russian forces" are one GROUP span
-  (guideline H5), so relations to only one side cannot be expressed.
-- Topic skew: Iraq, Israel/Palestine, Afghanistan/Pakistan, Somalia and Yemen dominate;
-  2008-2011 is over-represented (measured in Discussion of Biases).
-
-## Additional Information
-
-### Dataset Curators
-
-The Frontline project, the maintainers of the repository this card is published with.
-
-### Licensing Information
-
-The annotations and code are released under the MIT licence. The texts keep their own
-licences: {", ".join(f"{n} article(s) {lic}" for lic, n in sorted(licences.items()))}.
-English Wikinews text is CC BY 2.5 from 25 September 2005 on and public domain before;
-reuse must credit Wikinews with the attribution line of each article (table above). **The
-seed article (`000_2deeeecf94034bb2`) carries no stated licence**: it is included as the
-project's founding document, and no open licence is claimed for its text.
-
-### Citation Information
-
-{CITATION}
-
-### Contributions
-
-Built by the Frontline project from texts of English Wikinews (through the AMALGUM, GUM and
-WikinewsSum corpora, whose authors we thank) and one news-agency report. Corrections, new
-articles and removal requests are welcome through the issue tracker of the repository this
-card is published with.
-
-## Changelog
-
-{CHANGELOG}
-"""
+    return template().render(asdict(values))

@@ -41,6 +41,7 @@ from typing import Any
 from frontline.baselines import models
 from frontline.core.articles import Article
 from frontline.core.documents import Document, Entity, Relation, region_result, relation_result
+from frontline.core.markdown import markdown_table
 from frontline.core.scheme import Scheme
 from frontline.core.text import parse
 from frontline.errors import FrontlineError
@@ -415,29 +416,38 @@ def _share(right: int, total: int) -> str:
     return f"{right} / {total} ({right / total:.1%})" if total else f"{right} / 0"
 
 
+MATCHES_HEADER = (
+    "model",
+    "regions exactly right / gold regions",
+    "relations exactly right / gold relations",
+)
+
+
 def matches_table(measured: dict[str, Matches], n_train: int, n_held_out: int) -> list[str]:
-    """The Markdown section of ``annotation/stats.md``."""
-    lines = [
-        "## Pre-annotation: what each model gets exactly right",
-        "",
-        f"Each model trained on the {n_train} train articles (seed `frontline.baselines.suite.SEED`, C tuned in "
-        "`baselines/results.json`), scored on the "
-        f"{n_held_out} validation and test articles it never trained on (validation chose C and spaCy's "
-        "best checkpoint, so its share is slightly optimistic). A region is exactly right with the same "
-        "start, end and label as a gold region; a relation with the same head span, tail span and label "
-        "as a gold relation. `frontline push --predictions MODEL` trains the same models the same way.",
-        "",
-        "| model | regions exactly right / gold regions | relations exactly right / gold relations |",
-        "|---|---|---|",
-    ]
-    for name, m in measured.items():
-        rel = (
+    """The Markdown section of ``annotation/stats.md``, one line an item."""
+    rows = [
+        (
+            name,
+            _share(m.regions_right, m.regions),
             _share(m.relations_right, m.relations)
             if m.proposes_relations
-            else "— (no relations proposed)"
+            else "— (no relations proposed)",
         )
-        lines.append(f"| {name} | {_share(m.regions_right, m.regions)} | {rel} |")
-    return lines
+        for name, m in measured.items()
+    ]
+    return [
+        "## Pre-annotation: what each model gets exactly right",
+        "",
+        f"Each model trained on the {n_train} train articles (seed "
+        "`frontline.baselines.suite.SEED`, C tuned in `baselines/results.json`), scored on the "
+        f"{n_held_out} validation and test articles it never trained on (validation chose C and "
+        "spaCy's best checkpoint, so its share is slightly optimistic). A region is exactly right "
+        "with the same start, end and label as a gold region; a relation with the same head span, "
+        "tail span and label as a gold relation. `frontline push --predictions MODEL` trains the "
+        "same models the same way.",
+        "",
+        *markdown_table(MATCHES_HEADER, rows).splitlines(),
+    ]
 
 
 # --- for frontline push -------------------------------------------------------------------
