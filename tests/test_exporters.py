@@ -16,7 +16,9 @@ from frontline.core.text import parse
 from frontline.release.formats import brat_ann, export, iob2_spans, iob2_tags
 
 
-def test_spacy_docbin_reads_back_with_entities_sentences_and_relations(tmp_path: Path, repo: Project) -> None:
+def test_spacy_docbin_reads_back_with_entities_sentences_and_relations(
+    tmp_path: Path, repo: Project
+) -> None:
     (path,) = export("spacy", tmp_path, {"test": [DOC]}, load_scheme(repo.scheme))
     if not Doc.has_extension("relations"):
         Doc.set_extension("relations", default=None)
