@@ -1,7 +1,8 @@
 """How far spacy-ner's test score moves with the last bits of its arithmetic (issue 15).
 
 spaCy's parser calls blis, which picks its kernel from the CPU and cannot be told otherwise
-(``frontline.baselines.numerics``), so spacy-ner's figures cannot be promised bit for bit on every CPU.
+(``frontline.baselines.numerics``), so spacy-ner's figures cannot be promised bit for bit on
+every CPU.
 This script measures what such a difference does: it trains and scores spacy-ner (the
 recorded seed) once under the pinned settings and once under each of several other
 OpenBLAS kernels and thread counts, which change the last bits of every matrix product of
@@ -20,6 +21,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from frontline.baselines import numerics
 
@@ -41,17 +43,19 @@ SETTINGS: list[tuple[str, dict[str, str]]] = [
 
 def child() -> None:
     """Train spacy-ner with the recorded seed, print its test strict F1 and this platform."""
-    from frontline.baselines import models, suite
+    from frontline.baselines import registry, suite
+    from frontline.baselines.models import EntityModel, Training
     from frontline.core.paths import find_project
     from frontline.core.scheme import load_scheme
 
     project = find_project(None)
     scheme = load_scheme(project.scheme)
     data = suite.load_data(project.corpus, scheme)
-    model = models.SpacyNer(
-        data.train, data.validation, project.baselines / "configs" / "ner.cfg", seed=suite.SEED
-    )
-    f1 = suite._ner_f1(model, data.test, scheme)
+    config = project.baselines / "configs" / "ner.cfg"
+    training = Training(data.train, data.validation, scheme.entity_names, config)
+    model = registry.entity_model("spacy-ner").fit(training, seed=suite.SEED)
+    assert isinstance(model, EntityModel)
+    f1 = suite.ner_f1(model, data.test, scheme)
     print(
         json.dumps(
             {
@@ -63,7 +67,9 @@ def child() -> None:
     )
 
 
-def run(name: str, settings: dict[str, str]) -> dict:
+def run(name: str, settings: dict[str, str]) -> dict[str, Any]:
+    """Run :func:`child` under ``settings`` (``pinned``: the pinned environment) and return its
+    record, named."""
     if name == "pinned":
         env = numerics.pinned_environment()
     else:
@@ -78,6 +84,7 @@ def run(name: str, settings: dict[str, str]) -> dict:
 
 
 def main() -> None:
+    """Measure every setting of :data:`SETTINGS`; write the record to ``--output``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=Path("baselines/spread.json"))
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

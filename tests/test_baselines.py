@@ -3,13 +3,19 @@
 import hashlib
 import json
 import re
+from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
-from frontline.baselines import models, suite
-from frontline.baselines.report import results_markdown, splice, table
-from frontline.baselines.suite import Data, results_json
-from frontline.core.scheme import load_scheme
+from frontline.baselines import models, registry, suite
+from frontline.baselines.record import results_json
+from frontline.baselines.registry import Setting, System
+from frontline.baselines.report import results_markdown, splice, table, write_error_analysis
+from frontline.baselines.suite import Data
+from frontline.core.documents import Document
+from frontline.core.paths import Project
+from frontline.core.scheme import Scheme, load_scheme
 from frontline.studio.sheets import Sheet, sheet_document
 
 SENTENCES = [
@@ -29,7 +35,8 @@ SENTENCES = [
 ]
 
 
-def make_doc(doc_id, order, scheme):
+def make_doc(doc_id: str, order: Sequence[int], scheme: Scheme) -> Document:
+    """A document of the fixture sentences in ``order``, with their gold."""
     marked = [SENTENCES[i % len(SENTENCES)] for i in order]
     plain = " ".join(re.sub(r"\[\[(.+?)\]\][A-Z]+", r"\1", m) for m, _ in marked)
     sheet = Sheet(
@@ -41,13 +48,13 @@ def make_doc(doc_id, order, scheme):
 
 
 @pytest.fixture(scope="module")
-def data(repo):
+def data(repo: Project) -> tuple[Scheme, Data]:
     scheme = load_scheme(repo.scheme)
     docs = [make_doc(f"d{k}", [(k + j) % 4 for j in range(4)], scheme) for k in range(8)]
     return scheme, Data(docs[:4], docs[4:6], docs[6:], "fixture")
 
 
-def test_type_pair_prior_keeps_rules_that_beat_no_relation(data):
+def test_type_pair_prior_keeps_rules_that_beat_no_relation(data: tuple[Scheme, Data]) -> None:
     scheme, d = data
     # in the mixed fixture every type pair is right at most half the time on validation
     # (e.g. PER -> PER: Araghchi -> Assad is MEETS, Assad -> Araghchi is not): no rule survives
@@ -59,7 +66,7 @@ def test_type_pair_prior_keeps_rules_that_beat_no_relation(data):
     assert pred.relations == only_control[1][0].relations
 
 
-def test_sklearn_ner_learns_the_fixture(data):
+def test_sklearn_ner_learns_the_fixture(data: tuple[Scheme, Data]) -> None:
     scheme, d = data
     model = models.SklearnNer(d.train, scheme.entity_names, C=10.0, seed=suite.SEED)
     pred = model.predict(d.test[0].doc_id, d.test[0].text)
@@ -68,7 +75,7 @@ def test_sklearn_ner_learns_the_fixture(data):
     ]
 
 
-def test_tags_to_entities_repairs_invalid_iob():
+def test_tags_to_entities_repairs_invalid_iob() -> None:
     from frontline.core.text import parse
 
     doc = parse("Iraqi militias moved")
@@ -81,7 +88,7 @@ def test_tags_to_entities_repairs_invalid_iob():
     ]
 
 
-def test_run_twice_gives_byte_identical_results(data, repo):
+def test_run_twice_gives_byte_identical_results(data: tuple[Scheme, Data], repo: Project) -> None:
     scheme, d = data
     fast = {"training.max_steps": 30, "training.eval_frequency": 10}
     first, _ = suite.run(d, scheme, repo.baselines / "configs" / "ner.cfg", lambda m: None, fast)
@@ -93,7 +100,7 @@ def test_run_twice_gives_byte_identical_results(data, repo):
     assert lo <= first["entities"]["lexicon"]["strict"]["f1"] <= hi
 
 
-def test_committed_table_matches_committed_results(repo):
+def test_committed_table_matches_committed_results(repo: Project) -> None:
     results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
     assert (repo.baselines / "RESULTS.md").read_text(encoding="utf-8") == results_markdown(results)
     readme = (repo.root / "README.md").read_text(encoding="utf-8")
@@ -102,7 +109,7 @@ def test_committed_table_matches_committed_results(repo):
     assert table(results) in card
 
 
-def test_committed_results_were_computed_on_the_committed_corpus(repo):
+def test_committed_results_were_computed_on_the_committed_corpus(repo: Project) -> None:
     scheme = load_scheme(repo.scheme)
     results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
     assert results["run"]["dataset_sha256"] == suite.dataset_checksum(repo.corpus)
@@ -113,14 +120,14 @@ def test_committed_results_were_computed_on_the_committed_corpus(repo):
     assert results["run"]["seed"] == suite.SEED and scheme.entity_names
 
 
-def test_splice_replaces_only_the_block():
+def test_splice_replaces_only_the_block() -> None:
     text = "a\n<!-- results -->\nold\n<!-- /results -->\nb\n"
     assert splice(text, "new") == "a\n<!-- results -->\nnew\n<!-- /results -->\nb\n"
     with pytest.raises(ValueError):
         splice("no markers", "x")
 
 
-def test_table_does_not_depend_on_dict_order(repo):
+def test_table_does_not_depend_on_dict_order(repo: Project) -> None:
     results = json.loads((repo.baselines / "results.json").read_text(encoding="utf-8"))
     shuffled = json.loads(json.dumps(results))
     shuffled["significance"] = dict(reversed(list(shuffled["significance"].items())))
@@ -130,7 +137,7 @@ def test_table_does_not_depend_on_dict_order(repo):
     assert table(shuffled) == table(results)
 
 
-def test_tune_compares_rounded_scores_and_breaks_ties_to_the_smaller_c():
+def test_tune_compares_rounded_scores_and_breaks_ties_to_the_smaller_c() -> None:
     # 0.4930 and 0.4895 round to 0.49, 0.4965 to 0.50: C=1 wins by a visible margin
     scores = {0.1: 0.4930, 1.0: 0.4965, 10.0: 0.4895}
     model, c, tried = suite.tune(lambda c: c, lambda m: scores[m])
@@ -141,7 +148,9 @@ def test_tune_compares_rounded_scores_and_breaks_ties_to_the_smaller_c():
     assert suite.tune(lambda c: c, lambda m: scores[m])[1] == 0.1
 
 
-def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agrees(tmp_path):
+def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agrees(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "results.json"
     recorded = {"entities": {"x": 1}, "platform": {"cpu_model": "Recorded CPU"}}
     path.write_text(json.dumps(recorded), encoding="utf-8")
@@ -162,12 +171,12 @@ def test_against_recorded_keeps_the_recorded_platform_only_when_every_figure_agr
     )
 
 
-def test_spread_is_mean_and_sample_std():
+def test_spread_is_mean_and_sample_std() -> None:
     assert suite.spread([0.7, 0.8, 0.9]) == {"strict_f1": [0.7, 0.8, 0.9], "mean": 0.8, "std": 0.1}
     assert suite.spread([0.5]) == {"strict_f1": [0.5], "mean": 0.5, "std": 0.0}
 
 
-def test_rare_labels_counts_the_held_out_splits(data):
+def test_rare_labels_counts_the_held_out_splits(data: tuple[Scheme, Data]) -> None:
     scheme, d = data
     # validation and test hold 2 documents each of the 4 fixture sentences: per split 12 GPE,
     # 6 GROUP, 4 PER mentions; 6 LOCATED_IN, 4 SUPPORTS, 2 CONTROLS, 2 MEETS relations
@@ -182,3 +191,85 @@ def test_rare_labels_counts_the_held_out_splits(data):
         "MEMBER_OF": 0,
         "MEETS": 2,
     }
+
+
+def test_system_labels_are_the_outputs_spelling() -> None:
+    assert System("lexicon").label == "lexicon"
+    assert System("sklearn-relations", Setting.GOLD).label == "sklearn-relations@gold"
+    e2e = System("type-pair-prior", Setting.END_TO_END, "spacy-ner")
+    assert e2e.label == "type-pair-prior@spacy-ner"
+    assert e2e != System("type-pair-prior", Setting.GOLD)
+    with pytest.raises(ValueError, match="an entity model is named exactly for end to end"):
+        System("type-pair-prior", Setting.END_TO_END)
+    with pytest.raises(ValueError, match="got 'lexicon'"):
+        System("sklearn-relations", Setting.GOLD, "lexicon")
+
+
+def test_registry_names_every_model_once_and_finds_them() -> None:
+    names = [k.name for k in (*registry.ENTITY_MODELS, *registry.RELATION_MODELS)]
+    assert names == ["lexicon", "sklearn-ner", "spacy-ner", "type-pair-prior", "sklearn-relations"]
+    assert registry.entity_model("sklearn-ner") is models.SklearnNer
+    assert registry.relation_model("type-pair-prior") is models.TypePairPrior
+    with pytest.raises(KeyError, match="no entity model 'crf': the registry has lexicon, "):
+        registry.entity_model("crf")
+    assert suite.SELECTION_RULE.endswith("(the smaller C; lexicon < sklearn-ner < spacy-ner)")
+
+
+class NothingNer(models.EntityModel):
+    """A model added for the test: it finds no entity; it joins the k-fold."""
+
+    name = "nothing"
+    kfold = True
+
+    @classmethod
+    def fit(cls, training: models.Training, *, c: float = 1.0, seed: int = 0) -> "NothingNer":
+        return cls()
+
+    def predict(self, doc_id: str, text: str) -> Document:
+        return Document(doc_id, text, (), ())
+
+
+def test_a_model_added_to_the_registry_is_trained_scored_and_compared(
+    data: tuple[Scheme, Data], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One class and one registry line: the suite scores it, compares it, and runs it in the
+    k-fold; the end-to-end systems use the best entity model on validation."""
+    scheme, d = data
+    monkeypatch.setattr(suite, "ENTITY_MODELS", (models.LexiconNer, NothingNer))
+    monkeypatch.setattr(suite, "RELATION_MODELS", (models.TypePairPrior,))
+    results, predictions = suite.run(d, scheme, Path("unused.cfg"), lambda m: None)
+    assert set(results["entities"]) == {"lexicon", "nothing"}
+    assert results["entities"]["nothing"]["strict"]["f1"] == 0.0
+    assert results["relations"]["end_to_end_entity_model"] == "lexicon"
+    assert list(predictions) == [
+        "lexicon",
+        "nothing",
+        "type-pair-prior@gold",
+        "type-pair-prior@lexicon",
+    ]
+    (comparison,) = results["significance"]["entities_strict"]
+    assert (comparison["system"], comparison["against"]) == ("nothing", "lexicon")
+    assert results["tuning"] == {}
+    cv = suite.cross_validation(d, scheme, lambda m: None, results["tuning"])
+    assert set(cv["strict_f1"]) == {"lexicon", "nothing"}
+    assert cv["strict_f1"]["nothing"] == {"folds": [0.0] * suite.K_FOLDS, "mean": 0.0, "std": 0.0}
+
+
+def test_error_analysis_covers_the_entity_models_only(
+    data: tuple[Scheme, Data], tmp_path: Path
+) -> None:
+    scheme, d = data
+    lexicon = models.LexiconNer(d.train, scheme.entity_names)
+    predicted = [lexicon.predict(x.doc_id, x.text) for x in d.test]
+    written = write_error_analysis(
+        tmp_path,
+        d.test,
+        {"lexicon": predicted, "type-pair-prior@gold": d.test, "type-pair-prior@lexicon": d.test},
+        scheme.entity_names,
+    )
+    assert sorted(p.name for p in written) == [
+        "confusion-lexicon.png",
+        "errors.md",
+        "gold-vs-lexicon.html",
+    ]
+    assert "## lexicon" in (tmp_path / "errors.md").read_text(encoding="utf-8")

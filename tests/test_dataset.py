@@ -1,3 +1,8 @@
+"""The dataset's rows and features, derived from the gold and the scheme."""
+
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
 from datasets import Dataset, Features, List, Value, concatenate_datasets, load_dataset
@@ -5,20 +10,23 @@ from fixtures import ARTICLE, DOC
 from fixtures import ENTITIES as ENTITIES_OF_DOC
 
 from frontline.core.documents import Document, Entity, Relation
-from frontline.core.scheme import load_scheme
+from frontline.core.paths import Project
+from frontline.core.scheme import Scheme, load_scheme
 from frontline.release.dataset import (
     SENT_BITS,
     AlignmentError,
+    Rows,
     article_rows,
     document_from_row,
     encoding,
     features,
     iob2_ids,
+    label_ids,
     sentence_ids,
 )
 
 
-def test_features_are_derived_from_the_scheme(repo):
+def test_features_are_derived_from_the_scheme(repo: Project) -> None:
     scheme = load_scheme(repo.scheme)
     feats = features(scheme)
     assert feats["documents"]["entities"].feature["label"].names == scheme.entity_names
@@ -40,13 +48,13 @@ CONLL04 = Features(
 )
 
 
-def test_the_relations_config_has_exactly_conll04s_features(repo):
+def test_the_relations_config_has_exactly_conll04s_features(repo: Project) -> None:
     ours = features(load_scheme(repo.scheme))["relations"]
     assert ours == CONLL04 and list(ours) == list(CONLL04)
     assert ours.arrow_schema.equals(CONLL04.arrow_schema)
 
 
-def test_relations_concatenate_with_a_conll04_row(repo, tmp_path):
+def test_relations_concatenate_with_a_conll04_row(repo: Project, tmp_path: Path) -> None:
     """A one-row dataset with exactly conll04's features joins our released train split."""
     conll04 = Dataset.from_list(
         [
@@ -70,7 +78,7 @@ def test_relations_concatenate_with_a_conll04_row(repo, tmp_path):
     assert joined[0] == conll04[0] and joined[1] == ours[0]
 
 
-def test_relations_rows_join_ner_rows_by_orig_id(repo, tmp_path):
+def test_relations_rows_join_ner_rows_by_orig_id(repo: Project, tmp_path: Path) -> None:
     """Row i of relations is row i of ner in every split; orig_id is unique and holds sent_id."""
     cache = str(tmp_path / "cache")
     rel, ner = (
@@ -87,14 +95,14 @@ def test_relations_rows_join_ner_rows_by_orig_id(repo, tmp_path):
     assert len(seen) == len(set(seen))
 
 
-def test_sentence_ids_are_stable_numbers_of_the_article():
+def test_sentence_ids_are_stable_numbers_of_the_article() -> None:
     assert sentence_ids("tiny", 3).tolist()[:2] == sentence_ids("tiny", 2).tolist()
     assert sentence_ids("tiny", 1)[0] != sentence_ids("tinier", 1)[0]
     with pytest.raises(OverflowError):
         sentence_ids("tiny", 2**SENT_BITS + 1)
 
 
-def _decoded(rows, scheme):
+def _decoded(rows: Rows, scheme: Scheme) -> dict[str, list[dict[str, Any]]]:
     """The rows of each config as Python dicts, label ids read back as names."""
     feats = features(scheme)
     out = {}
@@ -113,7 +121,7 @@ def _decoded(rows, scheme):
     return out
 
 
-def test_rows_of_the_fixture_article(repo):
+def test_rows_of_the_fixture_article(repo: Project) -> None:
     rows = article_rows(ARTICLE, DOC, load_scheme(repo.scheme))
     assert (rows.documents["id"], rows.sentences, rows.tokens) == (["tiny"], 2, 11)
     out = _decoded(rows, load_scheme(repo.scheme))
@@ -159,7 +167,7 @@ def test_rows_of_the_fixture_article(repo):
     assert relations[1]["relations"] == [{"head": 0, "tail": 1, "type": "CONTROLS"}]
 
 
-def test_rows_of_a_text_with_multibyte_characters_and_a_crlf(repo):
+def test_rows_of_a_text_with_multibyte_characters_and_a_crlf(repo: Project) -> None:
     """Token texts are cut from the UTF-8 bytes: offsets must be turned into byte offsets."""
     text = "Türkiye’s army shelled Kobanî.\r\nThe YPG 🙂 held."
     article = ARTICLE.__class__(**{**ARTICLE.__dict__, "id": "mb", "text": text})
@@ -176,14 +184,14 @@ def test_rows_of_a_text_with_multibyte_characters_and_a_crlf(repo):
     out = _decoded(article_rows(article, doc, load_scheme(repo.scheme)), load_scheme(repo.scheme))
     first, second = out["ner"]
     assert first["tokens"] == ["Türkiye", "’s", "army", "shelled", "Kobanî", "."]
-    assert [text[s:e] for s, e in zip(first["token_starts"], first["token_ends"])] == first[
-        "tokens"
-    ]
+    assert [
+        text[s:e] for s, e in zip(first["token_starts"], first["token_ends"], strict=True)
+    ] == first["tokens"]
     assert second["tokens"] == ["The", "YPG", "🙂", "held", "."]
     assert second["ner_tags"] == ["O", "B-GROUP", "O", "O", "O"]
 
 
-def test_an_article_without_mentions_has_empty_entity_and_relation_lists(repo):
+def test_an_article_without_mentions_has_empty_entity_and_relation_lists(repo: Project) -> None:
     out = _decoded(
         article_rows(ARTICLE, Document("tiny", DOC.text, (), ()), load_scheme(repo.scheme)),
         load_scheme(repo.scheme),
@@ -193,7 +201,7 @@ def test_an_article_without_mentions_has_empty_entity_and_relation_lists(repo):
     assert out["documents"][0]["entities"] == [] and out["documents"][0]["relations"] == []
 
 
-def test_a_mention_inside_a_token_is_an_error_naming_it(repo):
+def test_a_mention_inside_a_token_is_an_error_naming_it(repo: Project) -> None:
     bad = Document("tiny", DOC.text, (Entity(0, 3, "GPE", "Ira", "e9"),), ())
     with pytest.raises(AlignmentError) as err:
         article_rows(ARTICLE, bad, load_scheme(repo.scheme))
@@ -203,7 +211,7 @@ def test_a_mention_inside_a_token_is_an_error_naming_it(repo):
     ]
 
 
-def test_a_mention_or_relation_across_sentences_is_an_error_not_a_loss(repo):
+def test_a_mention_or_relation_across_sentences_is_an_error_not_a_loss(repo: Project) -> None:
     """Validation refuses both first; the rows never drop them silently either."""
     across = Document("tiny", DOC.text, (Entity(29, 42, "GPE", "Syria. Rebels", "x"),), ())
     with pytest.raises(
@@ -217,29 +225,26 @@ def test_a_mention_or_relation_across_sentences_is_an_error_not_a_loss(repo):
         article_rows(ARTICLE, linked, load_scheme(repo.scheme))
 
 
-def test_document_row_round_trip(repo):
+def test_document_row_round_trip(repo: Project) -> None:
     scheme = load_scheme(repo.scheme)
     (row,) = article_rows(ARTICLE, DOC, scheme).batch("documents", scheme).to_pylist()
     assert document_from_row(row, scheme.entity_names, scheme.relation_names) == DOC
 
 
-def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
+def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo: Project) -> None:
     """``iob2_ids`` and the vectorised token spans replace spaCy's ``char_span`` and
-    offsets -> BILUO -> IOB for speed; on every released article the rows must hold
-    exactly what spaCy gives, for every word."""
-    from spacy.training import biluo_to_iob, offsets_to_biluo_tags
-
+    offsets -> BILUO -> IOB (:func:`frontline.release.formats.iob2_tags`) for speed; on every
+    released article the rows must hold exactly what spaCy gives, for every word."""
     from frontline.core.text import parse
     from frontline.release.build import load_gold
+    from frontline.release.formats import iob2_tags
 
     gold = load_gold(repo)
     names = gold.scheme.iob2_tags()
     articles = {a.id: a for a in gold.articles}
     for document in gold.documents:
         doc = parse(document.text)
-        expected = biluo_to_iob(
-            offsets_to_biluo_tags(doc, [(e.start, e.end, e.label) for e in document.entities])
-        )
+        expected = iob2_tags(doc, [(e.start, e.end, e.label) for e in document.entities])
         spans = [doc.char_span(e.start, e.end) for e in document.entities]
         ids = iob2_ids(
             len(doc),
@@ -259,3 +264,18 @@ def test_tags_agree_with_spacys_conversion_on_the_whole_corpus(repo):
         assert [t for tokens in rows.column("tokens").to_pylist() for t in tokens] == [
             doc[i].text for i in words
         ]
+
+
+def test_label_ids_are_the_class_label_ids_of_the_features(repo: Project) -> None:
+    """The ids ``article_rows`` writes are those ``datasets`` reads back through the features'
+    ClassLabels; ``encoding`` carries the same ids with the Arrow schemas."""
+    scheme = load_scheme(repo.scheme)
+    feats, ids, enc = features(scheme), label_ids(scheme), encoding(scheme)
+    label = feats["documents"]["entities"].feature["label"]
+    assert ids.entity == {n: label.str2int(n) for n in scheme.entity_names}
+    relation = feats["documents"]["relations"].feature["label"]
+    assert ids.relation == {n: relation.str2int(n) for n in scheme.relation_names}
+    tag = feats["ner"]["ner_tags"].feature
+    assert ids.tag == {n: tag.str2int(n) for n in scheme.iob2_tags()}
+    assert (enc.entity, enc.relation, enc.tag) == (ids.entity, ids.relation, ids.tag)
+    assert enc.schemas["ner"] == feats["ner"].arrow_schema

@@ -1,3 +1,5 @@
+"""The lexicon: longest match on token boundaries, majority label, versions."""
+
 from fixtures import DOC
 
 from frontline.baselines.lexicon import Lexicon
@@ -5,7 +7,7 @@ from frontline.baselines.lexicon import Lexicon
 LABELS = ["PER", "ORG", "GPE", "LOC", "FAC", "NORP", "GROUP"]
 
 
-def test_longest_match_first_on_token_boundaries():
+def test_longest_match_first_on_token_boundaries() -> None:
     lexicon = Lexicon([DOC], LABELS)
     text = "Iranian jets hit Iraqi militias near Aleppo; Iran denied it."
     found = [(e.start, e.end, e.label, e.text) for e in lexicon.predict("x", text).entities]
@@ -16,7 +18,7 @@ def test_longest_match_first_on_token_boundaries():
     ]
 
 
-def test_majority_label_wins_and_version_depends_on_entries():
+def test_majority_label_wins_and_version_depends_on_entries() -> None:
     from frontline.core.documents import Document, Entity
 
     docs = [
@@ -37,5 +39,5 @@ def test_majority_label_wins_and_version_depends_on_entries():
     assert lexicon.version.startswith("lexicon-")
 
 
-def test_empty_lexicon_predicts_nothing():
+def test_empty_lexicon_predicts_nothing() -> None:
     assert Lexicon([], LABELS).predict("x", "Rebels took Aleppo.").entities == ()

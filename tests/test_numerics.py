@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,8 @@ import hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 from test_baselines import make_doc
 from frontline.baselines import models, numerics, suite
-from frontline.baselines.suite import Data, results_json
+from frontline.baselines.record import results_json
+from frontline.baselines.suite import Data
 from frontline.core.paths import find_project
 from frontline.core.scheme import load_scheme
 project = find_project(None)
@@ -26,16 +28,17 @@ scheme = load_scheme(project.scheme)
 docs = [make_doc(f"d{k}", [(k + j) % 4 for j in range(4)], scheme) for k in range(8)]
 data = Data(docs[:4], docs[4:6], docs[6:], "fixture")
 fast = {"training.max_steps": 30, "training.eval_frequency": 10}
-results, _ = suite.run(data, scheme, project.baselines / "configs" / "ner.cfg", lambda m: None, fast)
+config = project.baselines / "configs" / "ner.cfg"
+results, _ = suite.run(data, scheme, config, lambda m: None, fast)
 rel = models.SklearnRelations(data.train, C=1.0, seed=suite.SEED)
 ner = models.SklearnNer(data.train, scheme.entity_names, C=1.0, seed=suite.SEED)
-print(json.dumps({"results": results_json(results),
-                  "coef": hashlib.sha256(rel.model.coef_.tobytes() + ner.model.coef_.tobytes()).hexdigest(),
+coef = hashlib.sha256(rel.model.coef_.tobytes() + ner.model.coef_.tobytes()).hexdigest()
+print(json.dumps({"results": results_json(results), "coef": coef,
                   "platform": numerics.platform_record()}))
 """
 
 
-def test_pinned_environment_overrides_every_numerical_setting():
+def test_pinned_environment_overrides_every_numerical_setting() -> None:
     caller = {
         "PATH": "/bin",
         "OPENBLAS_CORETYPE": "SkylakeX",
@@ -52,7 +55,7 @@ def test_pinned_environment_overrides_every_numerical_setting():
     assert not numerics.is_pinned({**env, "OPENBLAS_NUM_THREADS": "2"})
 
 
-def test_check_cpu_names_what_is_missing():
+def test_check_cpu_names_what_is_missing() -> None:
     numerics.check_cpu({"avx2", "fma", "sse2"}, "x86_64")
     with pytest.raises(
         numerics.NumericsError, match="needs the CPU features fma, which this CPU lacks"
@@ -62,7 +65,7 @@ def test_check_cpu_names_what_is_missing():
         numerics.check_cpu({"asimd"}, "aarch64")
 
 
-def test_cpu_flags_and_model_read_cpuinfo(tmp_path):
+def test_cpu_flags_and_model_read_cpuinfo(tmp_path: Path) -> None:
     info = tmp_path / "cpuinfo"
     info.write_text(
         "processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu sse2 avx2 fma\n\n",
@@ -73,7 +76,7 @@ def test_cpu_flags_and_model_read_cpuinfo(tmp_path):
     assert numerics.cpu_flags(tmp_path / "missing") == set()
 
 
-def _run_child(caller: dict[str, str], cpus: set[int] | None) -> dict:
+def _run_child(caller: dict[str, str], cpus: set[int] | None) -> dict[str, Any]:
     env = numerics.pinned_environment(caller)
     env["PYTHONPATH"] = os.pathsep.join(sys.path)
     preexec = (lambda: os.sched_setaffinity(0, cpus)) if cpus else None
@@ -89,7 +92,7 @@ def _run_child(caller: dict[str, str], cpus: set[int] | None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def test_fixture_baselines_are_byte_identical_under_other_kernels_and_thread_counts():
+def test_fixture_baselines_are_byte_identical_under_other_kernels_and_thread_counts() -> None:
     """Two callers as unlike as this machine allows (another OpenBLAS kernel, 2 threads and both
     CPUs, against the SSE kernel, 1 thread and one CPU): the pinned run gives the same bytes."""
     caller = {k: v for k, v in os.environ.items() if k not in numerics.OVERRIDDEN}

@@ -3,50 +3,99 @@
 Every model is trained on Documents and predicts Documents; seeds are passed explicitly.
 Entity models fill ``entities``; relation models fill ``relations`` over the entities they
 are given (gold ones, or those of an entity model for end-to-end scores).
+
+Each model class says, next to its code, how the suite trains it: :meth:`Baseline.fit`
+builds it from a :class:`Training` (train and validation split, labels, spaCy settings),
+a C and a seed; class attributes say whether C is tuned on validation (``tuned``), and
+whether it joins the k-fold cross-validation (``kfold``) and the spread over seeds
+(``seeded``). :mod:`frontline.baselines.registry` lists the classes the suite runs.
 """
 
 from __future__ import annotations
 
 import tempfile
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar
 
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
-from spacy.tokens import Doc
-from spacy.training import biluo_to_iob, offsets_to_biluo_tags
+from spacy.tokens import Doc, Token
 
 from frontline.baselines.lexicon import Lexicon
 from frontline.core.documents import Document, Entity, Relation
 from frontline.core.text import parse, sentence_spans
+from frontline.release.formats import CharSpan, iob2_spans, iob2_tags
 
 NO_RELATION = "NONE"
+DEFAULT_C = 1.0
 
 
-class EntityModel(Protocol):
-    name: str
+@dataclass(frozen=True)
+class Training:
+    """What a model is built from: the train split, the validation split (a dev set or a filter
+    for the models that use one; empty in k-fold cross-validation), the entity labels in scheme
+    order, and spaCy's config and overrides for the spaCy model."""
 
-    def predict(self, doc_id: str, text: str) -> Document: ...
+    train: Sequence[Document]
+    validation: Sequence[Document]
+    labels: Sequence[str]
+    spacy_config: Path | None = None
+    spacy_overrides: Mapping[str, object] | None = None
 
 
-class RelationModel(Protocol):
-    name: str
+class Baseline(ABC):
+    """A baseline model as the suite trains it."""
 
-    def predict(self, doc: Document) -> Document: ...
+    name: ClassVar[str]
+    #: C is chosen from the suite's grid by the validation score
+    tuned: ClassVar[bool] = False
+    #: joins the document-level k-fold cross-validation (it needs no validation split)
+    kfold: ClassVar[bool] = False
+    #: trained again with other seeds for the spread over seeds
+    seeded: ClassVar[bool] = False
+
+    @classmethod
+    @abstractmethod
+    def fit(cls, training: Training, *, c: float = DEFAULT_C, seed: int = 0) -> Baseline:
+        """The model trained on ``training`` with regularisation ``c`` (if it has one) and
+        ``seed`` (if it draws random numbers)."""
+
+
+class EntityModel(Baseline):
+    """An entity recogniser: text in, a Document with entities out."""
+
+    @abstractmethod
+    def predict(self, doc_id: str, text: str) -> Document:
+        """The entities found in ``text`` (no relations)."""
+
+
+class RelationModel(Baseline):
+    """A relation classifier over the entities of a Document."""
+
+    @abstractmethod
+    def predict(self, doc: Document) -> Document:
+        """``doc`` with its relations predicted over its entities."""
 
 
 # --- entities ---------------------------------------------------------------------------
 
 
-class LexiconNer:
+class LexiconNer(EntityModel):
     """Baseline 1: surface strings of training mentions, longest match first."""
 
     name = "lexicon"
+    kfold = True
 
-    def __init__(self, train: Sequence[Document], labels: Sequence[str]):
+    def __init__(self, train: Sequence[Document], labels: Sequence[str]) -> None:
         self.lexicon = Lexicon(train, list(labels))
+
+    @classmethod
+    def fit(cls, training: Training, *, c: float = DEFAULT_C, seed: int = 0) -> LexiconNer:
+        return cls(training.train, training.labels)
 
     def predict(self, doc_id: str, text: str) -> Document:
         return self.lexicon.predict(doc_id, text)
@@ -63,12 +112,14 @@ def _shape(word: str) -> str:
     return "".join(collapsed)
 
 
-def _sentences(doc: Doc) -> list[list]:
+def _sentences(doc: Doc) -> list[list[Token]]:
     """The non-space tokens of each sentence of a parsed text."""
     return [[t for t in doc.char_span(s, e) if not t.is_space] for s, e in sentence_spans(doc)]
 
 
-def token_features(tokens: Sequence, i: int, lexicon_tags: Sequence[str]) -> dict[str, object]:
+def token_features(
+    tokens: Sequence[Token], i: int, lexicon_tags: Sequence[str]
+) -> dict[str, object]:
     """Window features of token ``i``: word, shape, affixes, neighbours, lexicon hit."""
     word = tokens[i].text
     feats: dict[str, object] = {
@@ -93,54 +144,48 @@ def token_features(tokens: Sequence, i: int, lexicon_tags: Sequence[str]) -> dic
 
 
 def tags_to_entities(
-    tokens: Sequence, tags: Sequence[str], text: str
-) -> list[tuple[int, int, str]]:
-    """IOB2 tags -> spans; an I- tag that does not continue a span of its type starts one."""
-    spans: list[list] = []
-    for token, tag in zip(tokens, tags):
-        end = token.idx + len(token.text)
-        if tag == "O":
-            continue
-        kind, label = tag.split("-", 1)
-        if kind == "I" and spans and spans[-1][2] == label and spans[-1][3] == token.i - 1:
-            spans[-1][1], spans[-1][3] = end, token.i
-        else:
-            spans.append([token.idx, end, label, token.i])
-    return [(s, e, lab) for s, e, lab, _ in spans]
+    tokens: Sequence[Token], tags: Sequence[str], text: str | None = None
+) -> list[CharSpan]:
+    """:func:`frontline.release.formats.iob2_spans` (``text`` is not needed: the name and
+    argument are kept for :mod:`frontline.studio.preannotate`, which calls it so)."""
+    return iob2_spans(tokens, tags)
 
 
-class SklearnNer:
+class SklearnNer(EntityModel):
     """Baseline 2: per-token logistic regression over window features, decoded to valid spans."""
 
     name = "sklearn-ner"
+    tuned = kfold = seeded = True
 
     def __init__(
-        self, train: Sequence[Document], labels: Sequence[str], *, C: float = 1.0, seed: int = 0
-    ):
+        self,
+        train: Sequence[Document],
+        labels: Sequence[str],
+        *,
+        C: float = DEFAULT_C,  # scikit-learn's name
+        seed: int = 0,
+    ) -> None:
         self.lexicon = Lexicon(train, list(labels))
         self.vectorizer = DictVectorizer()
         X, y = [], []
         for doc in train:
             parsed = parse(doc.text)
-            tags = biluo_to_iob(
-                offsets_to_biluo_tags(parsed, [(e.start, e.end, e.label) for e in doc.entities])
-            )
+            tags = iob2_tags(parsed, [(e.start, e.end, e.label) for e in doc.entities])
             for tokens, lex in self._sentence_features(doc.text, parsed):
                 X += [token_features(tokens, i, lex) for i in range(len(tokens))]
                 y += [tags[t.i] for t in tokens]
         self.model = LogisticRegression(C=C, max_iter=3000, random_state=seed)
         self.model.fit(self.vectorizer.fit_transform(X), y)
 
-    def _sentence_features(self, text: str, parsed: Doc) -> list[tuple[list, list[str]]]:
+    @classmethod
+    def fit(cls, training: Training, *, c: float = DEFAULT_C, seed: int = 0) -> SklearnNer:
+        return cls(training.train, training.labels, C=c, seed=seed)
+
+    def _sentence_features(self, text: str, parsed: Doc) -> list[tuple[list[Token], list[str]]]:
         """Each sentence's tokens with the lexicon's IOB2 tag of each token."""
-        tag = {}
-        for e in self.lexicon.predict("", text).entities:
-            span = parsed.char_span(e.start, e.end)
-            for k, token in enumerate(span):
-                tag[token.i] = f"{'B' if k == 0 else 'I'}-{e.label}"
-        return [
-            (tokens, [tag.get(t.i, "O") for t in tokens]) for tokens in _sentences(parsed) if tokens
-        ]
+        found = self.lexicon.predict("", text).entities
+        tags = iob2_tags(parsed, [(e.start, e.end, e.label) for e in found])
+        return [(tokens, [tags[t.i] for t in tokens]) for tokens in _sentences(parsed) if tokens]
 
     def predict(self, doc_id: str, text: str) -> Document:
         entities = []
@@ -150,7 +195,7 @@ class SklearnNer:
                     [token_features(tokens, i, lex) for i in range(len(tokens))]
                 )
             )
-            entities += tags_to_entities(tokens, list(tags), text)
+            entities += iob2_spans(tokens, [str(tag) for tag in tags])
         return Document(
             doc_id,
             text,
@@ -162,10 +207,12 @@ class SklearnNer:
         )
 
 
-class SpacyNer:
-    """Baseline 3: spaCy ``ner`` trained from blank English with ``baselines/configs/ner.cfg``."""
+class SpacyNer(EntityModel):
+    """Baseline 3: spaCy ``ner`` trained from blank English with ``baselines/configs/ner.cfg``,
+    the validation split as its dev set (it keeps the best checkpoint on it)."""
 
     name = "spacy-ner"
+    seeded = True
 
     def __init__(
         self,
@@ -174,8 +221,8 @@ class SpacyNer:
         config: Path,
         *,
         seed: int = 0,
-        overrides: dict[str, object] | None = None,
-    ):
+        overrides: Mapping[str, object] | None = None,
+    ) -> None:
         from spacy.cli.train import train as spacy_train
         from spacy.util import load_model
         from thinc.api import use_ops
@@ -200,6 +247,18 @@ class SpacyNer:
                 },
             )
             self.nlp = load_model(folder / "model" / "model-best")
+
+    @classmethod
+    def fit(cls, training: Training, *, c: float = DEFAULT_C, seed: int = 0) -> SpacyNer:
+        if training.spacy_config is None:
+            raise ValueError(f"{cls.name} needs a spaCy config (Training.spacy_config)")
+        return cls(
+            training.train,
+            training.validation,
+            training.spacy_config,
+            seed=seed,
+            overrides=training.spacy_overrides,
+        )
 
     def predict(self, doc_id: str, text: str) -> Document:
         tokens = parse(text)
@@ -244,13 +303,13 @@ def gold_pair_labels(doc: Document) -> dict[tuple[int, int], str]:
     return {(r.head, r.tail): r.label for r in doc.relations}
 
 
-class TypePairPrior:
+class TypePairPrior(RelationModel):
     """Baseline 4: per (head label, tail label), the most frequent training relation, kept
     only if on validation it is right more often than "no relation" (precision above 0.5)."""
 
     name = "type-pair-prior"
 
-    def __init__(self, train: Sequence[Document], validation: Sequence[Document]):
+    def __init__(self, train: Sequence[Document], validation: Sequence[Document]) -> None:
         votes: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         for doc in train:
             for r in doc.relations:
@@ -269,6 +328,10 @@ class TypePairPrior:
             pair: label for pair, label in sorted(prior.items()) if hits[pair] * 2 > tries[pair]
         }
 
+    @classmethod
+    def fit(cls, training: Training, *, c: float = DEFAULT_C, seed: int = 0) -> TypePairPrior:
+        return cls(training.train, training.validation)
+
     def predict(self, doc: Document) -> Document:
         relations = [
             Relation(i, j, self.rules[(doc.entities[i].label, doc.entities[j].label)])
@@ -278,7 +341,7 @@ class TypePairPrior:
         return Document(doc.doc_id, doc.text, doc.entities, tuple(sorted(relations)))
 
 
-def pair_features(doc: Document, i: int, j: int, tokens: Sequence) -> dict[str, object]:
+def pair_features(doc: Document, i: int, j: int, tokens: Sequence[Token]) -> dict[str, object]:
     """Mention-pair features: labels, order, distance, words between and around."""
     h, t = doc.entities[i], doc.entities[j]
     first, second = (h, t) if h.start < t.start else (t, h)
@@ -312,13 +375,20 @@ def pair_features(doc: Document, i: int, j: int, tokens: Sequence) -> dict[str, 
     return feats
 
 
-class SklearnRelations:
+class SklearnRelations(RelationModel):
     """Baseline 5: logistic regression over mention-pair features, "no relation" a class,
     classes weighted by inverse frequency."""
 
     name = "sklearn-relations"
+    tuned = kfold = seeded = True
 
-    def __init__(self, train: Sequence[Document], *, C: float = 1.0, seed: int = 0):
+    def __init__(
+        self,
+        train: Sequence[Document],
+        *,
+        C: float = DEFAULT_C,  # scikit-learn's name
+        seed: int = 0,
+    ) -> None:
         X, y = [], []
         for doc in train:
             parsed = parse(doc.text)
@@ -333,6 +403,10 @@ class SklearnRelations:
         )
         self.model.fit(self.vectorizer.fit_transform(X), y)
 
+    @classmethod
+    def fit(cls, training: Training, *, c: float = DEFAULT_C, seed: int = 0) -> SklearnRelations:
+        return cls(training.train, C=c, seed=seed)
+
     def predict(self, doc: Document) -> Document:
         parsed = parse(doc.text)
         pairs = candidate_pairs(doc, parsed)
@@ -343,6 +417,8 @@ class SklearnRelations:
             self.vectorizer.transform([pair_features(doc, i, j, tokens) for i, j in pairs])
         )
         relations = [
-            Relation(i, j, str(lab)) for (i, j), lab in zip(pairs, labels) if lab != NO_RELATION
+            Relation(i, j, str(lab))
+            for (i, j), lab in zip(pairs, labels, strict=True)
+            if lab != NO_RELATION
         ]
         return Document(doc.doc_id, doc.text, doc.entities, tuple(sorted(relations)))

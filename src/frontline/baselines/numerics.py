@@ -45,7 +45,9 @@ PINNED: dict[str, str] = {
     # NumPy's own loops: the baseline code path on every CPU.
     "NPY_DISABLE_CPU_FEATURES": NUMPY_DISPATCH,
     # glibc's libm: the non-FMA, non-AVX variants of exp, log, pow... on every CPU.
-    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512BW,-AVX512VL",
+    "GLIBC_TUNABLES": (
+        "glibc.cpu.hwcaps=-AVX,-AVX2,-FMA,-FMA4,-AVX512F,-AVX512DQ,-AVX512BW,-AVX512VL"
+    ),
     # set and dict order of strings
     "PYTHONHASHSEED": "0",
 }
@@ -107,6 +109,7 @@ def check_cpu(flags: set[str] | None = None, machine: str | None = None) -> None
 
 
 def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
+    """The CPU's model name (the platform's processor where /proc/cpuinfo cannot be read)."""
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:

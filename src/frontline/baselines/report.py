@@ -9,10 +9,11 @@ to the git-ignored ``baselines/errors/``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from frontline.baselines.registry import ENTITY_MODELS, System
 from frontline.core.documents import Document
 from frontline.core.markdown import markdown_table
 
@@ -234,11 +235,11 @@ def splice(text: str, block: str, begin: str = BEGIN, end: str = END) -> str:
 
 def frequent_errors(
     gold: Sequence[Document], pred: Sequence[Document], top: int = 15
-) -> tuple[list, list]:
+) -> tuple[list[tuple[tuple[str, str], int]], list[tuple[tuple[str, str], int]]]:
     """Most frequent false positives and false negatives (text, label) under strict matching."""
     fp: Counter[tuple[str, str]] = Counter()
     fn: Counter[tuple[str, str]] = Counter()
-    for g, p in zip(gold, pred):
+    for g, p in zip(gold, pred, strict=True):
         gs = {(e.start, e.end, e.label): e.text for e in g.entities}
         ps = {(e.start, e.end, e.label): e.text for e in p.entities}
         fp.update((ps[k], k[2]) for k in ps.keys() - gs.keys())
@@ -249,62 +250,84 @@ def frequent_errors(
 def write_error_analysis(
     folder: Path,
     gold: Sequence[Document],
-    predictions: dict[str, list[Document]],
+    predictions: Mapping[str, list[Document]],
     labels: Sequence[str],
 ) -> list[Path]:
-    """Confusion matrices (PNG), frequent errors (Markdown), gold vs prediction (displaCy HTML)."""
+    """Confusion matrices (PNG), frequent errors (Markdown), gold vs prediction (displaCy HTML)
+    of every entity model of the registry in ``predictions`` (keyed by ``System.label``, an
+    entity model's is its name)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    notes = ["# Error analysis", ""]
+    for kind in ENTITY_MODELS:
+        pred = predictions.get(System(kind.name).label)
+        if pred is None:
+            continue
+        written.append(_confusion_png(folder, kind.name, gold, pred, labels))
+        fps, fns = frequent_errors(gold, pred)
+        notes += [f"## {kind.name}", "", "Most frequent false positives:", ""]
+        notes += [f"- {n} × {text!r} as {label}" for (text, label), n in fps]
+        notes += ["", "Most frequent false negatives:", ""]
+        notes += [f"- {n} × {text!r} ({label})" for (text, label), n in fns] + [""]
+        written.append(_displacy_page(folder, kind.name, gold, pred))
+    path = folder / "errors.md"
+    path.write_text("\n".join(notes), encoding="utf-8")
+    return [*written, path]
+
+
+def _confusion_png(
+    folder: Path,
+    name: str,
+    gold: Sequence[Document],
+    pred: Sequence[Document],
+    labels: Sequence[str],
+) -> Path:
+    """The confusion matrix of ``name``'s entity labels against the gold, by span (``O``: no
+    entity on that span), as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.metrics import ConfusionMatrixDisplay
+
+    truth, guess = [], []
+    for g, p in zip(gold, pred, strict=True):
+        by_span = {(e.start, e.end): e.label for e in p.entities}
+        gold_spans = {(e.start, e.end) for e in g.entities}
+        truth += [e.label for e in g.entities]
+        guess += [by_span.get((e.start, e.end), "O") for e in g.entities]
+        truth += ["O" for e in p.entities if (e.start, e.end) not in gold_spans]
+        guess += [e.label for e in p.entities if (e.start, e.end) not in gold_spans]
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ConfusionMatrixDisplay.from_predictions(
+        truth, guess, labels=[*labels, "O"], ax=ax, colorbar=False
+    )
+    ax.set_title(f"{name}: gold (rows) vs predicted (columns) on test, by span")
+    path = folder / f"confusion-{name}.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _displacy_page(
+    folder: Path, name: str, gold: Sequence[Document], pred: Sequence[Document]
+) -> Path:
+    """One HTML page with each test document's gold entities above ``name``'s."""
     from spacy import displacy
 
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    notes = ["# Error analysis", ""]
-    for name, pred in predictions.items():
-        if "@" in name:
-            continue
-        truth, guess = [], []
-        for g, p in zip(gold, pred):
-            by_span = {(e.start, e.end): e.label for e in p.entities}
-            gold_spans = {(e.start, e.end) for e in g.entities}
-            truth += [e.label for e in g.entities]
-            guess += [by_span.get((e.start, e.end), "O") for e in g.entities]
-            truth += ["O" for e in p.entities if (e.start, e.end) not in gold_spans]
-            guess += [e.label for e in p.entities if (e.start, e.end) not in gold_spans]
-        fig, ax = plt.subplots(figsize=(7, 6))
-        ConfusionMatrixDisplay.from_predictions(
-            truth, guess, labels=[*labels, "O"], ax=ax, colorbar=False
-        )
-        ax.set_title(f"{name}: gold (rows) vs predicted (columns) on test, by span")
-        path = folder / f"confusion-{name}.png"
-        fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(path)
-        fps, fns = frequent_errors(gold, pred)
-        notes += [f"## {name}", "", "Most frequent false positives:", ""]
-        notes += [f"- {n} × {text!r} as {label}" for (text, label), n in fps]
-        notes += ["", "Most frequent false negatives:", ""]
-        notes += [f"- {n} × {text!r} ({label})" for (text, label), n in fns] + [""]
-        pages = []
-        for g, p in zip(gold, pred):
-            for title, doc in ((f"{g.doc_id}: gold", g), (f"{g.doc_id}: {name}", p)):
-                pages.append(
-                    {
-                        "text": doc.text,
-                        "title": title,
-                        "ents": [
-                            {"start": e.start, "end": e.end, "label": e.label} for e in doc.entities
-                        ],
-                    }
-                )
-        html = displacy.render(pages, style="ent", manual=True, page=True)
-        path = folder / f"gold-vs-{name}.html"
-        path.write_text(html, encoding="utf-8")
-        written.append(path)
-    path = folder / "errors.md"
-    path.write_text("\n".join(notes), encoding="utf-8")
-    return [*written, path]
+    pages = []
+    for g, p in zip(gold, pred, strict=True):
+        for title, doc in ((f"{g.doc_id}: gold", g), (f"{g.doc_id}: {name}", p)):
+            pages.append(
+                {
+                    "text": doc.text,
+                    "title": title,
+                    "ents": [
+                        {"start": e.start, "end": e.end, "label": e.label} for e in doc.entities
+                    ],
+                }
+            )
+    path = folder / f"gold-vs-{name}.html"
+    path.write_text(displacy.render(pages, style="ent", manual=True, page=True), encoding="utf-8")
+    return path

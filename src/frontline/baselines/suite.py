@@ -1,10 +1,12 @@
 """``frontline baselines``: train, tune, predict and score every baseline; record the results.
 
 Everything runs on the released dataset in ``corpus/`` (``documents`` config): train on
-``train``, tune on ``validation``, score on ``test``. ``baselines/results.json`` holds the
-scores, confidence intervals, seeds, package versions and a checksum of the dataset;
-``baselines/RESULTS.md`` is generated from it. Timings are printed, never recorded, so that
-two runs give byte-identical files.
+``train``, tune on ``validation``, score on ``test``. The models are those of
+:mod:`frontline.baselines.registry`; each scored model-in-a-setting is a
+:class:`~frontline.baselines.registry.System`. ``baselines/results.json`` holds the scores,
+confidence intervals, seeds, package versions and a checksum of the dataset, in the shape
+:mod:`frontline.baselines.record` declares; ``baselines/RESULTS.md`` is generated from it.
+Timings are printed, never recorded, so that two runs give byte-identical files.
 """
 
 from __future__ import annotations
@@ -13,13 +15,31 @@ import hashlib
 import json
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
-from frontline.baselines import models
+import numpy as np
+
+from frontline.baselines.models import DEFAULT_C, Baseline, EntityModel, RelationModel, Training
+from frontline.baselines.record import (
+    Comparison,
+    CrossValidation,
+    EntitySummary,
+    Folds,
+    RelationSummary,
+    Reproducibility,
+    Results,
+    Scores,
+    Seeds,
+    Spread,
+    Tuning,
+    results_json,
+)
+from frontline.baselines.registry import ENTITY_MODELS, RELATION_MODELS, Setting, System
 from frontline.core.documents import Document
 from frontline.core.scheme import Scheme
 from frontline.eval import bootstrap, metrics
@@ -32,20 +52,37 @@ C_GRID = (0.1, 1.0, 10.0)
 SELECTION_DECIMALS = 2
 SELECTION_RULE = (
     f"validation strict F1 rounded to {SELECTION_DECIMALS} decimals; ties go to the simpler "
-    "model (the smaller C; lexicon < sklearn-ner < spacy-ner)"
+    f"model (the smaller C; {' < '.join(kind.name for kind in ENTITY_MODELS)})"
 )
 # the recorded run's seed, and two more for the spread over seeds of every trained model
 SEEDS = (SEED, SEED + 1, SEED + 2)
-SIMPLICITY = ("lexicon", "sklearn-ner", "spacy-ner")
 PACKAGES = ("datasets", "numpy", "scikit-learn", "spacy")
+#: The key of each setting's block in ``significance``.
+SIGNIFICANCE_GROUPS = {
+    Setting.ENTITIES: "entities_strict",
+    Setting.GOLD: "relations_gold_entities_strict",
+    Setting.END_TO_END: "relations_end_to_end_strict",
+}
+
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
 class Data:
+    """The released documents per split, and the checksum of the dataset they were read from."""
+
     train: list[Document]
     validation: list[Document]
     test: list[Document]
     checksum: str
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A system's test predictions and their scores per document."""
+
+    predictions: list[Document]
+    per_doc: list[DocScores]
 
 
 def load_data(corpus: Path, scheme: Scheme, cache: Path | None = None) -> Data:
@@ -76,27 +113,32 @@ def dataset_checksum(corpus: Path) -> str:
 
 
 def strip(doc: Document) -> tuple[str, str]:
+    """What an entity model is given: the id and the text."""
     return doc.doc_id, doc.text
 
 
 def gold_entities_only(doc: Document) -> Document:
+    """What a relation model is given with gold entities: the document without its relations."""
     return Document(doc.doc_id, doc.text, doc.entities, ())
 
 
 def score(gold: Sequence[Document], pred: Sequence[Document], scheme: Scheme) -> list[DocScores]:
+    """The scores of each predicted document against its gold one."""
     return [
         metrics.score_document(g, p, scheme.entity_names, scheme.relation_names)
-        for g, p in zip(gold, pred)
+        for g, p in zip(gold, pred, strict=True)
     ]
 
 
 def rounded(value: float) -> float:
+    """A figure as results.json records it: 4 decimals."""
     return round(float(value), 4)
 
 
-def entity_summary(per_doc: list[DocScores], scheme: Scheme, samples) -> dict[str, Any]:
+def entity_summary(per_doc: list[DocScores], scheme: Scheme, samples: np.ndarray) -> EntitySummary:
+    """An entity system's scores under every matching scheme, with the strict F1's interval."""
     totals = metrics.total(per_doc)
-    out: dict[str, Any] = {}
+    out: dict[str, Scores] = {}
     for scheme_name in metrics.SCHEMES:
         half = scheme_name in ("partial", "type")
         p, r, f = totals.entities[scheme_name]["overall"].prf(half)
@@ -113,17 +155,25 @@ def entity_summary(per_doc: list[DocScores], scheme: Scheme, samples) -> dict[st
         }
     lo, hi = bootstrap.bootstrap_ci(per_doc, lambda s: metrics.entity_f1(s), samples)
     out["strict"]["f1_ci95"] = [rounded(lo), rounded(hi)]
-    return out
+    return EntitySummary(
+        strict=out["strict"], exact=out["exact"], partial=out["partial"], type=out["type"]
+    )
 
 
-def relation_summary(per_doc: list[DocScores], scheme: Scheme, samples) -> dict[str, Any]:
+def relation_summary(
+    per_doc: list[DocScores], scheme: Scheme, samples: np.ndarray
+) -> RelationSummary:
+    """A relation system's strict and boundaries scores, with counts and intervals."""
     totals = metrics.total(per_doc)
-    out: dict[str, Any] = {}
+    out = {}
     for setting in ("strict", "boundaries"):
         c = totals.relations[setting]["overall"]
         per_label = {
             lab: rounded(totals.relations[setting][lab].f1 or 0.0) for lab in scheme.relation_names
         }
+        lo, hi = bootstrap.bootstrap_ci(
+            per_doc, lambda s, st=setting: metrics.relation_f1(s, st), samples
+        )
         out[setting] = {
             "precision": rounded(c.precision or 0.0),
             "recall": rounded(c.recall or 0.0),
@@ -133,16 +183,15 @@ def relation_summary(per_doc: list[DocScores], scheme: Scheme, samples) -> dict[
             "tp": c.tp,
             "fp": c.fp,
             "fn": c.fn,
+            "f1_ci95": [rounded(lo), rounded(hi)],
         }
-        lo, hi = bootstrap.bootstrap_ci(
-            per_doc, lambda s, st=setting: metrics.relation_f1(s, st), samples
-        )
-        out[setting]["f1_ci95"] = [rounded(lo), rounded(hi)]
-    out["reversed_direction"] = totals.reversed
-    return out
+    return RelationSummary(
+        strict=out["strict"], boundaries=out["boundaries"], reversed_direction=totals.reversed
+    )
 
 
-def timed(label: str, fn: Callable[[], Any], log: Callable[[str], None]) -> Any:
+def timed(label: str, fn: Callable[[], M], log: Callable[[str], None]) -> M:
+    """``fn()``, its time logged under ``label``."""
     start = time.perf_counter()
     value = fn()
     log(f"{label}: {time.perf_counter() - start:.1f} s")
@@ -156,18 +205,39 @@ def selection_score(value: float) -> float:
 
 
 def tune(
-    build: Callable[[float], Any], evaluate: Callable[[Any], float]
-) -> tuple[Any, float, dict[str, float]]:
+    build: Callable[[float], M], evaluate: Callable[[M], float]
+) -> tuple[M, float, dict[str, float]]:
     """Fit one model per C in ``C_GRID`` (smallest first); keep the best on validation by
     :func:`selection_score`, ties to the smaller C (the simpler, more regularised model)."""
-    tried = {}
-    best = None
+    tried: dict[str, float] = {}
+    best: tuple[M, float, float] | None = None
     for c in sorted(C_GRID):
         model = build(c)
         tried[str(c)] = rounded(evaluate(model))
         if best is None or selection_score(tried[str(c)]) > selection_score(best[1]):
             best = (model, tried[str(c)], c)
+    assert best is not None  # C_GRID is not empty
     return best[0], best[2], tried
+
+
+def train(
+    kind: type[Baseline],
+    training: Training,
+    validation_f1: Callable[[Baseline], float],
+    tuning: dict[str, Tuning],
+    log: Callable[[str], None],
+) -> Baseline:
+    """Train one registered model with :data:`SEED`; a ``tuned`` one once per C of the grid,
+    keeping the best on ``validation_f1`` and recording the choice in ``tuning``."""
+    if not kind.tuned:
+        return timed(f"{kind.name}: train", lambda: kind.fit(training, seed=SEED), log)
+    model, c, tried = timed(
+        f"{kind.name}: train and tune C",
+        lambda: tune(lambda c: kind.fit(training, c=c, seed=SEED), validation_f1),
+        log,
+    )
+    tuning[kind.name] = {"C": c, "validation_strict_f1": tried}
+    return model
 
 
 def run(
@@ -176,95 +246,95 @@ def run(
     config: Path,
     log: Callable[[str], None] = print,
     spacy_overrides: dict[str, object] | None = None,
-) -> tuple[dict[str, Any], dict[str, list[Document]]]:
-    """Train, tune, predict and score everything; return (results, test predictions)."""
+) -> tuple[Results, dict[str, list[Document]]]:
+    """Train, tune, predict and score every registered model; return the results and the test
+    predictions of every system, keyed by :attr:`System.label` (the prediction files' names)."""
+    training = Training(data.train, data.validation, scheme.entity_names, config, spacy_overrides)
     samples = bootstrap.resamples(len(data.test), N_BOOTSTRAP, SEED)
-    labels = scheme.entity_names
-
-    def ner_val_f1(model) -> float:
-        return metrics.entity_f1(
-            metrics.total(
-                score(data.validation, [model.predict(*strip(d)) for d in data.validation], scheme)
+    tuning: dict[str, Tuning] = {}
+    scored: dict[System, Scored] = {}
+    validation_f1 = _entity_systems(data, scheme, training, tuning, scored, log)
+    simplest_first = list(validation_f1)  # the registry's order
+    best = max(
+        validation_f1, key=lambda n: (selection_score(validation_f1[n]), -simplest_first.index(n))
+    )
+    _relation_systems(data, scheme, training, tuning, scored, best, log)
+    summaries = {
+        setting: {
+            system.model: (entity_summary if setting is Setting.ENTITIES else relation_summary)(
+                s.per_doc, scheme, samples
             )
-        )
-
-    entity_models: dict[str, Any] = {}
-    tuning: dict[str, Any] = {}
-    entity_models["lexicon"] = timed(
-        "lexicon: train", lambda: models.LexiconNer(data.train, labels), log
-    )
-    model, c, tried = timed(
-        "sklearn-ner: train and tune C",
-        lambda: tune(lambda c: models.SklearnNer(data.train, labels, C=c, seed=SEED), ner_val_f1),
-        log,
-    )
-    entity_models["sklearn-ner"], tuning["sklearn-ner"] = (
-        model,
-        {"C": c, "validation_strict_f1": tried},
-    )
-    entity_models["spacy-ner"] = timed(
-        "spacy-ner: train",
-        lambda: models.SpacyNer(
-            data.train, data.validation, config, seed=SEED, overrides=spacy_overrides
-        ),
-        log,
-    )
-
-    predictions: dict[str, list[Document]] = {}
-    per_doc: dict[str, list[DocScores]] = {}
-    results: dict[str, Any] = {"entities": {}, "relations": {"gold_entities": {}, "end_to_end": {}}}
-    validation_f1 = {}
-    for name, m in entity_models.items():
-        predictions[name] = timed(
-            f"{name}: predict test", lambda m=m: [m.predict(*strip(d)) for d in data.test], log
-        )
-        per_doc[name] = score(data.test, predictions[name], scheme)
-        results["entities"][name] = entity_summary(per_doc[name], scheme, samples)
-        validation_f1[name] = ner_val_f1(m)
-    best_entity = max(
-        validation_f1, key=lambda n: (selection_score(validation_f1[n]), -SIMPLICITY.index(n))
-    )
-
-    def rel_val_f1(model) -> float:
-        preds = [model.predict(gold_entities_only(d)) for d in data.validation]
-        return metrics.relation_f1(metrics.total(score(data.validation, preds, scheme)))
-
-    relation_models: dict[str, Any] = {}
-    relation_models["type-pair-prior"] = timed(
-        "type-pair-prior: train", lambda: models.TypePairPrior(data.train, data.validation), log
-    )
-    model, c, tried = timed(
-        "sklearn-relations: train and tune C",
-        lambda: tune(lambda c: models.SklearnRelations(data.train, C=c, seed=SEED), rel_val_f1),
-        log,
-    )
-    relation_models["sklearn-relations"], tuning["sklearn-relations"] = (
-        model,
-        {"C": c, "validation_strict_f1": tried},
-    )
-    for name, m in relation_models.items():
-        gold_input = [m.predict(gold_entities_only(d)) for d in data.test]
-        predictions[f"{name}@gold"] = gold_input
-        per_doc[f"{name}@gold"] = score(data.test, gold_input, scheme)
-        results["relations"]["gold_entities"][name] = relation_summary(
-            per_doc[f"{name}@gold"], scheme, samples
-        )
-        e2e = [m.predict(p) for p in predictions[best_entity]]
-        predictions[f"{name}@{best_entity}"] = e2e
-        per_doc[f"{name}@e2e"] = score(data.test, e2e, scheme)
-        results["relations"]["end_to_end"][name] = relation_summary(
-            per_doc[f"{name}@e2e"], scheme, samples
-        )
-    results["relations"]["end_to_end_entity_model"] = best_entity
-    results["significance"] = significance(per_doc, samples)
-    results["tuning"] = tuning
-    results["validation_entity_strict_f1"] = {
-        k: rounded(v) for k, v in sorted(validation_f1.items())
+            for system, s in scored.items()
+            if system.setting is setting
+        }
+        for setting in Setting
     }
-    return results, predictions
+    results: Results = {
+        "entities": summaries[Setting.ENTITIES],
+        "relations": {
+            "gold_entities": summaries[Setting.GOLD],
+            "end_to_end": summaries[Setting.END_TO_END],
+            "end_to_end_entity_model": best,
+        },
+        "significance": significance({k: s.per_doc for k, s in scored.items()}, samples),
+        "tuning": tuning,
+        "validation_entity_strict_f1": {k: rounded(v) for k, v in sorted(validation_f1.items())},
+    }
+    return results, {system.label: s.predictions for system, s in scored.items()}
 
 
-def spread(scores: Sequence[float]) -> dict[str, Any]:
+def _entity_systems(
+    data: Data,
+    scheme: Scheme,
+    training: Training,
+    tuning: dict[str, Tuning],
+    scored: dict[System, Scored],
+    log: Callable[[str], None],
+) -> dict[str, float]:
+    """Train every entity model, add its test predictions and scores to ``scored``; return
+    each one's validation strict F1."""
+    models: dict[str, EntityModel] = {}
+    for kind in ENTITY_MODELS:
+        model = train(kind, training, lambda m: ner_f1(m, data.validation, scheme), tuning, log)
+        assert isinstance(model, EntityModel)
+        models[kind.name] = model
+    validation_f1 = {}
+    for name, model in models.items():
+        predictions = timed(
+            f"{name}: predict test", lambda m=model: [m.predict(*strip(d)) for d in data.test], log
+        )
+        scored[System(name)] = Scored(predictions, score(data.test, predictions, scheme))
+        validation_f1[name] = ner_f1(model, data.validation, scheme)
+    return validation_f1
+
+
+def _relation_systems(
+    data: Data,
+    scheme: Scheme,
+    training: Training,
+    tuning: dict[str, Tuning],
+    scored: dict[System, Scored],
+    entity_model: str,
+    log: Callable[[str], None],
+) -> None:
+    """Train every relation model; add to ``scored`` its test predictions and scores given the
+    gold entities, and end to end given those of ``entity_model``."""
+    models: dict[str, RelationModel] = {}
+    for kind in RELATION_MODELS:
+        model = train(kind, training, lambda m: rel_f1(m, data.validation, scheme), tuning, log)
+        assert isinstance(model, RelationModel)
+        models[kind.name] = model
+    entities = scored[System(entity_model)].predictions
+    for name, model in models.items():
+        gold = [model.predict(gold_entities_only(d)) for d in data.test]
+        scored[System(name, Setting.GOLD)] = Scored(gold, score(data.test, gold, scheme))
+        e2e = [model.predict(p) for p in entities]
+        scored[System(name, Setting.END_TO_END, entity_model)] = Scored(
+            e2e, score(data.test, e2e, scheme)
+        )
+
+
+def spread(scores: Sequence[float]) -> Spread:
     """Scores over seeds with their mean and sample standard deviation, rounded."""
     return {
         "strict_f1": [rounded(x) for x in scores],
@@ -273,139 +343,151 @@ def spread(scores: Sequence[float]) -> dict[str, Any]:
     }
 
 
+def tuned_c(kind: type[Baseline], tuning: Mapping[str, Tuning]) -> float:
+    """The C to train ``kind`` with: the tuned one (the default for a model without C)."""
+    return tuning[kind.name]["C"] if kind.tuned else DEFAULT_C
+
+
 def seed_spread(
     data: Data,
     scheme: Scheme,
     config: Path,
-    results: dict[str, Any],
+    results: Results,
     log: Callable[[str], None],
     spacy_overrides: dict[str, object] | None = None,
-) -> dict[str, Any]:
-    """Test strict F1 of every trained model over ``SEEDS`` (C fixed to the tuned value; the
+) -> Seeds:
+    """Test strict F1 of every ``seeded`` model over ``SEEDS`` (C fixed to the tuned value; the
     first seed's score is the recorded run's). lbfgs is deterministic: its seed changes nothing,
     and its spread says so."""
-    tuning, labels = results["tuning"], scheme.entity_names
-    entity = {
-        "sklearn-ner": lambda seed: models.SklearnNer(
-            data.train, labels, C=tuning["sklearn-ner"]["C"], seed=seed
-        ),
-        "spacy-ner": lambda seed: models.SpacyNer(
-            data.train, data.validation, config, seed=seed, overrides=spacy_overrides
-        ),
-    }
-    out: dict[str, Any] = {"seeds": list(SEEDS), "entities": {}, "relations_gold_entities": {}}
-    for name, make in entity.items():
-        scores = [results["entities"][name]["strict"]["f1"]]
+    training = Training(data.train, data.validation, scheme.entity_names, config, spacy_overrides)
+    tuning = results["tuning"]
+    out: Seeds = {"seeds": list(SEEDS), "entities": {}, "relations_gold_entities": {}}
+    kinds: list[tuple[type[Baseline], float, Callable[[Baseline], float]]] = [
+        (
+            kind,
+            results["entities"][kind.name]["strict"]["f1"],
+            lambda m: ner_f1(m, data.test, scheme),
+        )
+        for kind in ENTITY_MODELS
+        if kind.seeded
+    ]
+    kinds += [
+        (
+            kind,
+            results["relations"]["gold_entities"][kind.name]["strict"]["f1"],
+            lambda m: rel_f1(m, data.test, scheme),
+        )
+        for kind in RELATION_MODELS
+        if kind.seeded
+    ]
+    for kind, recorded, test_f1 in kinds:
+        c = tuned_c(kind, tuning)
+        scores = [recorded]
         for seed in SEEDS[1:]:
             scores.append(
-                timed(f"{name}: seed {seed}", lambda: _ner_f1(make(seed), data.test, scheme), log)
+                timed(
+                    f"{kind.name}: seed {seed}",
+                    lambda k=kind, c=c, s=seed, f=test_f1: f(k.fit(training, c=c, seed=s)),
+                    log,
+                )
             )
-        out["entities"][name] = spread(scores)
-    c = tuning["sklearn-relations"]["C"]
-    scores = [results["relations"]["gold_entities"]["sklearn-relations"]["strict"]["f1"]]
-    for seed in SEEDS[1:]:
-        scores.append(
-            timed(
-                f"sklearn-relations: seed {seed}",
-                lambda: _rel_f1(
-                    models.SklearnRelations(data.train, C=c, seed=seed), data.test, scheme
-                ),
-                log,
-            )
-        )
-    out["relations_gold_entities"]["sklearn-relations"] = spread(scores)
+        group = "entities" if issubclass(kind, EntityModel) else "relations_gold_entities"
+        out[group][kind.name] = spread(scores)
     return out
 
 
-def significance(per_doc: dict[str, list[DocScores]], samples) -> dict[str, Any]:
-    """Paired bootstrap p-value of each system against the next better one (by test F1)."""
-    groups = {
-        "entities_strict": ([k for k in per_doc if "@" not in k], metrics.entity_f1),
-        "relations_gold_entities_strict": (
-            [k for k in per_doc if k.endswith("@gold")],
-            metrics.relation_f1,
-        ),
-        "relations_end_to_end_strict": (
-            [k for k in per_doc if k.endswith("@e2e")],
-            metrics.relation_f1,
-        ),
-    }
+def significance(
+    per_doc: Mapping[System, list[DocScores]], samples: np.ndarray
+) -> dict[str, list[Comparison]]:
+    """Paired bootstrap p-value of each system against the next better one (by test F1), within
+    each setting."""
     out = {}
-    for group, (names, fn) in groups.items():
-        ranked = sorted(names, key=lambda n: (-fn(metrics.total(per_doc[n])), n))
+    for setting, group in SIGNIFICANCE_GROUPS.items():
+        fn = metrics.entity_f1 if setting is Setting.ENTITIES else metrics.relation_f1
+        ranked = sorted(
+            (system for system in per_doc if system.setting is setting),
+            key=lambda n: (-fn(metrics.total(per_doc[n])), n.label),
+        )
         out[group] = [
-            {
-                "system": worse.split("@")[0],
-                "against": better.split("@")[0],
-                "p_value": rounded(
+            Comparison(
+                system=worse.model,
+                against=better.model,
+                p_value=rounded(
                     bootstrap.paired_p_value(per_doc[better], per_doc[worse], fn, samples)
                 ),
-            }
-            for better, worse in zip(ranked, ranked[1:])
+            )
+            for better, worse in zip(ranked, ranked[1:], strict=False)
         ]
     return out
 
 
 def cross_validation(
-    data: Data, scheme: Scheme, log: Callable[[str], None], tuning: dict[str, Any]
-) -> dict[str, Any]:
-    """k-fold over all released documents (whole documents per fold), C fixed to the tuned value."""
+    data: Data, scheme: Scheme, log: Callable[[str], None], tuning: Mapping[str, Tuning]
+) -> CrossValidation:
+    """k-fold over all released documents (whole documents per fold) of every ``kfold`` model
+    (a relation model given the gold entities), C fixed to the tuned value."""
     docs = {d.doc_id: d for d in [*data.train, *data.validation, *data.test]}
     folds = bootstrap.kfold(list(docs), K_FOLDS, SEED)
-    labels = scheme.entity_names
-    systems: dict[str, Callable[[list[Document], list[Document]], float]] = {
-        "lexicon": lambda tr, te: _ner_f1(models.LexiconNer(tr, labels), te, scheme),
-        "sklearn-ner": lambda tr, te: _ner_f1(
-            models.SklearnNer(tr, labels, C=tuning["sklearn-ner"]["C"], seed=SEED), te, scheme
-        ),
-        "sklearn-relations@gold": lambda tr, te: _rel_f1(
-            models.SklearnRelations(tr, C=tuning["sklearn-relations"]["C"], seed=SEED), te, scheme
-        ),
-    }
-    out = {}
-    for name, fn in systems.items():
+    systems: list[tuple[System, type[Baseline], Callable[[Baseline, list[Document]], float]]] = [
+        (System(kind.name), kind, lambda m, te: ner_f1(m, te, scheme))
+        for kind in ENTITY_MODELS
+        if kind.kfold
+    ]
+    systems += [
+        (System(kind.name, Setting.GOLD), kind, lambda m, te: rel_f1(m, te, scheme))
+        for kind in RELATION_MODELS
+        if kind.kfold
+    ]
+    out: dict[str, Folds] = {}
+    for system, kind, test_f1 in systems:
         scores = []
-        for k, held_out in enumerate(folds):
+        for held_out in folds:
             train = [docs[d] for f in folds if f is not held_out for d in f]
-            scores.append(fn(train, [docs[d] for d in held_out]))
-        mean = sum(scores) / len(scores)
-        std = (
-            (sum((s - mean) ** 2 for s in scores) / (len(scores) - 1)) ** 0.5
-            if len(scores) > 1
-            else 0.0
+            model = kind.fit(
+                Training(train, [], scheme.entity_names), c=tuned_c(kind, tuning), seed=SEED
+            )
+            scores.append(test_f1(model, [docs[d] for d in held_out]))
+        out[system.label] = _folds(scores)
+        log(
+            f"cross-validation {system.label}: {out[system.label]['mean']:.3f} ± "
+            f"{out[system.label]['std']:.3f}"
         )
-        out[name] = {
-            "folds": [rounded(s) for s in scores],
-            "mean": rounded(mean),
-            "std": rounded(std),
-        }
-        log(f"cross-validation {name}: {mean:.3f} ± {std:.3f}")
     return {"k": K_FOLDS, "folds": [sorted(f) for f in folds], "strict_f1": out}
 
 
-def _ner_f1(model, docs: list[Document], scheme: Scheme) -> float:
+def _folds(scores: Sequence[float]) -> Folds:
+    """Scores over folds with their mean and sample standard deviation, rounded."""
+    mean = sum(scores) / len(scores)
+    std = (
+        (sum((s - mean) ** 2 for s in scores) / (len(scores) - 1)) ** 0.5
+        if len(scores) > 1
+        else 0.0
+    )
+    return {"folds": [rounded(s) for s in scores], "mean": rounded(mean), "std": rounded(std)}
+
+
+def ner_f1(model: EntityModel, docs: Sequence[Document], scheme: Scheme) -> float:
+    """Strict entity F1 of ``model`` on ``docs``."""
     return metrics.entity_f1(
         metrics.total(score(docs, [model.predict(*strip(d)) for d in docs], scheme))
     )
 
 
-def _rel_f1(model, docs: list[Document], scheme: Scheme) -> float:
+def rel_f1(model: RelationModel, docs: Sequence[Document], scheme: Scheme) -> float:
+    """Strict relation F1 of ``model`` on ``docs``, given their gold entities."""
     return metrics.relation_f1(
         metrics.total(score(docs, [model.predict(gold_entities_only(d)) for d in docs], scheme))
     )
 
 
 def package_versions() -> dict[str, str]:
+    """The installed versions of :data:`PACKAGES`."""
     return {name: version(name) for name in PACKAGES}
 
 
-def results_json(results: dict[str, Any]) -> str:
-    return json.dumps(results, indent=2, sort_keys=True) + "\n"
-
-
 EXACT = (
-    "entities: lexicon, sklearn-ner; relations with gold entities: sklearn-relations, type-pair-prior; "
-    "cross_validation; the seeds of sklearn-ner and sklearn-relations"
+    "entities: lexicon, sklearn-ner; relations with gold entities: sklearn-relations, "
+    "type-pair-prior; cross_validation; the seeds of sklearn-ner and sklearn-relations"
 )
 WITHIN_TOLERANCE = (
     "entities: spacy-ner (and its seeds); relations end to end (they use spacy-ner's entities); "
@@ -413,7 +495,7 @@ WITHIN_TOLERANCE = (
 )
 
 
-def reproducibility(spread_file: Path, checksum: str) -> dict[str, Any]:
+def reproducibility(spread_file: Path, checksum: str) -> Reproducibility:
     """Which figures are exact on every x86-64 machine and which within a measured tolerance
     (``spread_file``: written by ``scripts/numerics_spread.py`` for this dataset)."""
     from frontline.baselines import numerics
@@ -428,16 +510,16 @@ def reproducibility(spread_file: Path, checksum: str) -> dict[str, Any]:
         "exact": EXACT,
         "within_tolerance": WITHIN_TOLERANCE,
         "why": (
-            "spaCy's transition-based parser computes part of its hidden layer (saxpy, and sgemm at "
-            "inference) with the blis library, which picks its kernel from the CPU (generic, haswell, "
-            "skx, zen...) and cannot be told otherwise; everything else runs under the pinned settings "
-            "(reproducibility.numerics in results.json)"
+            "spaCy's transition-based parser computes part of its hidden layer (saxpy, and sgemm "
+            "at inference) with the blis library, which picks its kernel from the CPU (generic, "
+            "haswell, skx, zen...) and cannot be told otherwise; everything else runs under the "
+            "pinned settings (reproducibility.numerics in results.json)"
         ),
         "spacy_ner_spread": measured,
     }
 
 
-def against_recorded(found: dict[str, Any], path: Path) -> tuple[dict[str, Any], str]:
+def against_recorded(found: Results, path: Path) -> tuple[Results, str]:
     """Compare a run with the recorded ``results.json``: where only ``platform`` differs the
     recorded file is kept as it is (the figures were reproduced), and the verdict says so."""
     if not path.is_file():
@@ -458,7 +540,8 @@ def against_recorded(found: dict[str, Any], path: Path) -> tuple[dict[str, Any],
     )
     return (
         found,
-        f"CHANGED: results.json differs from the recorded one in {', '.join(changed)} (see git diff)",
+        f"CHANGED: results.json differs from the recorded one in {', '.join(changed)} "
+        "(see git diff)",
     )
 
 
@@ -467,8 +550,6 @@ def rare_labels(
 ) -> dict[str, dict[str, dict[str, int]]]:
     """Labels with fewer than ``below`` (the card's ``RARE_BELOW``) gold instances in the
     validation and test splits, with their counts: their per-label scores are mostly noise."""
-    from collections import Counter
-
     from frontline.release.card import RARE_BELOW
 
     below = RARE_BELOW if below is None else below

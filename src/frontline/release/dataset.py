@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -152,31 +151,50 @@ class Rows:
     relations: dict[str, Column]
 
     def of(self, config: str) -> dict[str, Column]:
+        """The columns of ``config``."""
         return getattr(self, config)
 
     def batch(self, config: str, scheme: Scheme) -> pa.RecordBatch:
+        """The rows of ``config`` as one record batch (the build writes many articles' rows
+        at once through :class:`~frontline.release.streams.ArrowSink` instead)."""
         return record_batch([self.of(config)], encoding(scheme).schemas[config])
 
 
 @dataclass(frozen=True)
-class Encoding:
-    """Each config's Arrow schema, and the ids of the labels in its ClassLabel columns."""
+class LabelIds:
+    """The ids of the labels in the ClassLabel columns, as ``datasets`` stores them."""
 
-    schemas: dict[str, pa.Schema]
     entity: dict[str, int]
     relation: dict[str, int]
     tag: dict[str, int]  # IOB2 tag -> id
 
 
-@lru_cache(maxsize=4)
-def encoding(scheme: Scheme) -> Encoding:
-    """The :class:`Encoding` of ``scheme``'s :func:`features`."""
-    feats = features(scheme)
-    return Encoding(
-        {config: feats[config].arrow_schema for config in CONFIGS},
+def label_ids(scheme: Scheme) -> LabelIds:
+    """The :class:`LabelIds` of ``scheme`` (a few microseconds: made for every article)."""
+    return LabelIds(
         {n: i for i, n in enumerate(scheme.entity_names)},
         {n: i for i, n in enumerate(scheme.relation_names)},
         {n: i for i, n in enumerate(scheme.iob2_tags())},
+    )
+
+
+@dataclass(frozen=True)
+class Encoding(LabelIds):
+    """Each config's Arrow schema, and the ids of the labels in its ClassLabel columns."""
+
+    schemas: dict[str, pa.Schema]
+
+
+def encoding(scheme: Scheme) -> Encoding:
+    """The :class:`Encoding` of ``scheme``'s :func:`features`: about half a millisecond, so
+    made once by the caller (once per part of the build, for its Arrow files), not per row."""
+    feats = features(scheme)
+    ids = label_ids(scheme)
+    return Encoding(
+        ids.entity,
+        ids.relation,
+        ids.tag,
+        {config: feats[config].arrow_schema for config in CONFIGS},
     )
 
 
@@ -205,7 +223,7 @@ def _token_spans(
         raise AlignmentError(
             [
                 _misaligned(doc, f"doc {article_id} entity {e.id} ({e.label})", e.start, e.end)
-                for e, ok in zip(entities, aligned.tolist())
+                for e, ok in zip(entities, aligned.tolist(), strict=True)
                 if not ok
             ]
         )
@@ -263,8 +281,9 @@ def _sentences_of(
     if len(ends):
         inside &= ends[np.maximum(where, 0)] >= np.array([e.end for e in entities], dtype=np.int64)
     problems = [
-        f"doc {article_id} entity {e.id} ({e.label}): [{e.start}:{e.end}] is not inside one sentence"
-        for e, ok in zip(entities, inside.tolist())
+        f"doc {article_id} entity {e.id} ({e.label}): [{e.start}:{e.end}] is not inside one "
+        "sentence"
+        for e, ok in zip(entities, inside.tolist(), strict=True)
         if not ok
     ]
     problems += [
@@ -288,8 +307,9 @@ def _words(attrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 def _document_row(
-    article: Article, gold: Document, sentences: Sequence[tuple[int, int]], enc: Encoding
+    article: Article, gold: Document, sentences: Sequence[tuple[int, int]], ids: LabelIds
 ) -> dict[str, Column]:
+    """The ``documents`` row of an article."""
     entities, relations = gold.entities, gold.relations
     return {
         **{
@@ -307,7 +327,7 @@ def _document_row(
                     "id": [e.id for e in entities],
                     "start": [e.start for e in entities],
                     "end": [e.end for e in entities],
-                    "label": [enc.entity[e.label] for e in entities],
+                    "label": [ids.entity[e.label] for e in entities],
                     "text": [e.text for e in entities],
                 }
             ),
@@ -318,7 +338,7 @@ def _document_row(
                 {
                     "head": [r.head for r in relations],
                     "tail": [r.tail for r in relations],
-                    "label": [enc.relation[r.label] for r in relations],
+                    "label": [ids.relation[r.label] for r in relations],
                 }
             ),
         ),
@@ -334,7 +354,7 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
     tokens), so the sentences' word counts cut every per-token column into rows; the
     entities and relations are grouped by sentence the same way, in document order.
     """
-    enc = encoding(scheme)
+    ids = label_ids(scheme)
     doc, sentences, text = shared_parse(article.text), shared_sentences(article.text), article.text
     attrs = doc.to_array([IDX, LENGTH, IS_SPACE]).astype(np.int64).reshape(-1, 3)
     first_token, last_token = _token_spans(attrs, doc, article.id, gold.entities)
@@ -343,16 +363,9 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
     n = len(sentences)
     first = np.searchsorted(starts, np.fromiter((s for s, _ in sentences), dtype=np.int64, count=n))
     words = np.diff(np.append(first, len(starts)))  # per sentence
-    order = np.argsort(sentence, kind="stable")  # the entities by sentence
-    mentions = np.bincount(sentence, minlength=n)  # per sentence
-    local = np.empty(len(order), dtype=np.int64)  # entity -> its index in its sentence
-    local[order] = np.arange(len(order)) - np.repeat(np.cumsum(mentions) - mentions, mentions)
-    local_of, sentence_of = local.tolist(), sentence.tolist()
-    relations = sorted(gold.relations, key=lambda r: sentence_of[r.head])
-    base = first[sentence[order]]  # the first word of each entity's sentence
     tokens, orig_id = Lists(words, substrings(text, starts, ends)), sentence_ids(article.id, n)
     tags = iob2_ids(
-        len(attrs), first_token, last_token + 1, [e.label for e in gold.entities], enc.tag
+        len(attrs), first_token, last_token + 1, [e.label for e in gold.entities], ids.tag
     )
     ner = {
         "id": [f"{article.id}-{k:03d}" for k in range(n)],
@@ -364,15 +377,34 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
         "token_starts": Lists(words, starts),
         "token_ends": Lists(words, ends),
     }
-    rel = {
-        "tokens": tokens,
-        "orig_id": orig_id,
+    base = first[sentence]  # the first word of each entity's sentence
+    mentions = _sentence_mentions(
+        gold, sentence, rank[first_token] - base, rank[last_token] - base + 1, n
+    )
+    rel = {"tokens": tokens, "orig_id": orig_id, **mentions}
+    return Rows(n, len(starts), _document_row(article, gold, sentences, ids), ner, rel)
+
+
+def _sentence_mentions(
+    gold: Document, sentence: np.ndarray, start: np.ndarray, end: np.ndarray, n: int
+) -> dict[str, Column]:
+    """The ``entities`` and ``relations`` columns of the ``relations`` config: each entity (in
+    ``sentence``, with word offsets ``start``/``end`` within it) and each relation, grouped by
+    sentence in document order, relations' ``head``/``tail`` indexing their sentence's
+    entities."""
+    order = np.argsort(sentence, kind="stable")  # the entities by sentence
+    mentions = np.bincount(sentence, minlength=n)  # per sentence
+    local = np.empty(len(order), dtype=np.int64)  # entity -> its index in its sentence
+    local[order] = np.arange(len(order)) - np.repeat(np.cumsum(mentions) - mentions, mentions)
+    local_of, sentence_of = local.tolist(), sentence.tolist()
+    relations = sorted(gold.relations, key=lambda r: sentence_of[r.head])
+    return {
         "entities": Lists(
             mentions,
             Structs(
                 {
-                    "start": rank[first_token[order]] - base,
-                    "end": rank[last_token[order]] - base + 1,
+                    "start": start[order],
+                    "end": end[order],
                     "type": [gold.entities[i].label for i in order.tolist()],
                 }
             ),
@@ -390,7 +422,6 @@ def article_rows(article: Article, gold: Document, scheme: Scheme) -> Rows:
             ),
         ),
     }
-    return Rows(n, len(starts), _document_row(article, gold, sentences, enc), ner, rel)
 
 
 def document_from_row(

@@ -1,0 +1,84 @@
+"""The baselines ``frontline baselines`` trains and scores, and the systems it reports.
+
+Adding a model is one class and one line: write the class in
+:mod:`frontline.baselines.models` (an :class:`~frontline.baselines.models.EntityModel` or a
+:class:`~frontline.baselines.models.RelationModel` with its ``name``, its ``fit`` and what it
+joins) and add it to :data:`ENTITY_MODELS` or :data:`RELATION_MODELS`. The suite iterates
+these tuples; nothing else there names a model.
+
+A :class:`System` is what gets a score: an entity model alone, or a relation model given the
+gold entities or those of an entity model (end to end). :attr:`System.label` is how
+``results.json``, the tables and the prediction files spell it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from frontline.baselines.models import (
+    EntityModel,
+    LexiconNer,
+    RelationModel,
+    SklearnNer,
+    SklearnRelations,
+    SpacyNer,
+    TypePairPrior,
+)
+
+#: The entity recognisers, simplest first: model selection breaks ties towards the simpler.
+ENTITY_MODELS: tuple[type[EntityModel], ...] = (LexiconNer, SklearnNer, SpacyNer)
+#: The relation classifiers, in the order they are trained.
+RELATION_MODELS: tuple[type[RelationModel], ...] = (TypePairPrior, SklearnRelations)
+
+
+def entity_model(name: str) -> type[EntityModel]:
+    """The entity model called ``name``."""
+    for kind in ENTITY_MODELS:
+        if kind.name == name:
+            return kind
+    known = ", ".join(k.name for k in ENTITY_MODELS)
+    raise KeyError(f"no entity model {name!r}: the registry has {known}")
+
+
+def relation_model(name: str) -> type[RelationModel]:
+    """The relation model called ``name``."""
+    for kind in RELATION_MODELS:
+        if kind.name == name:
+            return kind
+    known = ", ".join(k.name for k in RELATION_MODELS)
+    raise KeyError(f"no relation model {name!r}: the registry has {known}")
+
+
+class Setting(Enum):
+    """What a system is given; the value is the key of its block in ``results.json``."""
+
+    ENTITIES = "entities"  # an entity model: the text
+    GOLD = "gold_entities"  # a relation model: the gold entities
+    END_TO_END = "end_to_end"  # a relation model: the entities of an entity model
+
+
+@dataclass(frozen=True)
+class System:
+    """A model in a setting: what is scored, compared and written out."""
+
+    model: str
+    setting: Setting = Setting.ENTITIES
+    entity_model: str | None = None  # END_TO_END: whose entities
+
+    def __post_init__(self) -> None:
+        if (self.setting is Setting.END_TO_END) != (self.entity_model is not None):
+            raise ValueError(
+                f"system {self.model} ({self.setting.value}): an entity model is named exactly "
+                f"for end to end, got {self.entity_model!r}"
+            )
+
+    @property
+    def label(self) -> str:
+        """The spelling of the outputs: ``lexicon``, ``sklearn-relations@gold``,
+        ``sklearn-relations@spacy-ner`` (end to end over spacy-ner's entities)."""
+        if self.setting is Setting.ENTITIES:
+            return self.model
+        if self.setting is Setting.GOLD:
+            return f"{self.model}@gold"
+        return f"{self.model}@{self.entity_model}"
