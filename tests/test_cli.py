@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from frontline.cli import build_parser, main
+from frontline.cli import build_parser, commands, main
+from frontline.cli.spec import Command, Group
+from frontline.errors import FrontlineError, ProblemsError
 
 
 def _subcommand_paths(parser, prefix=()):
@@ -123,7 +125,8 @@ def splits(repo, tmp_path_factory):
 
 
 def _gold_lines(path, docs, names=None):
-    """``path`` with the gold of ``docs`` as predictions (labels as ids if ``names``: entity and relation names)."""
+    """``path`` with the gold of ``docs`` as predictions (labels as ids if ``names``: entity
+    and relation names)."""
 
     def label(name, which):
         return name if names is None else names[which].index(name)
@@ -268,3 +271,93 @@ def test_build_refuses_a_number_of_processes_below_one(value, capsys):
         f"--num-proc: must be a whole number of at least 1, not {value!r}"
         in capsys.readouterr().err
     )
+
+
+def _declared_paths(steps, prefix=()):
+    """Every leaf step of the table ``frontline.cli.commands.STEPS``, with its handler."""
+    for step in steps:
+        if isinstance(step, Group):
+            yield from _declared_paths(step.commands, (*prefix, step.name))
+        else:
+            assert isinstance(step, Command)
+            yield (*prefix, step.name), step.handler
+
+
+def _leaf(parser, path):
+    """The parser of the step ``path``."""
+    for name in path:
+        (actions,) = (a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+        parser = actions.choices[name]
+    return parser
+
+
+def test_the_parser_is_the_declared_table():
+    declared = dict(_declared_paths(commands.STEPS))
+    parser = build_parser()
+    assert list(_subcommand_paths(parser)) == list(declared)
+    for path, handler in declared.items():
+        assert _leaf(parser, path).get_default("handler") is handler, path
+
+
+class _Refused(FrontlineError):
+    """An error class main() has never heard of: it is caught for its base class."""
+
+
+class _Many(ProblemsError):
+    max_listed = 2
+
+
+@pytest.mark.parametrize(
+    ("error", "printed"),
+    [
+        (_Refused("seeds/x.txt: refused"), "frontline: error: seeds/x.txt: refused\n"),
+        (
+            ProblemsError(["a: bad", "b: bad"], header="not printed"),
+            "frontline: error: 2 problems:\n  - a: bad\n  - b: bad\n",
+        ),
+        (
+            _Many(["a", "b", "c", "d"]),
+            "frontline: error: 4 problems:\n  - a\n  - b\n  ... and 2 more problems\n",
+        ),
+    ],
+)
+def test_main_prints_any_frontline_error_and_exits_1(
+    empty_project, monkeypatch, capsys, error, printed
+):
+    from frontline.cli import core
+
+    def refuse(path):
+        raise error
+
+    monkeypatch.setattr(core, "load_scheme", refuse)
+    assert main(["--root", str(empty_project.root), "scheme", "show"]) == 1
+    assert capsys.readouterr() == ("", printed)
+
+
+def test_reproduce_runs_each_step_as_typed_and_leaves_its_arguments_alone(
+    empty_project, monkeypatch, capsys
+):
+    """``reproduce`` parses each of its steps as the command line would; ``args`` stays as is."""
+    from frontline.core.labelconfig import label_config
+    from frontline.core.scheme import load_scheme
+
+    project = empty_project
+    project.label_config.write_text(label_config(load_scheme(project.scheme)), encoding="utf-8")
+    steps = (("scheme", "config", "--check"), ("scheme", "show"))
+    monkeypatch.setattr(commands, "REPRODUCE", steps)
+    args = build_parser().parse_args(["--root", str(project.root), "--quiet", "reproduce"])
+    before = dict(vars(args))
+    assert args.handler(project, args) == 0
+    assert vars(args) == before
+    out = capsys.readouterr().out
+    assert f"{project.label_config} is up to date\nscheme version " in out
+    assert "reproduce: REPRODUCED: every released file" in out
+
+
+def test_reproduce_stops_at_the_first_step_that_fails(empty_project, monkeypatch, capsys):
+    steps = (("scheme", "show"), ("studio", "status"), ("scheme", "show"))
+    monkeypatch.setattr(commands, "REPRODUCE", steps)
+    assert main(["--root", str(empty_project.root), "reproduce"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("scheme version") == 1 and "no Label Studio server of ours" in out
+    assert "reproduce:" not in out

@@ -1,3 +1,5 @@
+"""``python -m frontline``: the ``frontline`` command (see :mod:`frontline.cli`)."""
+
 import sys
 
 from frontline.cli import main

@@ -42,3 +42,7 @@ class ProblemsError(FrontlineError):
             self.problems if self.max_listed is None else capped(self.problems, self.max_listed)
         )
         super().__init__("\n".join([header, *listed] if header else listed))
+
+
+class CommandError(FrontlineError):
+    """A step of ``frontline`` failed for a reason the user can act on."""

@@ -1,0 +1,173 @@
+"""The steps of ``frontline.baselines`` and ``frontline.eval``: run the baselines, score a file.
+
+The steps that train models run in a child process with the pinned numerical environment
+(:func:`pinned_child`), so that their numbers are the recorded ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from frontline.core.files import atomic_write
+from frontline.core.paths import Project
+from frontline.core.scheme import Scheme, load_scheme
+from frontline.errors import CommandError
+from frontline.eval.predictions import read_predictions, to_line
+
+if TYPE_CHECKING:
+    from frontline.baselines.suite import Data
+
+
+def pinned_child(project: Project, quiet: bool, step: Sequence[str]) -> int | None:
+    """Run ``frontline STEP`` in a child with the pinned numerical environment (its settings are
+    read when the libraries load) and return its exit status; None when this process has it
+    already (or ``FRONTLINE_NUMERICS=as-is`` asks for the machine's own)."""
+    from frontline.baselines import numerics
+
+    if os.environ.get(numerics.MARKER) == "as-is" or numerics.is_pinned():
+        return None
+    numerics.check_cpu()
+    argv = [
+        sys.executable,
+        "-m",
+        "frontline",
+        "--root",
+        str(project.root),
+        *(["-q"] if quiet else []),
+        *step,
+    ]
+    return subprocess.run(argv, env=numerics.pinned_environment(), check=False).returncode
+
+
+def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
+    """``frontline baselines``: train, tune and score every baseline (pinned numerics)."""
+    code = pinned_child(project, args.quiet, ["baselines"])
+    return _run_baselines(project, args) if code is None else code
+
+
+def _run_baselines(project: Project, args: argparse.Namespace) -> int:
+    """Run the suite and write results.json, RESULTS.md, the README table and the predictions."""
+    from frontline.baselines import report as results_mod
+    from frontline.baselines import suite
+
+    started = time.perf_counter()
+    scheme = load_scheme(project.scheme)
+    data = suite.load_data(project.corpus, scheme)
+    if not (data.train and data.validation and data.test):
+        raise CommandError(
+            f"{project.corpus} needs train, validation and test articles with gold "
+            f"(has {len(data.train)}, {len(data.validation)}, {len(data.test)})"
+        )
+    log = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
+    found, predictions = _results(project, data, scheme, log)
+    path = project.baselines / "results.json"
+    found, verdict = suite.against_recorded(found, path)
+    atomic_write(path, suite.results_json(found).encode("utf-8"))
+    atomic_write(
+        project.baselines / "RESULTS.md", results_mod.results_markdown(found).encode("utf-8")
+    )
+    readme = project.root / "README.md"
+    block = results_mod.table(found)
+    readme.write_text(
+        results_mod.splice(readme.read_text(encoding="utf-8"), block), encoding="utf-8"
+    )
+    written = results_mod.write_error_analysis(
+        project.baselines / "errors", data.test, predictions, scheme.entity_names
+    )
+    write_predictions(project.baselines / "predictions", predictions)
+    print(block)
+    print(
+        f"wrote {path}, {project.baselines / 'RESULTS.md'}, the README table, "
+        f"{len(written)} error-analysis files in {project.baselines / 'errors'}, the test "
+        f"predictions in {project.baselines / 'predictions'}; "
+        f"total {time.perf_counter() - started:.0f} s"
+    )
+    print(verdict)
+    return 0
+
+
+def _results(
+    project: Project, data: Data, scheme: Scheme, log: Callable[[str], None]
+) -> tuple[dict[str, Any], dict[str, list]]:
+    """The record of a run of every baseline (scores, spreads, how it was run), and the test
+    predictions of each."""
+    from frontline.baselines import numerics, suite
+    from frontline.release.dataset import DATASET_VERSION
+
+    config = project.baselines / "configs" / "ner.cfg"
+    found, predictions = suite.run(data, scheme, config, log)
+    found["cross_validation"] = suite.cross_validation(data, scheme, log, found["tuning"])
+    found["seeds"] = suite.seed_spread(data, scheme, config, found, log)
+    found["bootstrap"] = {"resamples": suite.N_BOOTSTRAP, "level": 0.95, "seed": suite.SEED}
+    found["model_selection"] = suite.SELECTION_RULE
+    found["rare_labels"] = suite.rare_labels(data, scheme)
+    found["reproducibility"] = suite.reproducibility(
+        project.baselines / "spread.json", data.checksum
+    )
+    found["run"] = {
+        "dataset_sha256": data.checksum,
+        "dataset_version": DATASET_VERSION,
+        "seed": suite.SEED,
+        "packages": suite.package_versions(),
+        "n_train_documents": len(data.train),
+        "n_validation_documents": len(data.validation),
+        "n_test_documents": len(data.test),
+    }
+    found["platform"] = numerics.platform_record()
+    return found, predictions
+
+
+def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
+    """One JSON Lines file of test predictions per system (``A@B`` is written ``A.B.jsonl``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, docs in predictions.items():
+        lines = [json.dumps(to_line(d)) for d in docs]
+        (folder / f"{name.replace('@', '.')}.jsonl").write_text(
+            "\n".join(lines) + "\n", encoding="utf-8"
+        )
+
+
+def cmd_evaluate(project: Project, args: argparse.Namespace) -> int:
+    """``frontline evaluate FILE``: P/R/F1 of a predictions file on a split, with CIs."""
+    from frontline.baselines import suite
+    from frontline.eval import bootstrap
+    from frontline.eval.predictions import summary_text
+
+    scheme = load_scheme(project.scheme)
+    data = suite.load_data(project.corpus, scheme)
+    gold = {d.doc_id: d for d in getattr(data, args.split)}
+    if not gold:
+        raise CommandError(f"{project.corpus} has no documents in the {args.split} split")
+    elsewhere = {
+        d.doc_id: name
+        for name in ("train", "validation", "test")
+        if name != args.split
+        for d in getattr(data, name)
+    }
+    path = Path(args.predictions)
+    predicted = read_predictions(path, gold, scheme, args.split, elsewhere)
+    ids = sorted(gold)
+    per_doc = suite.score([gold[i] for i in ids], [predicted[i] for i in ids], scheme)
+    samples = bootstrap.resamples(len(ids), suite.N_BOOTSTRAP, suite.SEED)
+    summary = {
+        "entities": suite.entity_summary(per_doc, scheme, samples),
+        "relations": suite.relation_summary(per_doc, scheme, samples),
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        print(
+            f"{path.name} on the {args.split} split ({len(ids)} documents; "
+            f"95% CI: {suite.N_BOOTSTRAP} bootstrap resamples of the documents)"
+        )
+        print(summary_text(summary))
+        print("(per-label F1, relation counts: --json)")
+    return 0
