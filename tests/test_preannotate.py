@@ -99,7 +99,10 @@ def test_exact_matches_refuses_misaligned_documents():
 
 
 def test_measure_scores_only_articles_not_trained_on(docs, scheme, repo):
-    splits = {d.doc_id: s for d, s in zip(docs, ["train"] * 4 + ["validation"] * 2 + ["test"] * 2)}
+    splits = {
+        d.doc_id: s
+        for d, s in zip(docs, ["train"] * 4 + ["validation"] * 2 + ["test"] * 2, strict=True)
+    }
     extra = make_doc(
         "unsplit", [0], scheme
     )  # an article of no split is neither trained nor scored on
