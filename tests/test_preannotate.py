@@ -115,7 +115,8 @@ def test_measure_scores_only_articles_not_trained_on(docs, scheme, repo):
         version="v",
         ner_config=repo.baselines / "configs" / "ner.cfg",
     )
-    # 4 held-out articles of the 4 sentences: 11 mentions and 7 relations each; the lexicon knows every string
+    # 4 held-out articles of the 4 sentences: 11 mentions and 7 relations each; the lexicon knows
+    # every string
     assert measured == {"lexicon": preannotate.Matches(44, 44, 0, 28, False)}
     lines = preannotate.matches_table(measured, 4, 4)
     assert "| lexicon | 44 / 44 (100.0%) | — (no relations proposed) |" in lines
