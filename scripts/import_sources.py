@@ -16,7 +16,9 @@ from frontline.core.paths import find_project
 
 SEED = {
     "id": "000_2deeeecf94034bb2",
-    "title": "Iraqi militias deploy in Syria to back government's counteroffensive against insurgents",
+    "title": (
+        "Iraqi militias deploy in Syria to back government's counteroffensive against insurgents"
+    ),
     "date": "2024-12-02",
     "url": "",
     "license": "not stated",

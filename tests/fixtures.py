@@ -109,7 +109,8 @@ def load(folder, config, cache):
 
 
 def browser_login(browser, url: str, email: str, password: str, timeout: float = 120):
-    """Log ``browser`` (selenium) in to the Label Studio at ``url``; returns a WebDriverWait of ``timeout``."""
+    """Log ``browser`` (selenium) in to the Label Studio at ``url``; returns a WebDriverWait of
+    ``timeout``."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait

@@ -458,8 +458,10 @@ def test_check_names_leftovers_and_clean_removes_exactly_them(empty_project, cap
     hint = "`frontline articles check --clean` removes it"
     assert capsys.readouterr().err == (
         "frontline: error: 3 problems:\n"
-        f"  - texts/.c.txt.k2j4x9.tmp is not listed in manifest.json (left by an interrupted add?): {hint}\n"
-        f"  - texts/stray.txt is not listed in manifest.json (left by an interrupted add?): {hint}\n"
+        "  - texts/.c.txt.k2j4x9.tmp is not listed in manifest.json (left by an interrupted "
+        f"add?): {hint}\n"
+        "  - texts/stray.txt is not listed in manifest.json (left by an interrupted add?): "
+        f"{hint}\n"
         f"  - .manifest.json.8f7a6b.tmp is a temporary file left by an interrupted write: {hint}\n"
     )
     assert (
@@ -483,7 +485,8 @@ def test_check_names_leftovers_and_clean_removes_exactly_them(empty_project, cap
     assert capsys.readouterr().out == (
         f"removed {seeds / 'texts' / '.c.txt.k2j4x9.tmp'} (not listed in manifest.json)\n"
         f"removed {seeds / 'texts' / 'stray.txt'} (not listed in manifest.json)\n"
-        f"removed {seeds / '.manifest.json.8f7a6b.tmp'} (a temporary file left by an interrupted write)\n"
+        f"removed {seeds / '.manifest.json.8f7a6b.tmp'} (a temporary file left by an interrupted "
+        "write)\n"
         f"2 articles OK: manifest, UTF-8 and sha256 checked ({seeds})\n"
     )
     assert snapshot(seeds) == listed  # every listed text, byte for byte, and nothing else

@@ -35,7 +35,9 @@ from frontline.core.articles import ArticleError, load_articles, read_jsonl, rea
 kind, path = sys.argv[1:]
 try:
     if kind == "txt":
-        read_plain(Path(path), title="T", date="2024-12-01", url="https://example.org/r", license="L")
+        read_plain(
+            Path(path), title="T", date="2024-12-01", url="https://example.org/r", license="L"
+        )
     elif kind == "jsonl":
         read_jsonl(Path(path))
     else:
@@ -94,7 +96,8 @@ def test_a_text_file_too_large_is_refused_before_it_is_read(tmp_path, baseline):
     said, rss = read_in_child("txt", path)
     assert said == (
         f"refused: article 'big': cannot read {path}: 50000000 bytes, more than the limit of "
-        f"{MAX_TEXT_BYTES} bytes for one text (at most {MAX_TEXT_CHARS} characters of up to 4 bytes)"
+        f"{MAX_TEXT_BYTES} bytes for one text (at most {MAX_TEXT_CHARS} characters of up to 4 "
+        "bytes)"
     )
     assert rss - baseline < 10_000, f"{rss - baseline} KiB more than for a tiny text"
 
@@ -146,9 +149,9 @@ def test_a_fifo_among_the_seed_texts_is_named_by_check(tmp_path):
     (seeds / "texts" / "a.txt").unlink()
     os.mkfifo(seeds / "texts" / "a.txt")
     said, _ = read_in_child("seeds", seeds)
-    assert (
-        said
-        == f"refused: article 'a': cannot read {seeds / 'texts' / 'a.txt'}: not a regular file (a FIFO)"
+    assert said == (
+        f"refused: article 'a': cannot read {seeds / 'texts' / 'a.txt'}: not a regular file "
+        "(a FIFO)"
     )
 
 

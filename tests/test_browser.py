@@ -94,7 +94,8 @@ def test_labeling_interface_shows_text_and_every_label(browser, ls, studio_serve
 
 
 def _drag_over(browser, start: int, end: int) -> dict:
-    """Select characters ``start:end`` of the task's text with the mouse, as a person does; their box."""
+    """Select characters ``start:end`` of the task's text with the mouse, as a person does; their
+    box."""
     from selenium.webdriver.common.actions.action_builder import ActionBuilder
 
     box = browser.execute_script(
@@ -186,7 +187,8 @@ def test_an_annotator_labels_in_the_browser_and_the_owner_releases_it(
     def selected(name: str) -> bool:  # read in one script: the interface re-renders its elements
         return browser.execute_script(
             """return [...document.querySelectorAll('.lsf-labels .lsf-label')].some(
-            e => e.innerText.trim().split(/\\s+/)[0] === arguments[0] && e.classList.contains('lsf-label_selected'))""",
+            e => e.innerText.trim().split(/\\s+/)[0] === arguments[0]
+                && e.classList.contains('lsf-label_selected'))""",
             name,
         )
 
@@ -287,8 +289,8 @@ def test_an_annotator_labels_in_the_browser_and_the_owner_releases_it(
 
     # the owner: accept, pull into the throwaway checkout, build
     assert run("accept", "tiny", *title, *url) == (
-        f"doc tiny task {task_id}: annotation {annotation.id} by {email} is now the ground truth; run `frontline "
-        "pull`, then `frontline build` to release it\n"
+        f"doc tiny task {task_id}: annotation {annotation.id} by {email} is now the ground truth; "
+        "run `frontline pull`, then `frontline build` to release it\n"
     )
     run("pull", *title, *url)
     tasks = read_export(empty_project.gold_export)

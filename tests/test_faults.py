@@ -153,7 +153,8 @@ def kill_during(
 
 
 def error_line(err: str, *fragments: str) -> str:
-    """The one ``frontline: error:`` line of ``err`` (the last line; no traceback), holding ``fragments``."""
+    """The one ``frontline: error:`` line of ``err`` (the last line; no traceback), holding
+    ``fragments``."""
     lines = err.strip().splitlines()
     errors = [line for line in lines if line.startswith("frontline:")]
     assert (
@@ -166,7 +167,8 @@ def error_line(err: str, *fragments: str) -> str:
 
 
 def annotations_by_doc(ls: client.LabelStudio, project_id: int) -> dict[str, list[dict[str, Any]]]:
-    """doc id -> its annotations (id, annotator, result, gold mark, last update), from the full export."""
+    """doc id -> its annotations (id, annotator, result, gold mark, last update), from the full
+    export."""
     keys = ("id", "completed_by", "result", "ground_truth", "was_cancelled", "updated_at")
     return {
         task["data"]["doc_id"]: [{k: a.get(k) for k in keys} for a in task["annotations"]]
@@ -338,7 +340,8 @@ def chain_of(exc: BaseException) -> list[BaseException]:
 
 
 def exception_text(exc: BaseException) -> str:
-    """Everything an exception shows: its formatted traceback chain, and each link's str and repr."""
+    """Everything an exception shows: its formatted traceback chain, and each link's str and
+    repr."""
     return "".join(traceback.format_exception(exc)) + "".join(f"{e!s} {e!r}" for e in chain_of(exc))
 
 
@@ -354,7 +357,8 @@ def files_holding(folder: Path, *secrets_: str) -> list[Path]:
 
 def run_flow(project: Project, server: Killable, wrong: str, monkeypatch) -> list[BaseException]:
     """With the CLI: start, push, annotate, pull, validate; a call with a wrong token; stop; a call
-    with the server down. Returns what the failing calls raise (each checked to fail as expected)."""
+    with the server down. Returns what the failing calls raise (each checked to fail as
+    expected)."""
     root = ["--root", str(project.root)]
     (sheet,) = write_sheets(project.annotation / "sheets", SHEET)
     assert main([*root, "studio", "start", "--port", str(server.port)]) == 0

@@ -484,7 +484,7 @@ def plain_files(draw, mode: str, expected: Expected) -> tuple[list[tuple[str, by
         broken = draw(st.integers(0, count - 1))
     options = [f"--{name}={value}" for name, value in meta.items() if name != "id" or given_id]
     files = []
-    for number, (stem, text) in enumerate(zip(stems, texts)):
+    for number, (stem, text) in enumerate(zip(stems, texts, strict=True)):
         data = text.encode("utf-8")
         data = damage(draw, data) if number == broken else data
         files.append((f"{stem}.txt", data))
@@ -539,7 +539,7 @@ def jsonl_files(draw, mode: str, expected: Expected) -> list[tuple[str, bytes]]:
                         )
                     )
                 )
-        lines = [jsonl_line(draw, r, k) for r, k in zip(records, kinds)]
+        lines = [jsonl_line(draw, r, k) for r, k in zip(records, kinds, strict=True)]
         if mode != "clean" and draw(st.integers(0, 3)) == 0:
             lines.insert(draw(st.integers(0, len(lines))), b"")  # a blank line is skipped
         data = draw(st.sampled_from([b"\n", b"\r\n"])).join(lines) + draw(

@@ -73,8 +73,8 @@ def test_force_still_refuses_to_drop_every_ground_truth_unless_told_twice(
     assert main(["--root", str(project.root), "pull", "--force"]) == 1
     err = capsys.readouterr().err
     assert (
-        "and it has no ground truth left (the committed one has 1): refused even with --force; pass "
-        "--force --allow-empty to write it anyway:\n" in err
+        "and it has no ground truth left (the committed one has 1): refused even with --force; "
+        "pass --force --allow-empty to write it anyway:\n" in err
     )
     assert all(f"  - {line}\n" in err for line in LOST), err
     assert project.gold_export.read_bytes() == before
@@ -85,8 +85,8 @@ def test_force_still_refuses_to_drop_every_ground_truth_unless_told_twice(
     assert main(["--root", str(project.root), "pull", "--force", "--allow-empty"]) == 0
     out, err = capsys.readouterr()
     assert err.startswith(
-        f"frontline: warning: {project.gold_export}: the new export loses 5 region(s), 3 relation(s) "
-        "and 1 ground truth(s) in 1 task(s); written anyway (--force):\n"
+        f"frontline: warning: {project.gold_export}: the new export loses 5 region(s), "
+        "3 relation(s) and 1 ground truth(s) in 1 task(s); written anyway (--force):\n"
     )
     assert all(f"  - {line}\n" in err for line in LOST), err
     assert out == f"wrote {project.gold_export}: 1 task(s), 1 annotation(s), 0 ground truth(s)\n"
@@ -94,15 +94,14 @@ def test_force_still_refuses_to_drop_every_ground_truth_unless_told_twice(
 
 
 def test_force_shows_the_loss_and_writes_when_gold_is_left(project, monkeypatch, capsys):
-    answer = serve(
-        monkeypatch, [annotation(to_result(DOC)[:5])]
-    )  # the relations deleted, still gold
+    answer = serve(monkeypatch, [annotation(to_result(DOC)[:5])])  # the relations deleted, gold
     assert main(["--root", str(project.root), "pull"]) == 1
     assert main(["--root", str(project.root), "pull", "--force"]) == 0
     out, err = capsys.readouterr()
     assert err.endswith(
-        f"frontline: warning: {project.gold_export}: the new export loses 3 relation(s) in 1 task(s); "
-        "written anyway (--force):\n  - doc tiny annotator ann-1@frontline.local: 3 relation(s) "
+        f"frontline: warning: {project.gold_export}: the new export loses 3 relation(s) in "
+        "1 task(s); written anyway (--force):\n  - doc tiny annotator ann-1@frontline.local: "
+        "3 relation(s) "
         "committed, 0 in the new export\n"
     )
     assert out == f"wrote {project.gold_export}: 1 task(s), 1 annotation(s), 1 ground truth(s)\n"

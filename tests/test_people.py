@@ -29,9 +29,8 @@ def test_an_email_is_checked_and_lower_cased_as_label_studio_stores_it(tmp_path)
     ):
         with pytest.raises(people.PeopleError) as caught:
             people.check_email(bad)
-        assert (
-            str(caught.value)
-            == f"{bad!r} is not an email address an annotator can log in with (like ann@example.org)"
+        assert str(caught.value) == (
+            f"{bad!r} is not an email address an annotator can log in with (like ann@example.org)"
         )
     assert (
         people.password_file(tmp_path, "ann@example.org")
@@ -57,8 +56,8 @@ def test_a_server_that_does_not_answer_is_named(empty_project, capsys, monkeypat
         == 1
     )
     refused = (
-        f"frontline: error: no Label Studio answers at {url}: start one with `frontline studio start` or "
-        "pass --url / set FRONTLINE_LS_URL\n"
+        f"frontline: error: no Label Studio answers at {url}: start one with "
+        "`frontline studio start` or pass --url / set FRONTLINE_LS_URL\n"
     )
     assert capsys.readouterr() == ("", refused)
     assert not (empty_project.state / "annotators").exists()
@@ -66,7 +65,8 @@ def test_a_server_that_does_not_answer_is_named(empty_project, capsys, monkeypat
 
 @pytest.fixture()
 def run(empty_project, studio_server, monkeypatch, capsys):
-    """``frontline studio add-annotator ARGS --url SERVER`` with the admin token in the environment."""
+    """``frontline studio add-annotator ARGS --url SERVER`` with the admin token in the
+    environment."""
     monkeypatch.setenv(service.ENV_TOKEN, service.api_token(studio_server.state, env={}))
 
     def run(*args: str) -> tuple[int, str, str]:
@@ -93,7 +93,8 @@ def email() -> str:
 
 @pytest.mark.studio
 def test_label_studio_users_api_makes_accounts_that_cannot_log_in(ls, studio_server):
-    """Why add-annotator signs up through the invitation link: ``POST /api/users/`` ignores the password."""
+    """Why add-annotator signs up through the invitation link: ``POST /api/users/`` ignores the
+    password."""
     address = email()
     ls.users.create(username=address.split("@")[0], email=address, password="a-long-password-42")
     assert people.can_log_in(studio_server.url, address, "a-long-password-42") is False
@@ -113,7 +114,8 @@ def test_add_annotator_makes_an_account_of_the_organization_that_logs_in(
     url = studio_server.url
     assert (code, err) == (0, "")
     assert out.splitlines() == [
-        f"created annotator {address} (user {user.id}) on {url}: a member of the organization, and it logs in",
+        f"created annotator {address} (user {user.id}) on {url}: a member of the organization, "
+        "and it logs in",
         f"password written to {path} (mode 0600): hand it to the annotator privately",
         f"they log in at {url}/user/login/ with {address} and that password",
     ]
@@ -129,7 +131,8 @@ def test_add_annotator_makes_an_account_of_the_organization_that_logs_in(
 
     # again: the account exists; the password stays as it was
     again = (
-        f"annotator {address} already has an account (user {user.id}) on {url}; its password is in {path}\n"
+        f"annotator {address} already has an account (user {user.id}) on {url}; its password is "
+        f"in {path}\n"
         f"they log in at {url}/user/login/ with {address} and that password\n"
     )
     assert run(address) == (0, again, "")
@@ -159,9 +162,9 @@ def test_an_account_made_another_way_is_left_alone(run, ls, empty_project, studi
     )
     path = empty_project.state / "annotators" / f"{address}.password"
     said = (
-        f"annotator {address} already has an account (user {made.id}) on {studio_server.url}, made without "
-        f"`studio add-annotator` (by `annotate --annotator` or `restore`): its password was never shown nor stored "
-        f"({path} does not exist)\n"
+        f"annotator {address} already has an account (user {made.id}) on {studio_server.url}, "
+        "made without `studio add-annotator` (by `annotate --annotator` or `restore`): its "
+        f"password was never shown nor stored ({path} does not exist)\n"
     )
     assert run(address, "--show-password") == (0, said, "")
     assert not path.exists()
@@ -174,8 +177,8 @@ def test_a_password_file_without_its_account_is_not_overwritten(run, empty_proje
     service.private_folder(path.parent)
     path.write_text("old\n", encoding="utf-8")
     refused = (
-        f"frontline: error: {path} exists but the server has no account {address}: it belongs to an account "
-        "on another server or one that was deleted; move it away and run this again\n"
+        f"frontline: error: {path} exists but the server has no account {address}: it belongs to "
+        "an account on another server or one that was deleted; move it away and run this again\n"
     )
     assert run(address) == (1, "", refused)
     assert path.read_text(encoding="utf-8") == "old\n"
@@ -185,7 +188,8 @@ def test_a_password_file_without_its_account_is_not_overwritten(run, empty_proje
 def test_the_local_server_token_comes_from_the_state_folder(
     studio_server, empty_project, monkeypatch, capsys
 ):
-    """No $FRONTLINE_LS_TOKEN: the token (and the password files) are the local server's state folder's."""
+    """No $FRONTLINE_LS_TOKEN: the token (and the password files) are the local server's state
+    folder's."""
     monkeypatch.delenv(service.ENV_TOKEN, raising=False)
     monkeypatch.setenv("FRONTLINE_STATE_DIR", str(studio_server.state))
     address = email()
@@ -212,7 +216,8 @@ def test_a_lost_connection_is_one_line_without_the_password_of_the_url(tmp_path)
         people.add_annotator(url, "0" * 40, tmp_path, "ann@example.org")
     message = str(caught.value)
     assert message.startswith(
-        f"lost the connection to Label Studio at http://user:***@127.0.0.1:{url.rsplit(':', 1)[1]} ("
+        "lost the connection to Label Studio at "
+        f"http://user:***@127.0.0.1:{url.rsplit(':', 1)[1]} ("
     )
     assert message.endswith("): start it and run this again") and "secret" not in message
     assert not (tmp_path / "annotators").exists()

@@ -2,8 +2,9 @@
 then push -> annotate -> pull -> build, with the data provably in PostgreSQL and the database
 password in no message, record or log.
 
-The cluster is Debian's PostgreSQL (``initdb``/``pg_ctl`` from ``/usr/lib/postgresql/<version>/bin``,
-installed by scripts/install-system-deps.sh), in a fresh folder under the system's temporary
+The cluster is Debian's PostgreSQL (``initdb``/``pg_ctl`` from
+``/usr/lib/postgresql/<version>/bin``, installed by scripts/install-system-deps.sh), in a fresh
+folder under the system's temporary
 folder, listening on a free port of 127.0.0.1 only, with its unix socket in that folder. initdb
 refuses to run as root, so as root the cluster is made and run as the unprivileged ``postgres``
 system user (the package's) through ``runuser``; the folder is created for it alone. Every wait is
@@ -83,7 +84,8 @@ class Cluster:
         return done
 
     def sql(self, statement: str, database: str = "postgres") -> str:
-        """Run ``statement`` as the superuser over the cluster's unix socket; its unaligned output."""
+        """Run ``statement`` as the superuser over the cluster's unix socket; its unaligned
+        output."""
         return self.run(
             "psql",
             "-X",
@@ -291,8 +293,8 @@ def test_a_database_that_refuses_is_named_before_any_server_starts(
     )
     err = capsys.readouterr().err
     assert (
-        f"PostgreSQL database '{DATABASE}' on 127.0.0.1 port {cluster.port} (user '{USER}') does not answer"
-        in err
+        f"PostgreSQL database '{DATABASE}' on 127.0.0.1 port {cluster.port} (user '{USER}') "
+        "does not answer" in err
     ), err
     assert "password authentication failed" in err and wrong not in err and "Traceback" not in err
     assert not (project.state / "studio.json").exists() and not (project.state / "studio").exists()

@@ -99,7 +99,10 @@ def test_exact_matches_refuses_misaligned_documents():
 
 
 def test_measure_scores_only_articles_not_trained_on(docs, scheme, repo):
-    splits = {d.doc_id: s for d, s in zip(docs, ["train"] * 4 + ["validation"] * 2 + ["test"] * 2)}
+    splits = {
+        d.doc_id: s
+        for d, s in zip(docs, ["train"] * 4 + ["validation"] * 2 + ["test"] * 2, strict=True)
+    }
     extra = make_doc(
         "unsplit", [0], scheme
     )  # an article of no split is neither trained nor scored on
@@ -112,7 +115,8 @@ def test_measure_scores_only_articles_not_trained_on(docs, scheme, repo):
         version="v",
         ner_config=repo.baselines / "configs" / "ner.cfg",
     )
-    # 4 held-out articles of the 4 sentences: 11 mentions and 7 relations each; the lexicon knows every string
+    # 4 held-out articles of the 4 sentences: 11 mentions and 7 relations each; the lexicon knows
+    # every string
     assert measured == {"lexicon": preannotate.Matches(44, 44, 0, 28, False)}
     lines = preannotate.matches_table(measured, 4, 4)
     assert "| lexicon | 44 / 44 (100.0%) | — (no relations proposed) |" in lines

@@ -62,7 +62,8 @@ GOOD_TOKEN = "hf_" + "aB3" * 12
 
 @pytest.fixture()
 def network(monkeypatch) -> list[str]:
-    """Record and refuse every host name lookup and connection: nothing here may leave the machine."""
+    """Record and refuse every host name lookup and connection: nothing here may leave the
+    machine."""
     attempts: list[str] = []
 
     def refuse(what):
@@ -166,7 +167,8 @@ def test_an_unbuilt_corpus_is_one_line_before_the_token_is_even_looked_at(
 ):
     assert publish_cli(empty_project) == 1
     assert one_line(capsys.readouterr().err) == (
-        f"frontline: error: {empty_project.corpus / 'README.md'} is missing: run `frontline build` first"
+        f"frontline: error: {empty_project.corpus / 'README.md'} is missing: run "
+        "`frontline build` first"
     )
     assert (hub, network) == ([], [])
 
@@ -220,19 +222,22 @@ class FailingApi:
         (
             401,
             "Invalid credentials in Authorization header",
-            "the Hugging Face Hub refused the token in $HF_TOKEN (HTTP 401: Invalid credentials in Authorization "
-            "header): check it, or make a new one at https://huggingface.co/settings/tokens",
+            "the Hugging Face Hub refused the token in $HF_TOKEN (HTTP 401: Invalid credentials in "
+            "Authorization header): check it, or make a new one at "
+            "https://huggingface.co/settings/tokens",
         ),
         (
             403,
             'You don\'t have the rights to create a dataset under the namespace "org"',
-            "the token in $HF_TOKEN may not create or write org/frontline (HTTP 403: You don't have the rights to "
-            'create a dataset under the namespace "org"): use a token with write access to org',
+            "the token in $HF_TOKEN may not create or write org/frontline (HTTP 403: You don't "
+            'have the rights to create a dataset under the namespace "org"): use a token with '
+            "write access to org",
         ),
         (
             500,
             "",
-            "the Hugging Face Hub failed to create org/frontline (HTTP 500); run `frontline publish` again later",
+            "the Hugging Face Hub failed to create org/frontline (HTTP 500); run "
+            "`frontline publish` again later",
         ),
     ],
 )

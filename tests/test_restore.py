@@ -1,4 +1,5 @@
-"""``frontline restore`` (issue 17): the committed export back into Label Studio, against real servers.
+"""``frontline restore`` (issue 17): the committed export back into Label Studio, against real
+servers.
 
 A restore is checked on servers that have never held a project (copies of one blank data dir,
 which start in seconds), where Label Studio gives out the export's own ids, so that a pull
@@ -44,7 +45,8 @@ def blank_studio(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def fresh_server(blank_studio: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Start a server that has never held a project (a copy of the blank one): (url, token, client)."""
+    """Start a server that has never held a project (a copy of the blank one): (url, token,
+    client)."""
     started: list[Path] = []
 
     def start():
@@ -87,8 +89,8 @@ def only_clock(comparison: restore.Comparison) -> bool:
 def make_small_export(ls, scheme, articles, *, later_prediction_on: int) -> list[dict]:
     """Three articles of the gold pushed with predictions, annotated by two annotators (one
     ground truth per task, by either; one annotation cancelled; those of one task made with
-    pre-annotation off), and a later prediction with a score on task ``later_prediction_on``: the server's
-    full export."""
+    pre-annotation off), and a later prediction with a score on task ``later_prediction_on``: the
+    server's full export."""
     gold = sorted(
         read_export(REPO / "annotation" / "exports" / "frontline-gold.json"), key=lambda t: t["id"]
     )
@@ -163,7 +165,8 @@ def test_small_export_round_trip(fresh_server, scheme, articles, later_predictio
     )
     report = restore.restore(ls, committed, scheme, title=TITLE, progress=False)
     monkeypatch.undo()
-    # in bulk with their tasks when that keeps the order of their ids (a later prediction of the last task)
+    # in bulk with their tasks when that keeps the order of their ids (a later prediction of the
+    # last task)
     assert len(one_by_one) == (0 if later_prediction_on == 2 else 4)
     assert (report.project_created, report.accounts_created) == (True, [FIRST, SECOND])
     assert (report.tasks_created, report.annotations_created, report.predictions_created) == (
@@ -174,7 +177,8 @@ def test_small_export_round_trip(fresh_server, scheme, articles, later_predictio
     pulled = client.pull(ls, TITLE)
     comparison = restore.compare(committed, pulled)
     assert comparison.lost == [] and comparison.extra == []
-    # the same ids, unique ids, authors, flags, counts and copied predictions: only the clock differs
+    # the same ids, unique ids, authors, flags, counts and copied predictions: only the clock
+    # differs
     assert only_clock(comparison) and comparison.fields
     assert set(comparison.fields) == {
         "created_at",

@@ -44,8 +44,8 @@ OTHER_RESULT = [
 SMALLER = dataclasses.replace(DOC, entities=DOC.entities[:2], relations=DOC.relations[:1])
 FIRST, SECOND = "review-first@frontline.local", "review-second@frontline.local"
 NEXT = (
-    "next: choose the annotation to release with `frontline accept TASK --annotation ID` (TASK: a task id or "
-    "a doc id), then run `frontline pull`, then `frontline build`"
+    "next: choose the annotation to release with `frontline accept TASK --annotation ID` "
+    "(TASK: a task id or a doc id), then run `frontline pull`, then `frontline build`"
 )
 _titles = itertools.count(1)
 
@@ -97,8 +97,9 @@ def test_differences_count_what_not_every_annotation_has():
 def test_build_message_names_the_tasks_without_gold_and_the_fix():
     keys = [("a", 1), None, ("b", 2), ("c", 3)]
     fix = (
-        "  mark the annotation to release in each: `frontline review` lists them and their annotations, "
-        "`frontline accept TASK --annotation ID` marks one (TASK: a task id or a doc id); then run "
+        "  mark the annotation to release in each: `frontline review` lists them and their "
+        "annotations, `frontline accept TASK --annotation ID` marks one (TASK: a task id or a "
+        "doc id); then run "
         "`frontline pull`, then `frontline build` again"
     )
     assert no_gold_message("gold.json", keys) == (
@@ -109,8 +110,8 @@ def test_build_message_names_the_tasks_without_gold_and_the_fix():
         "  without gold: doc a task 1, doc b task 2 and 1 more"
     )
     assert no_gold_message("gold.json", []) == (
-        "gold.json: no task has a ground_truth annotation: nothing to release; the export has no task: run "
-        "`frontline push`, annotate in Label Studio, then `frontline pull`"
+        "gold.json: no task has a ground_truth annotation: nothing to release; the export has no "
+        "task: run `frontline push`, annotate in Label Studio, then `frontline pull`"
     )
 
 
@@ -185,13 +186,13 @@ def test_review_lists_the_task_without_gold_and_its_disagreement(made, run):
     code, out, err = run("review", "--project", made.title)
     assert (code, err) == (0, "")
     assert out.splitlines() == [
-        f"project {made.title!r} (id {made.project}): 2 tasks, 1 annotated (0 with gold, 1 without, 0 with several), "
-        "1 not annotated; 1 task with disagreeing annotations",
+        f"project {made.title!r} (id {made.project}): 2 tasks, 1 annotated (0 with gold, "
+        "1 without, 0 with several), 1 not annotated; 1 task with disagreeing annotations",
         "without gold (1):",
         f"  doc tiny task {made.task}: {first}, {second}",
         "disagreeing annotations (1):",
-        f"  doc tiny task {made.task}: annotation {made.first} by {FIRST}, annotation {made.second} by {SECOND} "
-        "differ in 3 regions and 2 relations (gold: none)",
+        f"  doc tiny task {made.task}: annotation {made.first} by {FIRST}, annotation "
+        f"{made.second} by {SECOND} differ in 3 regions and 2 relations (gold: none)",
         NEXT,
     ]
     code, out, _ = run("review", "--project", made.title, "--json")
@@ -251,19 +252,20 @@ def test_accept_without_or_with_a_wrong_annotation_lists_the_candidates(ls, made
     assert run("accept", "nothing", "--project", made.title) == (
         1,
         "",
-        f"frontline: error: project {made.title!r} (id {made.project}) has no task with id or doc id "
-        "'nothing': `frontline review` lists its tasks\n",
+        f"frontline: error: project {made.title!r} (id {made.project}) has no task with id or "
+        "doc id 'nothing': `frontline review` lists its tasks\n",
     )
     assert run("accept", "other", "--project", made.title) == (
         1,
         "",
-        f"frontline: error: doc other task {made.other} has no annotation that is not cancelled: annotate it "
-        "in Label Studio first\n",
+        f"frontline: error: doc other task {made.other} has no annotation that is not "
+        "cancelled: annotate it in Label Studio first\n",
     )
     assert run("accept", "tiny", "--project", "no such project") == (
         1,
         "",
-        "frontline: error: no project titled 'no such project' on the server: run `frontline push` first\n",
+        "frontline: error: no project titled 'no such project' on the server: run "
+        "`frontline push` first\n",
     )
 
 
@@ -274,7 +276,8 @@ def test_accept_marks_the_annotation_moves_the_mark_and_is_idempotent(ls, made, 
         "accept", str(made.task), "--annotation", str(made.first), "--project", made.title
     ) == (
         0,
-        f"doc tiny task {made.task}: annotation {made.first} by {FIRST} is now the ground truth{done}",
+        f"doc tiny task {made.task}: annotation {made.first} by {FIRST} is now the ground "
+        f"truth{done}",
         "",
     )
     assert marks(ls, made.task) == {made.first: True, made.second: False}
@@ -282,22 +285,24 @@ def test_accept_marks_the_annotation_moves_the_mark_and_is_idempotent(ls, made, 
     code, out, _ = run("review", "--project", made.title)
     assert code == 0 and "without gold" not in out and NEXT not in out
     assert out.splitlines() == [
-        f"project {made.title!r} (id {made.project}): 2 tasks, 1 annotated (1 with gold, 0 without, 0 with several), "
-        "1 not annotated; 1 task with disagreeing annotations",
+        f"project {made.title!r} (id {made.project}): 2 tasks, 1 annotated (1 with gold, "
+        "0 without, 0 with several), 1 not annotated; 1 task with disagreeing annotations",
         "disagreeing annotations (1):",
-        f"  doc tiny task {made.task}: annotation {made.first} by {FIRST}, annotation {made.second} by {SECOND} "
-        f"differ in 3 regions and 2 relations (gold: annotation {made.first})",
+        f"  doc tiny task {made.task}: annotation {made.first} by {FIRST}, annotation "
+        f"{made.second} by {SECOND} differ in 3 regions and 2 relations (gold: annotation "
+        f"{made.first})",
     ]
 
     assert run("accept", "tiny", "--annotation", str(made.first), "--project", made.title) == (
         0,
-        f"doc tiny task {made.task}: annotation {made.first} by {FIRST} is already the ground truth (unchanged)\n",
+        f"doc tiny task {made.task}: annotation {made.first} by {FIRST} is already the ground "
+        "truth (unchanged)\n",
         "",
     )
     assert run("accept", "tiny", "--annotation", str(made.second), "--project", made.title) == (
         0,
-        f"doc tiny task {made.task}: annotation {made.second} by {SECOND} is now the ground truth (taken from "
-        f"annotation {made.first}){done}",
+        f"doc tiny task {made.task}: annotation {made.second} by {SECOND} is now the ground "
+        f"truth (taken from annotation {made.first}){done}",
         "",
     )
     assert marks(ls, made.task) == {made.first: False, made.second: True}
@@ -315,8 +320,9 @@ def test_accept_refuses_a_cancelled_annotation(ls, made, annotators, run):
     assert run("accept", "tiny", "--annotation", str(skipped.id), "--project", made.title) == (
         1,
         "",
-        f"frontline: error: doc tiny task {made.task}: annotation {skipped.id} by {SECOND} was cancelled "
-        f"(skipped): a cancelled annotation cannot be the gold; choose one with --annotation ID:\n"
+        f"frontline: error: doc tiny task {made.task}: annotation {skipped.id} by {SECOND} was "
+        "cancelled (skipped): a cancelled annotation cannot be the gold; choose one with "
+        "--annotation ID:\n"
         f"  - {first}\n  - {second}\n",
     )
     assert marks(ls, made.task) == {made.first: False, made.second: False, skipped.id: False}
@@ -345,8 +351,9 @@ def test_label_studio_itself_marks_a_cancelled_annotation_and_review_reports_it(
         f"  doc tiny task {made.task}: annotation {skipped.id} by {SECOND}",
     ] == out.splitlines()[3:5]
     assert run("accept", "tiny", "--annotation", str(made.first), "--project", made.title)[1] == (
-        f"doc tiny task {made.task}: annotation {made.first} by {FIRST} is now the ground truth (taken from annotation "
-        f"{skipped.id}); run `frontline pull`, then `frontline build` to release it\n"
+        f"doc tiny task {made.task}: annotation {made.first} by {FIRST} is now the ground truth "
+        f"(taken from annotation {skipped.id}); run `frontline pull`, then `frontline build` to "
+        "release it\n"
     )
     assert marks(ls, made.task) == {made.first: True, made.second: False, skipped.id: False}
 
@@ -356,8 +363,8 @@ def test_a_single_annotation_is_accepted_without_its_id(ls, made, annotators, ru
     only = ls.annotations.create(id=made.other, result=OTHER_RESULT, completed_by=annotators[0])
     assert run("accept", "other", "--project", made.title) == (
         0,
-        f"doc other task {made.other}: annotation {only.id} by {FIRST} is now the ground truth; run `frontline "
-        "pull`, then `frontline build` to release it\n",
+        f"doc other task {made.other}: annotation {only.id} by {FIRST} is now the ground truth; "
+        "run `frontline pull`, then `frontline build` to release it\n",
         "",
     )
     assert marks(ls, made.other) == {only.id: True}

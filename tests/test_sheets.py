@@ -36,7 +36,10 @@ def test_sheet_gives_the_document(tmp_path, scheme):
 
 def test_second_mention_with_the_same_text(tmp_path, scheme):
     text = "Assad met Iran and Assad left."
-    body = "doc: x\nS0: [[Assad]]PER met [[Iran]]GPE and [[Assad]]PER left.\nR0: MEETS Assad#2 -> Iran\n"
+    body = (
+        "doc: x\nS0: [[Assad]]PER met [[Iran]]GPE and [[Assad]]PER left.\n"
+        "R0: MEETS Assad#2 -> Iran\n"
+    )
     doc = sheet_document(read_sheet(write(tmp_path, body)), text, scheme)
     (rel,) = doc.relations
     assert (doc.entities[rel.head].start, doc.entities[rel.tail].text) == (19, "Iran")

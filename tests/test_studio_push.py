@@ -89,7 +89,8 @@ def test_batch_size_must_be_a_positive_whole_number(project, capsys, size):
         ),
         (
             " gold ",
-            "project title ' gold ' starts or ends with a space, which Label Studio strips: give it as 'gold'",
+            "project title ' gold ' starts or ends with a space, which Label Studio strips: give "
+            "it as 'gold'",
         ),
     ],
 )

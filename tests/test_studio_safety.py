@@ -30,7 +30,8 @@ def mode(path: Path) -> int:
 
 @pytest.fixture()
 def project_root(empty_project, tmp_path_factory, monkeypatch) -> tuple[list[str], Path]:
-    """``--root`` of a project and its state folder (``$FRONTLINE_STATE_DIR``, outside the checkout)."""
+    """``--root`` of a project and its state folder (``$FRONTLINE_STATE_DIR``, outside the
+    checkout)."""
     state = tmp_path_factory.mktemp("state-parent") / "state"
     monkeypatch.setenv(ENV_STATE_DIR, str(state))
     for var in (service.ENV_TOKEN, service.ENV_USERNAME, service.ENV_PASSWORD, service.ENV_URL):
@@ -43,7 +44,8 @@ def project_root(empty_project, tmp_path_factory, monkeypatch) -> tuple[list[str
 
 @pytest.fixture()
 def spawn() -> Iterator:
-    """Start real processes, each the leader of a new session and process group; kill them all at the end."""
+    """Start real processes, each the leader of a new session and process group; kill them all at
+    the end."""
     started: list[subprocess.Popen] = []
 
     def run(argv: list[str], *, own_group: bool = True) -> subprocess.Popen:

@@ -61,27 +61,58 @@ def test_parse_is_deterministic():
     assert [t.text for t in parse(text)] == [t.text for t in parse(text)]
 
 
+PRIMED_TEXTS = [
+    "Troops left Basra.\nRebels held it.",
+    "Gen. Smith said so. U.S.-backed units withdrew.",
+    "Troops left Basra.\nRebels held it.",
+]
+
+
 def test_primed_parses_equal_parses_one_at_a_time():
     from spacy.attrs import IDX, IS_SPACE, SENT_START
 
-    from frontline.core import text as text_module
-    from frontline.core.text import prime, shared_parse
+    from frontline.core.text import Parses
 
-    texts = [
-        "Troops left Basra.\nRebels held it.",
-        "Gen. Smith said so. U.S.-backed units withdrew.",
-        "Troops left Basra.\nRebels held it.",
-    ]
-    shared_parse.cache_clear()
-    prime(texts)
-    assert len(text_module._PRIMED) == 2  # one parse per distinct text
-    for text in texts:
-        primed, alone = shared_parse(text), parse(text)
-        assert primed is text_module._PRIMED[text]
+    parses = Parses(PRIMED_TEXTS)
+    assert len(parses.primed) == 2  # one parse per distinct text
+    for text in PRIMED_TEXTS:
+        primed, alone = parses.doc(text), parse(text)
+        assert primed is parses.primed[text]
         assert [t.text for t in primed] == [t.text for t in alone]
         assert (
             primed.to_array([IDX, IS_SPACE, SENT_START])
             == alone.to_array([IDX, IS_SPACE, SENT_START])
         ).all()
+        assert parses.sentences(text) == tuple(sentence_spans(alone))
+    assert Parses([]).primed == {}
+
+
+def test_parses_remember_the_last_texts_parsed_alone():
+    from frontline.core.text import Parses
+
+    parses = Parses(recent=2)
+    first = parses.doc("Rebels took Aleppo.")
+    assert parses.doc("Rebels took Aleppo.") is first
+    assert parses.sentences("Rebels took Aleppo.") == ((0, 19),)
+    parses.doc("Troops left Basra.")
+    parses.doc("Gen. Smith said so.")
+    assert parses.doc("Rebels took Aleppo.") is not first  # pushed out by two others
+    assert parses.primed == {}
+
+
+def test_shared_parses_are_scoped_to_the_with_block():
+    from frontline.core import text as text_module
+    from frontline.core.text import prime, primed, shared_parse, shared_sentences
+
     prime([])
-    assert text_module._PRIMED == {}
+    outside = shared_parse(PRIMED_TEXTS[1])
+    with primed(PRIMED_TEXTS) as parses:
+        assert len(parses.primed) == 2
+        assert shared_parse(PRIMED_TEXTS[0]) is parses.primed[PRIMED_TEXTS[0]]
+        assert shared_sentences(PRIMED_TEXTS[0]) == parses.sentences(PRIMED_TEXTS[0])
+        assert shared_parse(PRIMED_TEXTS[1]) is not outside
+    assert shared_parse(PRIMED_TEXTS[1]) is outside  # the parses shared before are back
+    prime(PRIMED_TEXTS)
+    assert shared_parse(PRIMED_TEXTS[0]) is text_module._shared.primed[PRIMED_TEXTS[0]]
+    prime([])
+    assert text_module._shared.primed == {}

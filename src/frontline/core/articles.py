@@ -83,8 +83,8 @@ JOURNAL = "journal.json"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}$")  # used with fullmatch: no trailing newline
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-#: The longest text accepted, in characters: spaCy's ``max_length`` (see :mod:`frontline.core.text`),
-#: a hundred times the longest article of the corpus.
+#: The longest text accepted, in characters: spaCy's ``max_length`` (see
+#: :mod:`frontline.core.text`), a hundred times the longest article of the corpus.
 MAX_TEXT_CHARS = 1_000_000
 #: The largest text file read, in bytes: MAX_TEXT_CHARS characters of at most 4 UTF-8 bytes.
 MAX_TEXT_BYTES = 4 * MAX_TEXT_CHARS
@@ -387,7 +387,8 @@ def _leftovers(seeds: Path, listed: set[str]) -> list[str]:
     texts = seeds / TEXTS
     if texts.is_dir():
         problems += [
-            f"{TEXTS}/{name} is not listed in {MANIFEST} (left by an interrupted add?): {_CLEAN_HINT}"
+            f"{TEXTS}/{name} is not listed in {MANIFEST} (left by an interrupted add?): "
+            f"{_CLEAN_HINT}"
             for name in sorted(p.name for p in texts.iterdir())
             if f"{TEXTS}/{name}" not in listed
         ]
@@ -421,7 +422,8 @@ def _load(seeds: Path) -> list[Article]:
             continue
         if entry["file"] != f"{TEXTS}/{article_id}.txt":
             problems.append(
-                f"article {article_id!r}: file must be {TEXTS}/{article_id}.txt, not {entry['file']!r}"
+                f"article {article_id!r}: file must be {TEXTS}/{article_id}.txt, "
+                f"not {entry['file']!r}"
             )
             continue
         text, problem = _read_text(seeds / entry["file"], article_id)
@@ -618,7 +620,9 @@ def _clean(seeds: Path) -> Iterator[str]:
         if rel in listed:
             continue
         if rel.casefold() in folded:
-            yield f"left {path}: its name differs only in case from a listed text; remove it by hand"
+            yield (
+                f"left {path}: its name differs only in case from a listed text; remove it by hand"
+            )
         elif path.is_dir() and not path.is_symlink():
             yield f"left {path}: a folder; remove it by hand"
         else:
@@ -665,7 +669,8 @@ def _jsonl_lines(path: Path) -> Iterator[tuple[int, bytes]]:
                 total += len(chunk)
                 if total > MAX_JSONL_BYTES:
                     raise _Refused(
-                        f"more than the limit of {MAX_JSONL_BYTES} bytes for one .jsonl file (split it)"
+                        f"more than the limit of {MAX_JSONL_BYTES} bytes for one .jsonl file "
+                        "(split it)"
                     )
                 if len(chunk) > MAX_JSONL_LINE_BYTES:
                     raise ArticleError(

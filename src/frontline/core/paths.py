@@ -69,7 +69,8 @@ class Project:
 
     @property
     def state(self) -> Path:
-        """Local state outside the checkout: server data dir, log and token file (see :func:`state_dir`)."""
+        """Local state outside the checkout: server data dir, log and token file (see
+        :func:`state_dir`)."""
         return state_dir(self.root)
 
     @property

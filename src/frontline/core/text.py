@@ -16,7 +16,8 @@ whitespace between sentences left out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 import spacy
@@ -91,31 +92,76 @@ def parse(text: str) -> Doc:
     return nlp()(text)
 
 
-#: Texts parsed ahead by :func:`prime`, for :func:`shared_parse`.
-_PRIMED: dict[str, Doc] = {}
+class Parses:
+    """Parses that the caller owns and passes along: one stage's texts, parsed together.
+
+    ``Parses(texts)`` parses ``texts`` at once with ``nlp.pipe`` (about a tenth faster than
+    one at a time between other work); a text it was not given is parsed when asked for,
+    and the last ``recent`` of those are remembered, as are the sentences of the last
+    ``recent`` parses asked for: validation and the dataset rows of one article then share
+    one parse. The Docs are shared, so callers must not modify them. Dropping the object
+    frees them all (it holds no reference to itself, so at once).
+    """
+
+    def __init__(self, texts: Iterable[str] = (), recent: int = 4) -> None:
+        unique = list(dict.fromkeys(texts))
+        #: The texts parsed ahead, each to its Doc.
+        self.primed: dict[str, Doc] = (
+            dict(zip(unique, nlp().pipe(unique), strict=True)) if unique else {}
+        )
+        self._parse = lru_cache(maxsize=recent)(parse)
+        self._sentences = lru_cache(maxsize=recent)(_sentence_tuple)  # by Doc identity
+
+    def doc(self, text: str) -> Doc:
+        """The parse of ``text``: primed, remembered, or made now."""
+        primed = self.primed.get(text)
+        return primed if primed is not None else self._parse(text)
+
+    def sentences(self, text: str) -> tuple[tuple[int, int], ...]:
+        """:func:`sentence_spans` of :meth:`doc`."""
+        return self._sentences(self.doc(text))
+
+
+def _sentence_tuple(doc: Doc) -> tuple[tuple[int, int], ...]:
+    return tuple(sentence_spans(doc))
+
+
+#: The :class:`Parses` behind :func:`shared_parse` and :func:`shared_sentences`, for callers
+#: that do not pass one along; :func:`primed` and :func:`prime` replace it.
+_shared = Parses()
+
+
+@contextmanager
+def primed(texts: Iterable[str]) -> Iterator[Parses]:
+    """Parse ``texts`` together (a :class:`Parses`, yielded) for :func:`shared_parse` and
+    :func:`shared_sentences` to give inside the ``with`` block; on leaving it the parses
+    are dropped, and those shared before are back."""
+    global _shared
+    before, _shared = _shared, Parses(texts)
+    try:
+        yield _shared
+    finally:
+        _shared = before
 
 
 def prime(texts: Iterable[str]) -> None:
-    """Parse ``texts`` together, with ``nlp.pipe`` (about a tenth faster than one at a time
-    between other work), for :func:`shared_parse` to give; forgets those primed before."""
-    unique = list(dict.fromkeys(texts))
-    _PRIMED.clear()
-    _PRIMED.update(zip(unique, nlp().pipe(unique)))
+    """Parse ``texts`` together for :func:`shared_parse` to give, forgetting those primed
+    before (``prime([])`` forgets them all). :func:`primed` is the scoped form of this, and
+    a :class:`Parses` passed along needs neither."""
+    global _shared
+    _shared = Parses(texts)
 
 
-@lru_cache(maxsize=4)
 def shared_parse(text: str) -> Doc:
-    """:func:`parse`, remembered for the last few texts (or taken from :func:`prime`):
-    validation and the dataset rows of one article share one parse. The Doc is shared,
-    so callers must not modify it."""
-    primed = _PRIMED.get(text)
-    return primed if primed is not None else parse(text)
+    """:func:`parse`, taken from the texts primed (:func:`primed`, :func:`prime`) or
+    remembered for the last few texts (:class:`Parses`). The Doc is shared, so callers must
+    not modify it."""
+    return _shared.doc(text)
 
 
-@lru_cache(maxsize=4)
 def shared_sentences(text: str) -> tuple[tuple[int, int], ...]:
     """:func:`sentence_spans` of :func:`shared_parse`, remembered likewise."""
-    return tuple(sentence_spans(shared_parse(text)))
+    return _shared.sentences(text)
 
 
 def sentence_spans(doc: Doc) -> list[tuple[int, int]]:

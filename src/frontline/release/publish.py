@@ -28,11 +28,13 @@ TOKENS_PAGE = "https://huggingface.co/settings/tokens"
 
 
 class PublishError(FrontlineError):
-    """The corpus cannot be published: not built, no usable token, or the Hub refused or was out of reach."""
+    """The corpus cannot be published: not built, no usable token, or the Hub refused or was out
+    of reach."""
 
 
 def publishable_files(corpus: Path) -> list[str]:
-    """The files that would be uploaded; :class:`PublishError` if the card or a data file is missing."""
+    """The files that would be uploaded; :class:`PublishError` if the card or a data file is
+    missing."""
     card = corpus / "README.md"
     if not card.exists():
         raise PublishError(f"{card} is missing: run `frontline build` first")
@@ -54,7 +56,8 @@ def publishable_files(corpus: Path) -> list[str]:
 
 
 def check_repo_id(repo_id: str) -> None:
-    """:class:`PublishError` unless ``repo_id`` is ``ORG/NAME`` as the Hub allows it (checked here)."""
+    """:class:`PublishError` unless ``repo_id`` is ``ORG/NAME`` as the Hub allows it (checked
+    here)."""
     try:
         validate_repo_id(repo_id)
     except HFValidationError as exc:
@@ -66,8 +69,9 @@ def check_repo_id(repo_id: str) -> None:
 
 
 def hub_token(env: Mapping[str, str] = os.environ) -> str:
-    """The Hub token: ``$HF_TOKEN`` (or ``$HUGGING_FACE_HUB_TOKEN``), else the one ``hf auth login``
-    stored; :class:`PublishError` if there is none or it is not shaped like one (it is never shown)."""
+    """The Hub token: ``$HF_TOKEN`` (or ``$HUGGING_FACE_HUB_TOKEN``), else the one ``hf auth
+    login`` stored; :class:`PublishError` if there is none or it is not shaped like one (it is
+    never shown)."""
     for var in ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"):
         if env.get(var, "").strip():
             token, source = env[var].strip(), f"${var}"
@@ -87,7 +91,8 @@ def hub_token(env: Mapping[str, str] = os.environ) -> str:
 
 
 def checked_token(token: str, what: str = "the token given") -> str:
-    """``token`` if it is shaped like a Hugging Face token, else :class:`PublishError` (naming ``what``)."""
+    """``token`` if it is shaped like a Hugging Face token, else :class:`PublishError` (naming
+    ``what``)."""
     if not token:
         raise PublishError(
             f"no Hugging Face token: set HF_TOKEN to a token with write access ({TOKENS_PAGE}) "
@@ -115,13 +120,13 @@ def _hub_failure(exc: Exception, step: str, repo_id: str, token: str) -> str:
         answer = f"HTTP {status}" + (f": {said}" if said else "")
         if status == 401:
             return (
-                f"the Hugging Face Hub refused the token in $HF_TOKEN ({answer}): check it, or make a new "
-                f"one at {TOKENS_PAGE}"
+                f"the Hugging Face Hub refused the token in $HF_TOKEN ({answer}): check it, or "
+                f"make a new one at {TOKENS_PAGE}"
             )
         if status == 403:
             return (
-                f"the token in $HF_TOKEN may not create or write {repo_id} ({answer}): use a token with "
-                f"write access to {repo_id.split('/')[0]}"
+                f"the token in $HF_TOKEN may not create or write {repo_id} ({answer}): use a "
+                f"token with write access to {repo_id.split('/')[0]}"
             )
         if status >= 500:
             return (
@@ -133,8 +138,8 @@ def _hub_failure(exc: Exception, step: str, repo_id: str, token: str) -> str:
     what = f"{type(exc).__name__}: {what}" if what else type(exc).__name__
     if isinstance(exc, (httpx2.TransportError, OSError)):
         return (
-            f"could not reach the Hugging Face Hub to {step} {repo_id} ({what}): check the network and "
-            "run `frontline publish` again"
+            f"could not reach the Hugging Face Hub to {step} {repo_id} ({what}): check the "
+            "network and run `frontline publish` again"
         )
     return f"the Hugging Face Hub client could not {step} {repo_id} ({what})"
 

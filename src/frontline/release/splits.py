@@ -34,8 +34,8 @@ OPEN_LICENCE_PREFIXES = ("CC BY", "public domain")
 def is_open_licence(licence: str) -> bool:
     """Whether a text under ``licence`` may go to ``validation`` or ``test``.
 
-    >>> is_open_licence("CC BY 2.5"), is_open_licence("public domain"), is_open_licence("not stated")
-    (True, True, False)
+    >>> [is_open_licence(x) for x in ("CC BY 2.5", "public domain", "not stated")]
+    [True, True, False]
     """
     return licence.startswith(OPEN_LICENCE_PREFIXES)
 

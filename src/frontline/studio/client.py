@@ -82,7 +82,8 @@ def redact(url: str) -> str:
 
 
 def redact_text(text: str, *secrets: str) -> str:
-    """``text`` without ``secrets``, passwords of URLs or anything shaped like a Label Studio token."""
+    """``text`` without ``secrets``, passwords of URLs or anything shaped like a Label Studio
+    token."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
@@ -304,14 +305,14 @@ def ensure_project(
         earlier = [
             p for p in ls.projects.list(title=title) if p.title == title and p.id < project.id
         ]
-        if (
-            earlier
-        ):  # the first one made stays; the later ones are removed by the clients that made them
+        # the first one made stays; the later ones are removed by the clients that made them
+        if earlier:
             ls.projects.delete(id=project.id)
             first = min(earlier, key=lambda p: p.id)
             raise SyncError(
-                f"project {title!r} was created by another client at the same time (id {first.id}); "
-                f"removed the one this push made (id {project.id}): run the push again"
+                f"project {title!r} was created by another client at the same time "
+                f"(id {first.id}); removed the one this push made (id {project.id}): run the push "
+                "again"
             )
         return project, True, False
     if same_config(ls.projects.get(id=project.id).label_config or "", config):

@@ -121,7 +121,11 @@ def _sklearn_entities(model: models.SklearnNer, doc_id: str, text: str) -> Score
         tags = [str(model.model.classes_[k]) for k in best]
         top = [float(proba[n, k]) for n, k in enumerate(best)]
         for s, e, label in models.tags_to_entities(tokens, tags, text):
-            inside = [p for t, p in zip(tokens, top) if s <= t.idx and t.idx + len(t.text) <= e]
+            inside = [
+                p
+                for t, p in zip(tokens, top, strict=True)
+                if s <= t.idx and t.idx + len(t.text) <= e
+            ]
             found.append((s, e, label, sum(inside) / len(inside)))
     found.sort()
     doc = Document(
@@ -174,7 +178,7 @@ def _sklearn_relations(model: models.SklearnRelations, entities: Scored) -> Scor
         proba = model.model.predict_proba(
             model.vectorizer.transform([models.pair_features(doc, i, j, tokens) for i, j in pairs])
         )
-        for (i, j), row in zip(pairs, proba):
+        for (i, j), row in zip(pairs, proba, strict=True):
             k = int(row.argmax())
             label = str(model.model.classes_[k])
             if label != models.NO_RELATION:
@@ -237,9 +241,9 @@ def prediction_result(scored: Scored) -> tuple[list[dict[str, Any]], float | Non
         Entity(e.start, e.end, e.label, e.text, f"p{k + 1}") for k, e in enumerate(doc.entities)
     )
     result: list[dict[str, Any]] = []
-    for e, s in zip(entities, scored.entity_scores):
+    for e, s in zip(entities, scored.entity_scores, strict=True):
         result.append(region_result(e) | ({} if s is None else {"score": s}))
-    for r, s in zip(doc.relations, scored.relation_scores):
+    for r, s in zip(doc.relations, scored.relation_scores, strict=True):
         result.append(relation_result(r, entities) | ({} if s is None else {"score": s}))
     scores = [s for s in (*scored.entity_scores, *scored.relation_scores) if s is not None]
     return result, (_round(sum(scores) / len(scores)) if scores else None)
@@ -406,8 +410,8 @@ def measure(
         predicted = [model.predict(d.doc_id, d.text) for d in held_out]
         out[name] = exact_matches(held_out, predicted, proposes_relations="+" in name)
         log(
-            f"pre-annotation {name}: trained in {model.train_seconds:.1f} s, predicted {len(held_out)} "
-            f"articles in {time.perf_counter() - started:.1f} s"
+            f"pre-annotation {name}: trained in {model.train_seconds:.1f} s, predicted "
+            f"{len(held_out)} articles in {time.perf_counter() - started:.1f} s"
         )
     return out
 

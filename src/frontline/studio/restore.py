@@ -79,13 +79,12 @@ class RestoreReport:
     annotations_present: int = 0
     predictions_created: int = 0
     predictions_present: int = 0
-    data_differs: list[str] = field(
-        default_factory=list
-    )  # doc ids whose task on the server has other data
-    gold_kept: list[str] = field(
-        default_factory=list
-    )  # doc ids whose task on the server has a ground truth of its own
-    not_restored: list[str] = field(default_factory=list)  # drafts and comments of the export
+    #: Doc ids whose task on the server has other data.
+    data_differs: list[str] = field(default_factory=list)
+    #: Doc ids whose task on the server has a ground truth of its own.
+    gold_kept: list[str] = field(default_factory=list)
+    #: Drafts and comments of the export.
+    not_restored: list[str] = field(default_factory=list)
 
     @property
     def added(self) -> int:
@@ -153,9 +152,8 @@ def _accounts(
         if email in known:
             ids[email] = known[email]
             continue
-        ids[email] = client.annotator(
-            ls, email, secrets.token_urlsafe(24)
-        )  # never shown, never stored
+        # a password never shown, never stored
+        ids[email] = client.annotator(ls, email, secrets.token_urlsafe(24))
         names = {k: who[k] for k in ("first_name", "last_name") if who.get(k)}
         if names:
             ls.users.update(id=ids[email], **names)
@@ -218,15 +216,12 @@ def restore(
     tasks = sorted(tasks, key=lambda t: (_key(t), _doc(t)))
     project, created, _ = client.ensure_project(ls, title, scheme, force=force)
     report = RestoreReport(project.id, created)
-    for task in tasks:
-        if task.get("drafts"):
-            report.not_restored.append(f"doc {_doc(task)}: {len(task['drafts'])} draft(s)")
-        if task.get("comment_count"):
-            report.not_restored.append(f"doc {_doc(task)}: {task['comment_count']} comment(s)")
+    report.not_restored = _not_restored(tasks)
     users = _accounts(ls, tasks, report)
     present = {} if created else _tasks_on_server(ls, project.id)
 
-    # tasks, with their predictions when the bulk import keeps the export's order of prediction ids
+    # tasks, with their predictions when the bulk import keeps the export's order of
+    # prediction ids
     new = [t for t in tasks if _doc(t) not in present]
     report.tasks_present = len(tasks) - len(new)
     report.data_differs = [
@@ -237,11 +232,44 @@ def restore(
     in_bulk = [p for t in new for p in sorted(t.get("predictions", []), key=_key)]
     bulk = in_bulk == sorted(in_bulk, key=_key)
     server_id = _ids_of(present)
+    server_id |= _import_tasks(ls, project.id, new, bulk, batch_size, progress)
+    report.tasks_created = len(new)
+    if bulk:
+        report.predictions_created = len(in_bulk)
+    prediction_ids = _predictions(ls, project.id, tasks, present, server_id, bulk, report)
+    _annotations(ls, project.id, tasks, present, server_id, users, prediction_ids, report, progress)
+    return report
+
+
+def _not_restored(tasks: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The drafts and comments of the export, which are not restored."""
+    found = []
+    for task in tasks:
+        if task.get("drafts"):
+            found.append(f"doc {_doc(task)}: {len(task['drafts'])} draft(s)")
+        if task.get("comment_count"):
+            found.append(f"doc {_doc(task)}: {task['comment_count']} comment(s)")
+    return found
+
+
+def _import_tasks(
+    ls: LabelStudio,
+    project_id: int,
+    new: Sequence[Mapping[str, Any]],
+    predictions: bool,
+    batch_size: int,
+    progress: bool,
+) -> dict[str, int]:
+    """Import the tasks ``new`` in batches (with their predictions if ``predictions``); the
+    server's task id of each, by doc id."""
+    server_id: dict[str, int] = {}
     with tqdm(total=len(new), desc="tasks", unit="task", disable=not progress) as bar:
         for start in range(0, len(new), batch_size):
             batch = new[start : start + batch_size]
             answer = ls.projects.import_tasks(
-                id=project.id, request=[_payload(t, bulk) for t in batch], return_task_ids=True
+                id=project_id,
+                request=[_payload(t, predictions) for t in batch],
+                return_task_ids=True,
             )
             ids = list(answer.task_ids or [])
             if len(ids) != len(batch):
@@ -249,13 +277,22 @@ def restore(
                     f"Label Studio made {len(ids)} task(s) of {len(batch)}: run "
                     "`frontline restore` again"
                 )
-            server_id.update(zip(map(_doc, batch), ids))
+            server_id.update(zip(map(_doc, batch), ids, strict=True))
             bar.update(len(batch))
-    report.tasks_created = len(new)
-    if bulk:
-        report.predictions_created = len(in_bulk)
+    return server_id
 
-    # predictions not imported with their task, in the order of their ids
+
+def _predictions(
+    ls: LabelStudio,
+    project_id: int,
+    tasks: Sequence[Mapping[str, Any]],
+    present: Mapping[str, Mapping[str, Any]],
+    server_id: Mapping[str, int],
+    bulk: bool,
+    report: RestoreReport,
+) -> dict[Any, int]:
+    """Create the predictions not imported with their task (``bulk``: the new tasks' were), in
+    the order of their ids; the server's id of each, by the export's."""
     prediction_ids: dict[Any, int] = {}
     todo = []
     for task in tasks:
@@ -278,11 +315,9 @@ def restore(
         )
         prediction_ids[prediction.get("id")] = made.id
         report.predictions_created += 1
-    if todo and not ls.projects.get(id=project.id).model_version:  # as a bulk import sets it
-        _model_version(ls, project.id, todo[-1][0].get("model_version") or "")
-
-    _annotations(ls, project.id, tasks, present, server_id, users, prediction_ids, report, progress)
-    return report
+    if todo and not ls.projects.get(id=project_id).model_version:  # as a bulk import sets it
+        _model_version(ls, project_id, todo[-1][0].get("model_version") or "")
+    return prediction_ids
 
 
 def _annotations(
@@ -297,9 +332,9 @@ def _annotations(
     progress: bool,
 ) -> None:
     """Create the annotations the server lacks, one at a time in the order of their ids."""
-    kept = Counter(
-        (doc, author(a)) for doc, task in present.items() for a in task.get("annotations", [])
-    )
+    todo = _annotations_missing(tasks, present, report)
+    if not todo:
+        return
     # Label Studio unmarks a task's other annotations when one is saved as ground truth: a task
     # that has a ground truth on the server keeps it, and the export's comes without the mark
     gold_there = {
@@ -307,6 +342,49 @@ def _annotations(
         for doc, task in present.items()
         if any(a.get("ground_truth") is True for a in task.get("annotations", []))
     }
+    annotation_ids: dict[Any, int] = {}  # the export's id -> the server's, as they are made
+    ids = {
+        "parent_annotation": annotation_ids,
+        "parent_prediction": prediction_ids,
+        "last_created_by": _user_ids(tasks, users),
+    }
+    version = ls.projects.get(id=project_id).model_version or ""
+    current = version
+    try:  # the model version is put back even when the server fails, if it still answers
+        for annotation, task in tqdm(
+            todo, desc="annotations", unit="annotation", disable=not progress
+        ):
+            wanted = _copied_version(annotation)
+            if wanted != current:
+                current = _model_version(ls, project_id, wanted)
+            gold = annotation.get("ground_truth") is True
+            if gold and _doc(task) in gold_there:
+                gold = False
+                report.gold_kept.append(_doc(task))
+            fields = _annotation_fields(annotation, users[author(annotation)], gold, ids)
+            made = _create_annotation(ls, server_id[_doc(task)], fields)
+            annotation_ids[annotation.get("id")] = made
+            report.annotations_created += 1
+    except BaseException:
+        if current != version:
+            with suppress(Exception):
+                _model_version(ls, project_id, version)
+        raise
+    if current != version:
+        _model_version(ls, project_id, version)
+
+
+def _annotations_missing(
+    tasks: Sequence[Mapping[str, Any]],
+    present: Mapping[str, Mapping[str, Any]],
+    report: RestoreReport,
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """(annotation, task) of the annotations the server lacks, in the order of their ids: where
+    the server's task holds n annotations by an author, the export's first n by that author
+    count as there (:attr:`RestoreReport.annotations_present`)."""
+    kept = Counter(
+        (doc, author(a)) for doc, task in present.items() for a in task.get("annotations", [])
+    )
     todo = []
     for task in tasks:
         for annotation in sorted(task.get("annotations", []), key=_key):
@@ -316,75 +394,63 @@ def _annotations(
                 report.annotations_present += 1
             else:
                 todo.append((annotation, task))
-    if not todo:
-        return
-    user_of = {
-        a["completed_by"].get("id"): users[author(a)]  # export user id -> server user id
+    return sorted(todo, key=lambda pair: _key(pair[0]))
+
+
+def _user_ids(tasks: Sequence[Mapping[str, Any]], users: Mapping[str, int]) -> dict[Any, int]:
+    """The server's user id of each author, by the export's user id."""
+    return {
+        a["completed_by"].get("id"): users[author(a)]
         for t in tasks
         for a in t.get("annotations", [])
         if isinstance(a["completed_by"].get("id"), int)
     }
-    annotation_ids: dict[Any, int] = {}
-    version = ls.projects.get(id=project_id).model_version or ""
-    current = version
-    try:  # the model version is put back even when the server fails, if it still answers
-        for annotation, task in tqdm(
-            sorted(todo, key=lambda pair: _key(pair[0])),
-            desc="annotations",
-            unit="annotation",
-            disable=not progress,
-        ):
-            copied = annotation.get("prediction")
-            wanted = (
-                (copied.get("model_version") or "")
-                if isinstance(copied, Mapping) and copied
-                else ""
-            )
-            if wanted != current:
-                current = _model_version(ls, project_id, wanted)
-            gold = annotation.get("ground_truth") is True
-            if gold and _doc(task) in gold_there:
-                gold = False
-                report.gold_kept.append(_doc(task))
-            fields: dict[str, Any] = {
-                "result": annotation.get("result", []),
-                "completed_by": users[author(annotation)],
-                "ground_truth": gold,
-                "was_cancelled": annotation.get("was_cancelled") is True,
-                "lead_time": annotation.get("lead_time"),
-            }
-            for name in ("draft_created_at", "import_id", "last_action"):
-                if annotation.get(name) is not None:
-                    fields[name] = annotation[name]
-            if annotation.get("bulk_created"):
-                fields["bulk_created"] = True
-            for name, ids in (
-                ("parent_annotation", annotation_ids),
-                ("parent_prediction", prediction_ids),
-                ("last_created_by", user_of),
-            ):
-                if annotation.get(name) in ids:
-                    fields[name] = ids[annotation[name]]
-            if annotation.get("unique_id"):
-                fields["unique_id"] = str(annotation["unique_id"])
-            try:
-                made = ls.annotations.create(id=server_id[_doc(task)], **fields)
-            except (
-                ApiError
-            ) as exc:  # its unique_id is taken: it was restored into another project too
-                if exc.status_code != 409 or "unique_id" not in fields:
-                    raise
-                del fields["unique_id"]
-                made = ls.annotations.create(id=server_id[_doc(task)], **fields)
-            annotation_ids[annotation.get("id")] = made.id
-            report.annotations_created += 1
-    except BaseException:
-        if current != version:
-            with suppress(Exception):
-                _model_version(ls, project_id, version)
-        raise
-    if current != version:
-        _model_version(ls, project_id, version)
+
+
+def _copied_version(annotation: Mapping[str, Any]) -> str:
+    """The model version of the prediction the annotation was made from ("" for none)."""
+    copied = annotation.get("prediction")
+    return (copied.get("model_version") or "") if isinstance(copied, Mapping) and copied else ""
+
+
+def _annotation_fields(
+    annotation: Mapping[str, Any],
+    user: int,
+    gold: bool,
+    ids: Mapping[str, Mapping[Any, int]],
+) -> dict[str, Any]:
+    """What to create the export's ``annotation`` with, by server user ``user``; ``ids`` maps
+    the export's ids to the server's for each of the fields that refer to another item."""
+    fields: dict[str, Any] = {
+        "result": annotation.get("result", []),
+        "completed_by": user,
+        "ground_truth": gold,
+        "was_cancelled": annotation.get("was_cancelled") is True,
+        "lead_time": annotation.get("lead_time"),
+    }
+    for name in ("draft_created_at", "import_id", "last_action"):
+        if annotation.get(name) is not None:
+            fields[name] = annotation[name]
+    if annotation.get("bulk_created"):
+        fields["bulk_created"] = True
+    for name in ("parent_annotation", "parent_prediction", "last_created_by"):
+        if annotation.get(name) in ids[name]:
+            fields[name] = ids[name][annotation[name]]
+    if annotation.get("unique_id"):
+        fields["unique_id"] = str(annotation["unique_id"])
+    return fields
+
+
+def _create_annotation(ls: LabelStudio, task_id: int, fields: dict[str, Any]) -> int:
+    """Create an annotation of task ``task_id``; its server id. One whose ``unique_id`` is
+    taken (it was restored into another project too) is created without it."""
+    try:
+        return ls.annotations.create(id=task_id, **fields).id
+    except ApiError as exc:
+        if exc.status_code != 409 or "unique_id" not in fields:
+            raise
+        del fields["unique_id"]
+        return ls.annotations.create(id=task_id, **fields).id
 
 
 def _model_version(ls: LabelStudio, project_id: int, version: str) -> str:
@@ -489,7 +555,7 @@ def _paths(a: Any, b: Any, where: str = "") -> Iterator[str]:
             else:
                 yield from _paths(a[key], b[key], place)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for x, y in zip(a, b):
+        for x, y in zip(a, b, strict=True):
             yield from _paths(x, y, f"{where}[]")
     elif a != b or type(a) is not type(b):
         yield where

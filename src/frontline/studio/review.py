@@ -238,9 +238,10 @@ class Review:
     def text(self) -> str:
         annotated = self.tasks - self.not_annotated
         lines = [
-            f"project {self.title!r} (id {self.project_id}): {plural(self.tasks, 'task')}, {annotated} annotated "
-            f"({self.with_gold} with gold, {len(self.without_gold)} without, {len(self.several_gold)} with "
-            f"several), {self.not_annotated} not annotated; "
+            f"project {self.title!r} (id {self.project_id}): {plural(self.tasks, 'task')}, "
+            f"{annotated} annotated ({self.with_gold} with gold, {len(self.without_gold)} "
+            f"without, {len(self.several_gold)} with several), {self.not_annotated} not "
+            "annotated; "
             f"{plural(len(self.disagreements), 'task')} with disagreeing annotations"
         ]
         if self.without_gold:
@@ -279,12 +280,13 @@ class Review:
             ]
         if self.without_gold or self.several_gold or self.cancelled_gold:
             lines.append(
-                f"next: choose the annotation to release with `{ACCEPT}` (TASK: a task id or a doc id), "
-                f"then run {NEXT}"
+                f"next: choose the annotation to release with `{ACCEPT}` (TASK: a task id or a "
+                f"doc id), then run {NEXT}"
             )
         elif not self.disagreements:
             lines.append(
-                "nothing to review: every annotated task has one ground truth and no annotations disagree"
+                "nothing to review: every annotated task has one ground truth and no annotations "
+                "disagree"
             )
         return "\n".join(lines)
 
@@ -421,7 +423,8 @@ def choose(where: str, annotations: Sequence[Annotation], annotation_id: int | N
             return candidates[0]
         if not candidates:
             raise ReviewError(
-                f"{where} has no annotation that is not cancelled: annotate it in Label Studio first"
+                f"{where} has no annotation that is not cancelled: annotate it in Label Studio "
+                "first"
             )
         raise ReviewError(f"{where} has {len(candidates)} annotations: {_choose_from(candidates)}")
     chosen = next((a for a in annotations if a.id == annotation_id), None)
@@ -429,13 +432,13 @@ def choose(where: str, annotations: Sequence[Annotation], annotation_id: int | N
         raise ReviewError(
             f"{where} has no annotation {annotation_id}: {_choose_from(candidates)}"
             if candidates
-            else f"{where} has no annotation {annotation_id}, and none that is not cancelled: annotate it "
-            "in Label Studio first"
+            else f"{where} has no annotation {annotation_id}, and none that is not cancelled: "
+            "annotate it in Label Studio first"
         )
     if chosen.cancelled:
         raise ReviewError(
-            f"{where}: {chosen.named()} was cancelled (skipped): a cancelled annotation cannot be the "
-            "gold; "
+            f"{where}: {chosen.named()} was cancelled (skipped): a cancelled annotation cannot be "
+            "the gold; "
             + (
                 _choose_from(candidates)
                 if candidates
@@ -486,8 +489,8 @@ def accept(ls: LabelStudio, title: str, ref: str, annotation_id: int | None = No
     if gold != [chosen.id]:
         raise ReviewError(
             f"{where}: after marking annotation {chosen.id}, the ground truth is on "
-            f"{', '.join(f'annotation {i}' for i in gold) or 'no annotation'}: another client changed "
-            "it meanwhile; check with `frontline review` and accept again"
+            f"{', '.join(f'annotation {i}' for i in gold) or 'no annotation'}: another client "
+            "changed it meanwhile; check with `frontline review` and accept again"
         )
     return accepted
 
@@ -511,6 +514,6 @@ def no_gold_message(
     more = f" and {len(tasks) - limit} more" if len(tasks) > limit else ""
     return (
         f"{head}\n  without gold: {named}{more}\n  mark the annotation to release in each: "
-        f"`frontline review` lists them and their annotations, `{ACCEPT}` marks one (TASK: a task id "
-        f"or a doc id); then run {NEXT} again"
+        f"`frontline review` lists them and their annotations, `{ACCEPT}` marks one (TASK: a task "
+        f"id or a doc id); then run {NEXT} again"
     )

@@ -28,7 +28,6 @@ pid reused by another process is left alone.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
@@ -39,12 +38,13 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+import httpx
 
 from frontline.core.paths import ENV_STATE_DIR
 from frontline.errors import FrontlineError
@@ -61,7 +61,8 @@ class StudioError(FrontlineError):
 
 def private_folder(path: Path) -> None:
     """Make ``path`` a folder only its owner can enter: create it with mode 0700, or tighten it to
-    0700; :class:`StudioError` if it is not a folder or belongs to another user (nothing changed)."""
+    0700; :class:`StudioError` if it is not a folder or belongs to another user (nothing
+    changed)."""
     try:
         path.mkdir(mode=0o700, parents=True)
     except FileExistsError:
@@ -80,8 +81,8 @@ def private_folder(path: Path) -> None:
     if info.st_uid != os.geteuid():
         raise StudioError(
             f"the state folder {path} belongs to uid {info.st_uid}, not to you "
-            f"(uid {os.geteuid()}): refusing to keep the Label Studio database and token there; set "
-            f"${ENV_STATE_DIR} to a folder of your own"
+            f"(uid {os.geteuid()}): refusing to keep the Label Studio database and token there; "
+            f"set ${ENV_STATE_DIR} to a folder of your own"
         )
     if stat.S_IMODE(info.st_mode) != 0o700:
         os.chmod(path, 0o700)
@@ -122,7 +123,8 @@ class Credentials:
 
 
 def credentials(state: Path, env: Mapping[str, str] = os.environ) -> Credentials:
-    """Credentials from the environment, else from (or generated into) ``state/credentials.json``."""
+    """Credentials from the environment, else from (or generated into)
+    ``state/credentials.json``."""
     path = state / "credentials.json"
     stored = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     generated = {
@@ -177,26 +179,18 @@ def free_port() -> int:
 
 def is_up(url: str, timeout: float = 2.0) -> bool:
     """Whether ``url/health/`` answers ``{"status": "UP"}`` (a ``user:password@`` in ``url`` is
-    sent as HTTP basic authentication, as httpx does, not looked up as a host name)."""
-    parts = urlsplit(url)
-    headers = {}
-    if parts.username is not None or parts.password is not None:
-        pair = f"{parts.username or ''}:{parts.password or ''}".encode()
-        headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        host = parts.hostname or ""
-        host = f"[{host}]" if ":" in host else host
-        url = urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))
+    sent as HTTP basic authentication)."""
     try:
-        request = urllib.request.Request(f"{url.rstrip('/')}/health/", headers=headers)
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read()).get("status") == "UP"
-    except (OSError, ValueError, urllib.error.URLError):
+        response = httpx.get(f"{url.rstrip('/')}/health/", timeout=timeout, follow_redirects=True)
+        return response.is_success and response.json().get("status") == "UP"
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError):
         return False
 
 
 @dataclass(frozen=True)
 class Postgres:
-    """A PostgreSQL database for the server, from a ``postgresql://user:password@host:port/db`` URL."""
+    """A PostgreSQL database for the server, from a
+    ``postgresql://user:password@host:port/db`` URL."""
 
     host: str
     port: int
@@ -208,7 +202,8 @@ class Postgres:
     def shown(self) -> str:
         """The database's address without its password: ``postgresql://user@host:port/db``."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"postgresql://{quote(self.user, safe='')}@{host}:{self.port}/{quote(self.dbname, safe='')}"
+        user, dbname = quote(self.user, safe=""), quote(self.dbname, safe="")
+        return f"postgresql://{user}@{host}:{self.port}/{dbname}"
 
     def __repr__(self) -> str:  # never show the password in tracebacks or logs
         return f"Postgres({self.shown!r}, password=***)"
@@ -216,7 +211,8 @@ class Postgres:
 
 def postgres_database(url: str) -> Postgres:
     """Parse a ``postgresql://user:password@host[:port]/dbname`` URL (user, password and database
-    percent-decoded; port 5432 by default); :class:`StudioError` (password hidden) if it is not one."""
+    percent-decoded; port 5432 by default); :class:`StudioError` (password hidden) if it is not
+    one."""
     from frontline.studio.client import redact
 
     def bad(why: str) -> StudioError:
@@ -274,7 +270,8 @@ def check_postgres(database: Postgres, timeout: float = 5.0) -> None:
         ) from None
 
 
-# what Label Studio reads as its database settings, also under its LABEL_STUDIO_ and HEARTEX_ prefixes
+# what Label Studio reads as its database settings, also under its LABEL_STUDIO_ and HEARTEX_
+# prefixes
 _DB_SETTINGS = (
     "DJANGO_DB",
     "DATABASE_NAME",
@@ -292,7 +289,8 @@ def server_env(
     base: Mapping[str, str] = os.environ,
     database: Postgres | None = None,
 ) -> dict[str, str]:
-    """The environment of a local server: embedded SQLite (or ``database``), loopback, no telemetry."""
+    """The environment of a local server: embedded SQLite (or ``database``), loopback, no
+    telemetry."""
     env = {
         k: v
         for k, v in base.items()
@@ -423,7 +421,8 @@ def _is_int(value: object) -> bool:
 
 
 def recorded(state: Path) -> Server | None:
-    """The server ``studio.json`` records (whether or not it still runs); None if there is no record.
+    """The server ``studio.json`` records (whether or not it still runs); None if there is no
+    record.
 
     :class:`StudioError` if the record is not one ``start`` wrote (never a traceback).
     """
@@ -490,8 +489,8 @@ def start(
 
     The server keeps its data in embedded SQLite, or in the PostgreSQL database of the URL
     ``postgres`` (else ``$FRONTLINE_LS_POSTGRES``), which must answer first. Refuses if one
-    started from ``state`` still runs, or if ``port`` is taken (Label Studio would silently move
-    to another port).
+    started from ``state`` still runs, or if ``port`` is taken (Label Studio would silently
+    move to another port).
     """
     url = postgres or env.get(ENV_POSTGRES)
     database = postgres_database(url) if url else None
@@ -507,12 +506,34 @@ def start(
     if database is not None:
         check_postgres(database)
     tighten(state)
-    creds = credentials(state, env)
+    process = _launch(state, port, credentials(state, env), env, database)
+    found = _process(process.pid)
+    server = Server(
+        process.pid,
+        port,
+        state,
+        found.started if found else None,
+        database.shown if database else None,
+    )
+    _write_private(_pid_file(state), json.dumps(_record(server)))
+    _wait_up(server, process, timeout)
+    return server
+
+
+def _launch(
+    state: Path,
+    port: int,
+    creds: Credentials,
+    env: Mapping[str, str],
+    database: Postgres | None,
+) -> subprocess.Popen:
+    """Start ``label-studio`` on ``port`` in a session of its own, its data in
+    ``<state>/studio``, its output appended to ``<state>/studio.log``."""
     data_dir = state / "studio"
     data_dir.mkdir(mode=0o700, exist_ok=True)
     log = os.open(state / "studio.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     try:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 label_studio_executable(),
                 "start",
@@ -534,38 +555,34 @@ def start(
         )
     finally:
         os.close(log)
-    found = _process(process.pid)
-    server = Server(
-        process.pid,
-        port,
-        state,
-        found.started if found else None,
-        database.shown if database else None,
-    )
-    _write_private(
-        _pid_file(state),
-        json.dumps(
-            {
-                "pid": server.pid,
-                "port": port,
-                "started": server.started,
-                "backend": "postgresql" if database else "sqlite",
-                "database": server.database,
-            }
-        ),
-    )
+
+
+def _record(server: Server) -> dict[str, Any]:
+    """What ``studio.json`` records of ``server`` (:func:`recorded` reads it)."""
+    return {
+        "pid": server.pid,
+        "port": server.port,
+        "started": server.started,
+        "backend": "postgresql" if server.database else "sqlite",
+        "database": server.database,
+    }
+
+
+def _wait_up(server: Server, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until ``server`` answers; :class:`StudioError` if its process exits first (its
+    record is removed) or ``timeout`` seconds pass (it is stopped)."""
     deadline = time.monotonic() + timeout
     while not is_up(server.url):
         if process.poll() is not None:
-            _pid_file(state).unlink(missing_ok=True)
+            _pid_file(server.state).unlink(missing_ok=True)
             raise StudioError(
-                f"Label Studio exited with code {process.returncode}; see {state / 'studio.log'}"
+                f"Label Studio exited with code {process.returncode}; see "
+                f"{server.state / 'studio.log'}"
             )
         if time.monotonic() > deadline:
-            stop(state)
+            stop(server.state)
             raise StudioError(f"Label Studio did not answer on {server.url} within {timeout:.0f} s")
         time.sleep(1.0)
-    return server
 
 
 def stop(state: Path, timeout: float = 30.0) -> Server | None:

@@ -11,8 +11,8 @@ as that annotator's annotation. The format::
     R0: LOCATED_IN Iraqi militias -> Syria
 
 ``S<n>`` is sentence ``n`` of the article (``frontline sentences ID`` lists them); with the
-markup removed it must equal that sentence exactly. ``[[mention]]LABEL`` marks a mention (a mention inside square brackets of the text
-itself is written ``[[[mention]]LABEL]``).
+markup removed it must equal that sentence exactly. ``[[mention]]LABEL`` marks a mention (a
+mention inside square brackets of the text itself is written ``[[[mention]]LABEL]``).
 ``R<n>`` is a relation between two mentions of sentence ``n``, named by their text; add
 ``#2`` (``Assad#2``) for the second mention with that text in the sentence. Sentences with
 nothing to annotate may be left out. Offsets are computed from the sentence positions,
@@ -125,7 +125,7 @@ def sheet_document(sheet: Sheet, text: str, scheme: Scheme, path: str = "sheet")
         if label not in scheme.relation_names:
             problems.append(f"line {number}: unknown relation label {label!r}")
         found = [_find(by_sentence.get(n, []), name) for name in (head, tail)]
-        for name, hit in zip((head, tail), found):
+        for name, hit in zip((head, tail), found, strict=True):
             if hit is None:
                 problems.append(f"line {number}: no mention {name!r} in S{n}")
         if None not in found:
