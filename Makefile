@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README.md):
 #   make reproduce   check the articles and scheme, build the dataset from the gold, reproduce the baselines
-#   make test        format check (ruff), then the whole test suite
+#   make test        lint and format check (ruff), then the whole test suite
 # Both create .venv with the pinned versions in requirements/constraints.txt first.
 PYTHON ?= python3
 VENV ?= .venv
@@ -24,5 +24,6 @@ reproduce: $(STAMP)
 	$(BIN)/frontline reproduce
 
 test: $(STAMP) system-deps
+	$(BIN)/ruff check src tests scripts
 	$(BIN)/ruff format --check src tests scripts
 	$(BIN)/python -m pytest

@@ -7,8 +7,8 @@ import json
 import pytest
 from fixtures import ARTICLE, DOC, task
 
-from frontline import cli
 from frontline.cli import main
+from frontline.cli import studio as studio_cli
 from frontline.core.articles import add_articles
 from frontline.core.documents import to_result
 from frontline.gold.exports import dumps
@@ -38,7 +38,7 @@ def project(empty_project):
 def serve(monkeypatch, annotations):
     """The server answers ``pull`` with the one task holding ``annotations``."""
     answer = [{**task([]), "annotations": annotations}]
-    monkeypatch.setattr(cli, "_client", lambda project, args: None)
+    monkeypatch.setattr(studio_cli, "_client", lambda project, args: None)
     monkeypatch.setattr(client, "pull", lambda ls, title: copy.deepcopy(answer))
     return answer
 

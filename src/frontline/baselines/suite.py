@@ -168,16 +168,17 @@ def relation_summary(
     out = {}
     for setting in ("strict", "boundaries"):
         c = totals.relations[setting]["overall"]
+        precision, recall, f1 = c.prf()
         per_label = {
-            lab: rounded(totals.relations[setting][lab].f1 or 0.0) for lab in scheme.relation_names
+            lab: rounded(totals.relations[setting][lab].prf()[2]) for lab in scheme.relation_names
         }
         lo, hi = bootstrap.bootstrap_ci(
             per_doc, lambda s, st=setting: metrics.relation_f1(s, st), samples
         )
         out[setting] = {
-            "precision": rounded(c.precision or 0.0),
-            "recall": rounded(c.recall or 0.0),
-            "f1": rounded(c.f1 or 0.0),
+            "precision": rounded(precision),
+            "recall": rounded(recall),
+            "f1": rounded(f1),
             "macro_f1": rounded(metrics.macro(per_label)),
             "per_label_f1": per_label,
             "tp": c.tp,
