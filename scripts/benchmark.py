@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from frontline.core.files import atomic_write
+from frontline.core.markdown import markdown_table, splice
 
 if TYPE_CHECKING:
     from frontline.core.documents import Document
@@ -450,59 +451,87 @@ def _verdict(step: str, ratio: float) -> str:
     return "met" if (ratio >= limit if step == "push" else ratio <= limit) else "**missed**"
 
 
+STEP_HEADER = (
+    "articles",
+    "step",
+    "wall s",
+    "floor s",
+    "ratio",
+    "goal",
+    "",
+    "peak MB",
+    "floor peak MB",
+)
+
+
+def _step_rows(size: str, found: dict[str, Any]) -> list[tuple[str, ...]]:
+    """The rows of one size: each step against its floor, then ``load_dataset`` (reported)."""
+    rows = []
+    for name in ("tasks", "build", *(k for k in found if k.startswith("build-np")), "push"):
+        if name in found:
+            step = name.split("-")[0]
+            floor = found[f"{step}-floor"]
+            ratio = _ratio(found, step, name)
+            label = f"build, {name[8:]} processes" if name.startswith("build-np") else step
+            rows.append(
+                (
+                    f"{int(size):,}",
+                    label,
+                    f"{found[name]['seconds']:.2f}",
+                    f"{floor['seconds']:.2f}",
+                    f"{ratio:.2f}x",
+                    GOALS[step],
+                    _verdict(step, ratio),
+                    f"{found[name]['peak_mb']:.0f}",
+                    f"{floor['peak_mb']:.0f}",
+                )
+            )
+    if "load-first" in found:
+        floor = found["load-floor"]
+        for name in ("load-first", "load-cached"):
+            rows.append(
+                (
+                    f"{int(size):,}",
+                    f"`load_dataset` ({name.split('-')[1]})",
+                    f"{found[name]['seconds']:.2f}",
+                    f"{floor['seconds']:.2f}",
+                    f"{found[name]['seconds'] / floor['seconds']:.2f}x",
+                    "report",
+                    "",
+                    f"{found[name]['peak_mb']:.0f}",
+                    f"{floor['peak_mb']:.0f}",
+                )
+            )
+    return rows
+
+
 def step_table(results: dict[str, Any]) -> str:
-    lines = [
-        "| articles | step | wall s | floor s | ratio | goal | | peak MB | floor peak MB |",
-        "|---:|---|---:|---:|---:|---|---|---:|---:|",
-    ]
-    for size, found in results["sizes"].items():
-        for name in ("tasks", "build", *(k for k in found if k.startswith("build-np")), "push"):
-            if name in found:
-                step = name.split("-")[0]
-                floor = found[f"{step}-floor"]
-                ratio = _ratio(found, step, name)
-                label = f"build, {name[8:]} processes" if name.startswith("build-np") else step
-                lines.append(
-                    f"| {int(size):,} | {label} | {found[name]['seconds']:.2f} | "
-                    f"{floor['seconds']:.2f} | "
-                    f"{ratio:.2f}x | {GOALS[step]} | {_verdict(step, ratio)} | "
-                    f"{found[name]['peak_mb']:.0f} | {floor['peak_mb']:.0f} |"
-                )
-        if "load-first" in found:
-            floor = found["load-floor"]
-            for name in ("load-first", "load-cached"):
-                ratio = found[name]["seconds"] / floor["seconds"]
-                lines.append(
-                    f"| {int(size):,} | `load_dataset` ({name.split('-')[1]}) | "
-                    f"{found[name]['seconds']:.2f} | "
-                    f"{floor['seconds']:.2f} | {ratio:.2f}x | report | | "
-                    f"{found[name]['peak_mb']:.0f} | "
-                    f"{floor['peak_mb']:.0f} |"
-                )
-    return "\n".join(lines)
+    rows = [row for size, found in results["sizes"].items() for row in _step_rows(size, found)]
+    return markdown_table(STEP_HEADER, rows, align="r-rrr--rr")
 
 
 def predict_table(results: dict[str, Any]) -> str:
-    lines = [
-        "| articles | model | wall s | tokens/s | x tokenization floor | peak MB |",
-        "|---:|---|---:|---:|---:|---:|",
-    ]
+    header = ("articles", "model", "wall s", "tokens/s", "x tokenization floor", "peak MB")
+    rows = []
     for size, found in results["sizes"].items():
         if "predict-floor" not in found:
             continue
         floor = found["predict-floor"]
         tokens = floor["extra"]["tokens"]
-        lines.append(
-            f"| {int(size):,} | spaCy tokenization (floor) | {floor['seconds']:.2f} | "
-            f"{tokens / floor['seconds']:,.0f} | 1.00 | {floor['peak_mb']:.0f} |"
-        )
-        for model in MODELS:
-            m = found[f"predict-{model}"]
-            lines.append(
-                f"| {int(size):,} | {model} | {m['seconds']:.2f} | {tokens / m['seconds']:,.0f} | "
-                f"{m['seconds'] / floor['seconds']:.2f} | {m['peak_mb']:.0f} |"
+        timed = [("spaCy tokenization (floor)", floor)]
+        timed += [(model, found[f"predict-{model}"]) for model in MODELS]
+        rows += [
+            (
+                f"{int(size):,}",
+                name,
+                f"{m['seconds']:.2f}",
+                f"{tokens / m['seconds']:,.0f}",
+                f"{m['seconds'] / floor['seconds']:.2f}",
+                f"{m['peak_mb']:.0f}",
             )
-    return "\n".join(lines)
+            for name, m in timed
+        ]
+    return markdown_table(header, rows, align="r-rrrr")
 
 
 def growth_table(results: dict[str, Any]) -> str:
@@ -511,24 +540,28 @@ def growth_table(results: dict[str, Any]) -> str:
         return "(one size only: no growth to show)"
     small, large = sizes[0], sizes[-1]
     factor = int(large) / int(small)
-    lines = [
-        f"| step | {int(small):,} s | {int(large):,} s | growth (articles x{factor:g}) | linear "
-        f"(within {factor * 1.2:g}x) |",
-        "|---|---:|---:|---:|---|",
-    ]
-    names = [k for k in results["sizes"][large] if isinstance(results["sizes"][large][k], dict)]
-    for name in names:
-        if name in results["sizes"][small]:
-            a, b = (
-                results["sizes"][small][name]["seconds"],
-                results["sizes"][large][name]["seconds"],
-            )
+    header = (
+        "step",
+        f"{int(small):,} s",
+        f"{int(large):,} s",
+        f"growth (articles x{factor:g})",
+        f"linear (within {factor * 1.2:g}x)",
+    )
+    rows = []
+    for name, found in results["sizes"][large].items():
+        if isinstance(found, dict) and name in results["sizes"][small]:
+            a, b = results["sizes"][small][name]["seconds"], found["seconds"]
             growth = b / a
-            lines.append(
-                f"| {name} | {a:.2f} | {b:.2f} | {growth:.1f}x | "
-                f"{'yes' if growth <= factor * 1.2 else '**no**'} |"
+            rows.append(
+                (
+                    name,
+                    f"{a:.2f}",
+                    f"{b:.2f}",
+                    f"{growth:.1f}x",
+                    "yes" if growth <= factor * 1.2 else "**no**",
+                )
             )
-    return "\n".join(lines)
+    return markdown_table(header, rows, align="-rrr-")
 
 
 def memory_line(results: dict[str, Any]) -> str:
@@ -627,12 +660,10 @@ def metadata(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def write_report(path: Path, text: str) -> None:
-    from frontline.baselines.report import splice
-
     current = (
         path.read_text(encoding="utf-8") if path.exists() else f"# Benchmark\n\n{BEGIN}\n{END}\n"
     )
-    atomic_write(path, splice(current, text, BEGIN, END).encode("utf-8"))
+    atomic_write(path, splice(current, text, (BEGIN, END)).encode("utf-8"))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -11,9 +11,10 @@ import pytest
 from frontline.baselines import models, registry, suite
 from frontline.baselines.record import results_json
 from frontline.baselines.registry import Setting, System
-from frontline.baselines.report import results_markdown, splice, table, write_error_analysis
+from frontline.baselines.report import results_markdown, table, write_error_analysis
 from frontline.baselines.suite import Data
 from frontline.core.documents import Document
+from frontline.core.markdown import splice
 from frontline.core.paths import Project
 from frontline.core.scheme import Scheme, load_scheme
 from frontline.studio.sheets import Sheet, sheet_document
@@ -118,13 +119,6 @@ def test_committed_results_were_computed_on_the_committed_corpus(repo: Project) 
         digest.update(path.relative_to(repo.corpus).as_posix().encode() + b"\0" + path.read_bytes())
     assert results["run"]["dataset_sha256"] == digest.hexdigest()
     assert results["run"]["seed"] == suite.SEED and scheme.entity_names
-
-
-def test_splice_replaces_only_the_block() -> None:
-    text = "a\n<!-- results -->\nold\n<!-- /results -->\nb\n"
-    assert splice(text, "new") == "a\n<!-- results -->\nnew\n<!-- /results -->\nb\n"
-    with pytest.raises(ValueError):
-        splice("no markers", "x")
 
 
 def test_table_does_not_depend_on_dict_order(repo: Project) -> None:

@@ -17,6 +17,7 @@ from frontline.gold.exports import (
     gold_documents,
     iter_export,
     losses,
+    no_gold_message,
     read_export,
     read_valid_export,
     write_export,
@@ -547,3 +548,24 @@ def test_a_long_integer_in_any_chunk_is_a_clear_error_not_a_crash(tmp_path, chun
                 read_export(path)
     finally:
         exports.CHUNK_BYTES = before
+
+
+def test_build_message_names_the_tasks_without_gold_and_the_fix():
+    keys = [("a", 1), None, ("b", 2), ("c", 3)]
+    fix = (
+        "  mark the annotation to release in each: `frontline review` lists them and their "
+        "annotations, `frontline accept TASK --annotation ID` marks one (TASK: a task id or a "
+        "doc id); then run "
+        "`frontline pull`, then `frontline build` again"
+    )
+    assert no_gold_message("gold.json", keys) == (
+        "gold.json: no task has a ground_truth annotation: nothing to release\n"
+        "  without gold: doc a task 1, doc b task 2, doc c task 3\n" + fix
+    )
+    assert no_gold_message("gold.json", keys, limit=2).splitlines()[1] == (
+        "  without gold: doc a task 1, doc b task 2 and 1 more"
+    )
+    assert no_gold_message("gold.json", []) == (
+        "gold.json: no task has a ground_truth annotation: nothing to release; the export has no "
+        "task: run `frontline push`, annotate in Label Studio, then `frontline pull`"
+    )

@@ -1,8 +1,8 @@
-"""The one Markdown table writer (frontline.core.markdown)."""
+"""The one Markdown table writer and the generated blocks (frontline.core.markdown)."""
 
 import pytest
 
-from frontline.core.markdown import cell, markdown_table
+from frontline.core.markdown import between, cell, markdown_table, splice
 
 
 def test_a_table_has_the_header_a_separator_and_one_line_a_row():
@@ -40,3 +40,31 @@ def test_a_row_of_another_width_than_the_header_is_refused():
 
 def test_an_empty_cell_is_one_space_wide():
     assert markdown_table(("a", "", "b"), [("", 1, "")]) == "| a | | b |\n|---|---|---|\n| | 1 | |"
+
+
+def test_splice_replaces_only_the_block() -> None:
+    text = "a\n<!-- results -->\nold\n<!-- /results -->\nb\n"
+    assert splice(text, "new") == "a\n<!-- results -->\nnew\n<!-- /results -->\nb\n"
+    with pytest.raises(ValueError):
+        splice("no markers", "x")
+
+
+def test_splice_takes_other_markers() -> None:
+    text = "<!-- b -->\nold\n<!-- /b -->\n"
+    assert splice(text, "new", ("<!-- b -->", "<!-- /b -->")) == "<!-- b -->\nnew\n<!-- /b -->\n"
+
+
+def test_between_is_what_splice_put_there() -> None:
+    text = splice("a\n<!-- results -->\n<!-- /results -->\nb\n", "| x |\n|---|")
+    assert between(text) == "| x |\n|---|"
+    assert between("no markers") is None
+    assert between("<!-- /results --> then <!-- results -->") is None
+
+
+def test_the_examples_in_the_docstrings_hold() -> None:
+    import doctest
+
+    from frontline.core import markdown
+
+    assert doctest.testmod(markdown).failed == 0
+    assert doctest.testmod(markdown).attempted == 4

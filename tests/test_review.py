@@ -21,7 +21,7 @@ from frontline.core.documents import to_result
 from frontline.core.scheme import load_scheme
 from frontline.gold.exports import gold_documents
 from frontline.studio import client, service
-from frontline.studio.review import Annotation, differences, no_gold_message, result_items
+from frontline.studio.review import Annotation, differences, result_items
 from frontline.studio.tasks import task_data
 
 OTHER = make_article(
@@ -92,27 +92,6 @@ def test_differences_count_what_not_every_annotation_has():
         0,
     )  # the GPE and LOC regions; relations link spans
     assert differences([full, smaller, full]) == (3, 2)
-
-
-def test_build_message_names_the_tasks_without_gold_and_the_fix():
-    keys = [("a", 1), None, ("b", 2), ("c", 3)]
-    fix = (
-        "  mark the annotation to release in each: `frontline review` lists them and their "
-        "annotations, `frontline accept TASK --annotation ID` marks one (TASK: a task id or a "
-        "doc id); then run "
-        "`frontline pull`, then `frontline build` again"
-    )
-    assert no_gold_message("gold.json", keys) == (
-        "gold.json: no task has a ground_truth annotation: nothing to release\n"
-        "  without gold: doc a task 1, doc b task 2, doc c task 3\n" + fix
-    )
-    assert no_gold_message("gold.json", keys, limit=2).splitlines()[1] == (
-        "  without gold: doc a task 1, doc b task 2 and 1 more"
-    )
-    assert no_gold_message("gold.json", []) == (
-        "gold.json: no task has a ground_truth annotation: nothing to release; the export has no "
-        "task: run `frontline push`, annotate in Label Studio, then `frontline pull`"
-    )
 
 
 # --- against a real server -------------------------------------------------------------

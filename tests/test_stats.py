@@ -4,7 +4,12 @@ from fixtures import DOC
 
 from frontline.core.documents import Document, Entity
 from frontline.core.scheme import load_scheme
-from frontline.gold.stats import gold_report, label_inconsistencies, unannotated_occurrences
+from frontline.gold.stats import (
+    gold_report,
+    label_inconsistencies,
+    trained_and_held_out,
+    unannotated_occurrences,
+)
 
 
 def test_same_string_with_two_labels_is_listed():
@@ -35,13 +40,15 @@ def test_report_sections(repo):
 
 
 def test_report_has_the_preannotation_table_when_measured(repo):
-    from frontline.studio.preannotate import Matches
+    from frontline.studio.preannotate import Matches, matches_table
 
     measured = {
         "lexicon": Matches(3, 5, 0, 3, False),
         "sklearn-ner+sklearn-relations": Matches(4, 5, 1, 3),
     }
-    report = gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme), preannotation=measured)
+    assert trained_and_held_out([DOC], {"tiny": "test"}) == (0, 1)
+    section = matches_table(measured, *trained_and_held_out([DOC], {"tiny": "test"}))
+    report = gold_report([DOC], {"tiny": "test"}, load_scheme(repo.scheme), preannotation=section)
     assert "## Pre-annotation: what each model gets exactly right" in report
     assert "scored on the 1 validation and test articles it never trained on" in report
     assert "| lexicon | 3 / 5 (60.0%) | — (no relations proposed) |" in report

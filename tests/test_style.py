@@ -1,4 +1,5 @@
-"""The package stays walkable: short functions, and every subpackage says what it owns."""
+"""The package stays walkable: short functions, every subpackage says what it owns, and imports
+only point down the pipeline's layers."""
 
 import ast
 import pkgutil
@@ -8,6 +9,8 @@ import frontline
 
 SRC = Path(frontline.__file__).parent
 MAX_FUNCTION_LINES = 60
+#: The layers, lowest first: a module may import from its own layer and the ones before it.
+LAYERS = ("errors", "core", "eval", "gold", "release", "baselines", "studio", "cli")
 
 
 def long_functions(root: Path, limit: int = MAX_FUNCTION_LINES) -> list[str]:
@@ -22,6 +25,47 @@ def long_functions(root: Path, limit: int = MAX_FUNCTION_LINES) -> list[str]:
                         f"{path.relative_to(root)}:{node.lineno} {node.name} ({lines} lines)"
                     )
     return found
+
+
+def upward_imports(root: Path, layers: tuple[str, ...] = LAYERS) -> list[str]:
+    """``path:line layer -> higher layer`` of every import (at module level or inside a
+    function) of ``frontline.<layer>`` from a module of a lower layer."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        layer = path.relative_to(root).parts[0].removesuffix(".py")
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "frontline" or len(parts) < 2 or layer not in layers:
+                    continue
+                if parts[1] in layers and layers.index(parts[1]) > layers.index(layer):
+                    found.append(f"{path.relative_to(root)}:{node.lineno} {layer} -> {parts[1]}")
+    return found
+
+
+def test_upward_imports_are_found(tmp_path):
+    (tmp_path / "core").mkdir()
+    (tmp_path / "core" / "a.py").write_text(
+        "from frontline.core import b\nfrom frontline.errors import E\n\n\n"
+        "def f():\n    from frontline.studio import client\n"
+    )
+    (tmp_path / "cli.py").write_text("import frontline.gold.exports\n")
+    assert upward_imports(tmp_path) == ["core/a.py:6 core -> studio"]
+
+
+def test_imports_point_down_the_layers():
+    assert upward_imports(SRC) == []
+
+
+def test_every_module_is_in_a_layer():
+    top = {p.name.removesuffix(".py") for p in SRC.iterdir() if p.suffix == ".py" or p.is_dir()}
+    assert top - {"__init__", "__main__", "__pycache__"} == set(LAYERS)
 
 
 def test_long_functions_are_found(tmp_path):

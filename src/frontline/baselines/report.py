@@ -15,9 +15,7 @@ from typing import Any
 
 from frontline.baselines.registry import ENTITY_MODELS, System
 from frontline.core.documents import Document
-from frontline.core.markdown import markdown_table
-
-BEGIN, END = "<!-- results -->", "<!-- /results -->"
+from frontline.core.markdown import RESULTS, markdown_table
 
 ENTITY_HEADER = (
     "system",
@@ -202,7 +200,8 @@ def table(results: dict[str, Any]) -> str:
 
 def results_markdown(results: dict[str, Any]) -> str:
     """``baselines/RESULTS.md``: the run's data checksum, seed, packages and split sizes, then
-    :func:`table` between the markers :func:`splice` looks for."""
+    :func:`table` between the markers :data:`frontline.core.markdown.RESULTS` (the card
+    takes the table from there)."""
     meta = results["run"]
     packages = ", ".join(f"{k} {v}" for k, v in meta["packages"].items())
     return "\n".join(
@@ -217,20 +216,12 @@ def results_markdown(results: dict[str, Any]) -> str:
             f"{meta['n_test_documents']}, validation: {meta['n_validation_documents']}, "
             f"train: {meta['n_train_documents']}.",
             "",
-            BEGIN,
+            RESULTS[0],
             table(results),
-            END,
+            RESULTS[1],
             "",
         ]
     )
-
-
-def splice(text: str, block: str, begin: str = BEGIN, end: str = END) -> str:
-    """Replace the generated block between the markers ``begin`` and ``end`` in ``text``."""
-    if begin not in text or end not in text:
-        raise ValueError(f"no {begin} ... {end} block to replace")
-    head, rest = text.split(begin, 1)
-    return head + begin + "\n" + block + "\n" + end + rest.split(end, 1)[1]
 
 
 def frequent_errors(

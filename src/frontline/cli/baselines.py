@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from frontline.core.files import atomic_write
+from frontline.core.markdown import splice
 from frontline.core.paths import Project
 from frontline.core.scheme import Scheme, load_scheme
 from frontline.errors import CommandError
@@ -76,9 +77,7 @@ def _run_baselines(project: Project, args: argparse.Namespace) -> int:
     )
     readme = project.root / "README.md"
     block = results_mod.table(found)
-    readme.write_text(
-        results_mod.splice(readme.read_text(encoding="utf-8"), block), encoding="utf-8"
-    )
+    atomic_write(readme, splice(readme.read_text(encoding="utf-8"), block).encode("utf-8"))
     written = results_mod.write_error_analysis(
         project.baselines / "errors", data.test, predictions, scheme.entity_names
     )

@@ -77,7 +77,10 @@ def _run_stats(project: Project, args: argparse.Namespace) -> int:
         ner_config=project.baselines / "configs" / "ner.cfg",
         log=(lambda m: None) if args.quiet else print,
     )
-    text = stats.gold_report(gold.documents, gold.splits, gold.scheme, preannotation=measured)
+    section = preannotate.matches_table(
+        measured, *stats.trained_and_held_out(gold.documents, gold.splits)
+    )
+    text = stats.gold_report(gold.documents, gold.splits, gold.scheme, preannotation=section)
     path = project.annotation / "stats.md"
     path.write_text(text, encoding="utf-8")
     print(text if args.verbose else text.split("## Relation label")[0].rstrip())

@@ -1,10 +1,15 @@
 """Markdown tables: the one writer of every table the project generates (the dataset card, the
-baseline results, ``annotation/stats.md``)."""
+baseline results, ``annotation/stats.md``); and the generated blocks between two markers in a
+committed Markdown file (the results table in ``README.md`` and ``baselines/RESULTS.md``, the
+benchmark report)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+
+#: The markers around the generated baseline table (``README.md``, ``baselines/RESULTS.md``).
+RESULTS = ("<!-- results -->", "<!-- /results -->")
 
 #: The separator cell of each column alignment (:func:`markdown_table`'s ``align``).
 ALIGN = {"-": "---", "l": ":---", "r": "---:", "c": ":---:"}
@@ -47,3 +52,28 @@ def markdown_table(
 def _row(cells: Sequence[object]) -> str:
     """One line of a table; an empty cell is one space wide (``| a | | b |``)."""
     return "|" + "".join(f" {text} |" if text else " |" for text in map(cell, cells))
+
+
+def splice(text: str, block: str, markers: tuple[str, str] = RESULTS) -> str:
+    """Replace the generated block between the two ``markers`` in ``text``.
+
+    >>> splice("a\\n<!-- results -->\\nold\\n<!-- /results -->\\nb", "new")
+    'a\\n<!-- results -->\\nnew\\n<!-- /results -->\\nb'
+    """
+    begin, end = markers
+    if begin not in text or end not in text:
+        raise ValueError(f"no {begin} ... {end} block to replace")
+    head, rest = text.split(begin, 1)
+    return head + begin + "\n" + block + "\n" + end + rest.split(end, 1)[1]
+
+
+def between(text: str, markers: tuple[str, str] = RESULTS) -> str | None:
+    """The generated block between the two ``markers`` in ``text`` (``None`` without them).
+
+    >>> between("a\\n<!-- results -->\\nthe table\\n<!-- /results -->\\nb")
+    'the table'
+    """
+    begin, end = markers
+    if begin not in text or end not in text.split(begin, 1)[1]:
+        return None
+    return text.split(begin, 1)[1].split(end, 1)[0].removeprefix("\n").removesuffix("\n")

@@ -38,6 +38,9 @@ from frontline.errors import FrontlineError
 from frontline.gold.validate import ExportInvalid, export_problems, gold_annotations, iter_problems
 
 VOLATILE = frozenset({"created_ago"})
+ACCEPT = "frontline accept TASK --annotation ID"  # how an annotation becomes the gold
+NEXT = "`frontline pull`, then `frontline build`"  # how the gold is then released
+NAMED = 10  # tasks named in a message before "and N more"
 
 
 class ExportError(FrontlineError, ValueError):
@@ -626,3 +629,24 @@ def gold_documents(tasks: Sequence[Mapping[str, Any]]) -> tuple[list[Document], 
     if problems:
         raise ExportError("\n".join(problems))
     return sorted(documents, key=lambda d: d.doc_id), sorted(missing)
+
+
+def no_gold_message(
+    path: Any, keys: Sequence[tuple[str, object] | None], limit: int = NAMED
+) -> str:
+    """The build's error when no task of the gold export ``path`` has a ground truth:
+    ``keys`` are the ``(doc id, task id)`` of its tasks (``None`` for a malformed one)."""
+    tasks = [key for key in keys if key is not None]
+    head = f"{path}: no task has a ground_truth annotation: nothing to release"
+    if not tasks:
+        return (
+            f"{head}; the export has no task: run `frontline push`, annotate in Label Studio, "
+            "then `frontline pull`"
+        )
+    named = ", ".join(f"doc {doc_id} task {task_id}" for doc_id, task_id in tasks[:limit])
+    more = f" and {len(tasks) - limit} more" if len(tasks) > limit else ""
+    return (
+        f"{head}\n  without gold: {named}{more}\n  mark the annotation to release in each: "
+        f"`frontline review` lists them and their annotations, `{ACCEPT}` marks one (TASK: a task "
+        f"id or a doc id); then run {NEXT} again"
+    )

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from frontline.core.articles import Article
 from frontline.core.documents import Document
 from frontline.core.markdown import markdown_table
 from frontline.core.scheme import Scheme
 from frontline.core.text import parse, sentence_spans, word_tokens
-
-if TYPE_CHECKING:
-    from frontline.studio.preannotate import Matches
 
 
 @dataclass(frozen=True)
@@ -106,11 +102,11 @@ def gold_report(
     documents: Sequence[Document],
     splits: dict[str, str],
     scheme: Scheme,
-    preannotation: Mapping[str, Matches] | None = None,
+    preannotation: Sequence[str] | None = None,
 ) -> str:
-    """The Markdown statistics report (``annotation/stats.md``); with ``preannotation`` (model name
-    -> :func:`frontline.studio.preannotate.measure`'s counts), a section on what pre-annotation
-    saves."""
+    """The Markdown statistics report (``annotation/stats.md``); ``preannotation`` is the lines
+    of the section on what pre-annotation saves
+    (:func:`frontline.studio.preannotate.matches_table`), placed after the sentence counts."""
     sections = [
         [
             "# Corpus statistics",
@@ -122,11 +118,7 @@ def gold_report(
         _sentence_section(documents),
     ]
     if preannotation is not None:
-        from frontline.studio.preannotate import matches_table  # it loads the models' libraries
-
-        n_train = sum(splits[d.doc_id] == "train" for d in documents)
-        n_held_out = sum(splits[d.doc_id] in ("validation", "test") for d in documents)
-        sections.append(matches_table(dict(preannotation), n_train, n_held_out))
+        sections.append(list(preannotation))
     sections += [
         _pair_section(documents, scheme),
         _article_section(documents, splits),
@@ -134,6 +126,15 @@ def gold_report(
         _unannotated_section(documents),
     ]
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
+
+
+def trained_and_held_out(
+    documents: Sequence[Document], splits: Mapping[str, str]
+) -> tuple[int, int]:
+    """How many of ``documents`` a pre-annotation model trains on (train) and is scored on
+    (validation and test)."""
+    n_train = sum(splits[d.doc_id] == "train" for d in documents)
+    return n_train, sum(splits[d.doc_id] in ("validation", "test") for d in documents)
 
 
 def _split_section(documents: Sequence[Document], splits: Mapping[str, str]) -> list[str]:

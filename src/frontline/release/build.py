@@ -24,7 +24,6 @@ processes die with the build (:func:`_die_with_parent`).
 from __future__ import annotations
 
 import ctypes
-import json
 import multiprocessing
 import os
 import re
@@ -48,6 +47,7 @@ from tqdm import tqdm
 from frontline.core.articles import Article, load_articles
 from frontline.core.documents import Document
 from frontline.core.locks import exclusive
+from frontline.core.markdown import between
 from frontline.core.paths import Project
 from frontline.core.scheme import Scheme, load_scheme
 from frontline.core.text import prime
@@ -60,6 +60,7 @@ from frontline.gold.exports import (
     export_parts,
     gold_documents,
     iter_export,
+    no_gold_message,
     read_valid_export,
 )
 from frontline.gold.sample import double_annotation_sample
@@ -82,7 +83,6 @@ from frontline.release.dataset import (
 )
 from frontline.release.splits import assign_splits
 from frontline.release.streams import ArrowSink, join, relax_gc, relaxed_gc
-from frontline.studio.review import no_gold_message
 
 
 @dataclass(frozen=True)
@@ -134,13 +134,11 @@ def agreement_summary(project: Project) -> str:
 
 
 def baseline_table(project: Project) -> str:
-    """The baseline table generated from the committed ``baselines/results.json``."""
-    from frontline.baselines.report import table
-
-    path = project.baselines / "results.json"
-    if not path.exists():
-        return "Not run yet: `frontline baselines` records them."
-    return table(json.loads(path.read_text(encoding="utf-8")))
+    """The baseline table that ``frontline baselines`` generated into the committed
+    ``baselines/RESULTS.md`` (from ``results.json``; a test checks the two agree)."""
+    path = project.baselines / "RESULTS.md"
+    block = between(path.read_text(encoding="utf-8")) if path.exists() else None
+    return "Not run yet: `frontline baselines` records them." if block is None else block
 
 
 def write_corpus(

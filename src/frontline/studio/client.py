@@ -226,8 +226,9 @@ def existing_doc_ids(ls: LabelStudio, project_id: int) -> Counter[str]:
     return counts
 
 
-def task_of(ls: LabelStudio, project_id: int, doc_id: str) -> int:
-    """The id of the one task of ``doc_id`` in the project."""
+def doc_task_ids(ls: LabelStudio, project_id: int, doc_id: str) -> list[int]:
+    """The ids, sorted, of the project's tasks whose ``data.doc_id`` is ``doc_id`` (filtered by
+    the server, checked here: the filter is Label Studio's, the match is ours)."""
     query = json.dumps(
         {
             "filters": {
@@ -243,11 +244,16 @@ def task_of(ls: LabelStudio, project_id: int, doc_id: str) -> int:
             }
         }
     )
-    ids = [
+    return sorted(
         t.id
         for t in ls.tasks.list(project=project_id, query=query)
-        if (t.data or {}).get("doc_id") == doc_id
-    ]
+        if str((t.data or {}).get("doc_id")) == doc_id
+    )
+
+
+def task_of(ls: LabelStudio, project_id: int, doc_id: str) -> int:
+    """The id of the one task of ``doc_id`` in the project."""
+    ids = doc_task_ids(ls, project_id, doc_id)
     if len(ids) != 1:
         raise SyncError(f"project {project_id} has {len(ids)} tasks for doc {doc_id}, expected 1")
     return ids[0]

@@ -15,25 +15,20 @@ the "Set as Ground Truth" button of the labeling interface is behind an interfac
 * :func:`accept` marks one annotation of a task as its ground truth and takes the mark from
   every other annotation of the task. It refuses a cancelled annotation (the server would
   accept it, and the build would then release nothing for the task). Idempotent.
-
-:func:`no_gold_message` is the build's error when no task has gold.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from frontline.errors import FrontlineError
+from frontline.gold.exports import ACCEPT, NEXT
+from frontline.studio import client
 
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
-
-ACCEPT = "frontline accept TASK --annotation ID"
-NEXT = "`frontline pull`, then `frontline build`"
-NAMED = 10  # tasks named in a message before "and N more"
 
 
 class ReviewError(FrontlineError):
@@ -351,29 +346,6 @@ class Accepted:
         return f"{where} is now the ground truth{taken}; run {NEXT} to release it"
 
 
-def _doc_tasks(ls: LabelStudio, project_id: int, doc_id: str) -> list[int]:
-    query = json.dumps(
-        {
-            "filters": {
-                "conjunction": "and",
-                "items": [
-                    {
-                        "filter": "filter:tasks:data.doc_id",
-                        "operator": "equal",
-                        "type": "String",
-                        "value": doc_id,
-                    }
-                ],
-            }
-        }
-    )
-    return sorted(
-        t.id
-        for t in ls.tasks.list(project=project_id, query=query)
-        if str((t.data or {}).get("doc_id")) == doc_id
-    )
-
-
 def find_task(ls: LabelStudio, project: Any, ref: str) -> Any:
     """The task ``ref`` names in ``project``: a task id, else a doc id (a number that is both the
     id of one task and the doc id of another is refused as ambiguous)."""
@@ -387,7 +359,7 @@ def find_task(ls: LabelStudio, project: Any, ref: str) -> Any:
         except ApiError as exc:
             if exc.status_code != 404:
                 raise
-    by_doc = _doc_tasks(ls, project.id, ref)
+    by_doc = client.doc_task_ids(ls, project.id, ref)
     if by_id is not None and by_doc not in ([], [by_id.id]):
         raise ReviewError(
             f"{ref!r} is task {by_id.id} and the doc id of task(s) "
@@ -496,24 +468,3 @@ def accept(ls: LabelStudio, title: str, ref: str, annotation_id: int | None = No
 
 
 # --- the build's message --------------------------------------------------------------
-
-
-def no_gold_message(
-    path: Any, keys: Sequence[tuple[str, object] | None], limit: int = NAMED
-) -> str:
-    """The build's error when no task of the gold export ``path`` has a ground truth:
-    ``keys`` are the ``(doc id, task id)`` of its tasks (``None`` for a malformed one)."""
-    tasks = [key for key in keys if key is not None]
-    head = f"{path}: no task has a ground_truth annotation: nothing to release"
-    if not tasks:
-        return (
-            f"{head}; the export has no task: run `frontline push`, annotate in Label Studio, "
-            "then `frontline pull`"
-        )
-    named = ", ".join(f"doc {doc_id} task {task_id}" for doc_id, task_id in tasks[:limit])
-    more = f" and {len(tasks) - limit} more" if len(tasks) > limit else ""
-    return (
-        f"{head}\n  without gold: {named}{more}\n  mark the annotation to release in each: "
-        f"`frontline review` lists them and their annotations, `{ACCEPT}` marks one (TASK: a task "
-        f"id or a doc id); then run {NEXT} again"
-    )
