@@ -17,7 +17,7 @@ system-deps:
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[studio,test]'
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[studio,test,transformer]'
 	touch $(STAMP)
 
 reproduce: $(STAMP)

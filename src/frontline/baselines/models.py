@@ -64,6 +64,11 @@ class Baseline(ABC):
         """The model trained on ``training`` with regularisation ``c`` (if it has one) and
         ``seed`` (if it draws random numbers)."""
 
+    def selected(self) -> dict[str, object] | None:
+        """What the model chose by itself on validation while training (the transformers: the
+        epoch kept), recorded under ``tuning`` in ``results.json``; None if nothing."""
+        return None
+
 
 class EntityModel(Baseline):
     """An entity recogniser: text in, a Document with entities out."""

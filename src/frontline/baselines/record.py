@@ -78,6 +78,7 @@ class Spread(TypedDict):
     strict_f1: list[float]
     mean: float
     std: float
+    selected: NotRequired[list[Any]]  # per seed, what the model chose on validation (epochs)
 
 
 class Seeds(TypedDict):
@@ -132,6 +133,23 @@ class Run(TypedDict):
     n_test_documents: int
 
 
+class TransformerRun(TypedDict):
+    """The transformer family's run (``frontline baselines --systems transformer``): its systems'
+    scores in the shape of the classic ones, the epochs chosen, the spread over seeds, how they
+    were trained, the package versions and what is promised about reproducing them."""
+
+    dataset_sha256: str
+    entities: dict[str, EntitySummary]
+    relations: Relations
+    significance: dict[str, list[Comparison]]
+    tuning: dict[str, Any]
+    validation_entity_strict_f1: dict[str, float]
+    seeds: Seeds
+    settings: dict[str, dict[str, Any]]
+    packages: dict[str, str]
+    reproducibility: dict[str, Any]
+
+
 class Results(TypedDict, total=False):
     """``results.json``: :func:`frontline.baselines.suite.run` makes the scores, the
     ``frontline baselines`` command adds the other blocks."""
@@ -149,6 +167,7 @@ class Results(TypedDict, total=False):
     reproducibility: Reproducibility
     run: Run
     platform: dict[str, Any]  # frontline.baselines.numerics.platform_record
+    transformer: TransformerRun
 
 
 def results_json(results: Results) -> str:

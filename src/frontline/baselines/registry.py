@@ -1,9 +1,15 @@
 """The baselines ``frontline baselines`` trains and scores, and the systems it reports.
 
+The models come in two families (:data:`FAMILIES`), each run by its own ``frontline baselines
+--systems FAMILY``: ``classic`` (the lexicon, scikit-learn and spaCy models: ``frontline
+baselines`` alone) and ``transformer`` (the fine-tuned MiniLM models of
+:mod:`frontline.baselines.transformer`, which need the ``[transformer]`` extra and take longer).
+
 Adding a model is one class and one line: write the class in
 :mod:`frontline.baselines.models` (an :class:`~frontline.baselines.models.EntityModel` or a
 :class:`~frontline.baselines.models.RelationModel` with its ``name``, its ``fit`` and what it
-joins) and add it to :data:`ENTITY_MODELS` or :data:`RELATION_MODELS`. The suite iterates
+joins) and add it to :data:`ENTITY_MODELS` or :data:`RELATION_MODELS` (or a transformer to
+:data:`TRANSFORMER_ENTITY_MODELS` or :data:`TRANSFORMER_RELATION_MODELS`). The suite iterates
 these tuples; nothing else there names a model.
 
 A :class:`System` is what gets a score: an entity model alone, or a relation model given the
@@ -25,28 +31,48 @@ from frontline.baselines.models import (
     SpacyNer,
     TypePairPrior,
 )
+from frontline.baselines.transformer import MiniLMNer, MiniLMRelations
 
 #: The entity recognisers, simplest first: model selection breaks ties towards the simpler.
 ENTITY_MODELS: tuple[type[EntityModel], ...] = (LexiconNer, SklearnNer, SpacyNer)
 #: The relation classifiers, in the order they are trained.
 RELATION_MODELS: tuple[type[RelationModel], ...] = (TypePairPrior, SklearnRelations)
+#: The fine-tuned transformers (``frontline baselines --systems transformer``).
+TRANSFORMER_ENTITY_MODELS: tuple[type[EntityModel], ...] = (MiniLMNer,)
+TRANSFORMER_RELATION_MODELS: tuple[type[RelationModel], ...] = (MiniLMRelations,)
+
+
+@dataclass(frozen=True)
+class Family:
+    """Models trained and scored together: their relation models' end-to-end systems use the
+    family's best entity model on validation."""
+
+    name: str
+    entity_models: tuple[type[EntityModel], ...]
+    relation_models: tuple[type[RelationModel], ...]
+
+
+CLASSIC = Family("classic", ENTITY_MODELS, RELATION_MODELS)
+TRANSFORMER = Family("transformer", TRANSFORMER_ENTITY_MODELS, TRANSFORMER_RELATION_MODELS)
+#: The families by name, as ``frontline baselines --systems`` takes them.
+FAMILIES = {family.name: family for family in (CLASSIC, TRANSFORMER)}
 
 
 def entity_model(name: str) -> type[EntityModel]:
     """The entity model called ``name``."""
-    for kind in ENTITY_MODELS:
+    for kind in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS):
         if kind.name == name:
             return kind
-    known = ", ".join(k.name for k in ENTITY_MODELS)
+    known = ", ".join(k.name for k in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS))
     raise KeyError(f"no entity model {name!r}: the registry has {known}")
 
 
 def relation_model(name: str) -> type[RelationModel]:
     """The relation model called ``name``."""
-    for kind in RELATION_MODELS:
+    for kind in (*RELATION_MODELS, *TRANSFORMER_RELATION_MODELS):
         if kind.name == name:
             return kind
-    known = ", ".join(k.name for k in RELATION_MODELS)
+    known = ", ".join(k.name for k in (*RELATION_MODELS, *TRANSFORMER_RELATION_MODELS))
     raise KeyError(f"no relation model {name!r}: the registry has {known}")
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from frontline.baselines.registry import ENTITY_MODELS, System
+from frontline.baselines.registry import ENTITY_MODELS, TRANSFORMER_ENTITY_MODELS, System
 from frontline.core.documents import Document
 from frontline.core.markdown import RESULTS, markdown_table
 
@@ -54,7 +54,22 @@ def _ci(block: dict[str, Any]) -> str:
 def _seeds(results: dict[str, Any], group: str, name: str) -> str:
     """``mean ± std`` over the seeds of a trained system, ``n/a`` for one that has no seed."""
     block = results.get("seeds", {}).get(group, {}).get(name)
+    block = block or results.get("transformer", {}).get("seeds", {}).get(group, {}).get(name)
     return f"{block['mean']:.3f} ± {block['std']:.3f}" if block else "n/a"
+
+
+def _with_transformer(results: dict[str, Any], *keys: str) -> dict[str, Any]:
+    """The systems under ``keys`` (``entities``; ``relations``, ``gold_entities``) of the
+    classic run and of the transformer run, if one is recorded."""
+    found = dict(_get(results, keys))
+    found.update(_get(results.get("transformer", {}), keys))
+    return found
+
+
+def _get(block: dict[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    for key in keys:
+        block = block.get(key, {})
+    return block
 
 
 def _by_strict_f1(systems: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -72,7 +87,7 @@ def entity_table(results: dict[str, Any]) -> str:
             *(_f3(s["strict"][k]) for k in ("precision", "recall", "macro_f1")),
             *(_f3(s[k]["f1"]) for k in ("exact", "partial", "type")),
         )
-        for name, s in _by_strict_f1(results["entities"])
+        for name, s in _by_strict_f1(_with_transformer(results, "entities"))
     ]
     return (
         "Entity recognition on `test` (strict = exact span and type; F1 with 95% bootstrap CI "
@@ -84,10 +99,16 @@ def entity_table(results: dict[str, Any]) -> str:
 def relation_table(results: dict[str, Any]) -> str:
     """The relation extraction scores on test, given gold entities and end to end."""
     e2e = results["relations"]["end_to_end_entity_model"]
+    titles = {name: e2e for name in results["relations"]["end_to_end"]}
+    transformer = results.get("transformer", {}).get("relations")
+    if transformer:
+        titles |= {
+            name: transformer["end_to_end_entity_model"] for name in transformer["end_to_end"]
+        }
     rows = [
         (
             name,
-            title,
+            "gold" if setting == "gold_entities" else titles[name],
             _ci(s["strict"]),
             _seeds(results, "relations_gold_entities", name)
             if setting == "gold_entities"
@@ -96,13 +117,18 @@ def relation_table(results: dict[str, Any]) -> str:
             _f3(s["boundaries"]["f1"]),
             s["reversed_direction"],
         )
-        for setting, title in (("gold_entities", "gold"), ("end_to_end", e2e))
-        for name, s in _by_strict_f1(results["relations"][setting])
+        for setting in ("gold_entities", "end_to_end")
+        for name, s in _by_strict_f1(_with_transformer(results, "relations", setting))
     ]
+    own = ""
+    if transformer:
+        theirs = transformer["end_to_end_entity_model"]
+        own = f"; the transformer's relation model uses those of `{theirs}`"
     return (
         "Relation extraction on `test` (strict: both spans, both entity types and the relation "
         "type right; boundaries: entity types ignored). End to end uses the entities of "
-        f"`{e2e}`, the best entity model on validation:\n\n" + markdown_table(RELATION_HEADER, rows)
+        f"`{e2e}`, the best entity model on validation{own}:\n\n"
+        + markdown_table(RELATION_HEADER, rows)
     )
 
 
@@ -152,6 +178,33 @@ def reproducibility_note(results: dict[str, Any]) -> str:
     return text
 
 
+def transformer_note(results: dict[str, Any]) -> str:
+    """How the transformer rows were made and what is promised about them ("" when none)."""
+    run = results.get("transformer")
+    if not run:
+        return ""
+    epochs = "; ".join(
+        f"{name}: epochs {', '.join(str(x['epoch']) for x in spread.get('selected', []))}"
+        for group in ("entities", "relations_gold_entities")
+        for name, spread in sorted(run["seeds"][group].items())
+    )
+    settings = "; ".join(
+        f"{name}: at most {s['max_epochs']} epochs (patience {s['patience']}), learning rate "
+        f"{s['learning_rate']:g}, batch {s['batch_size']}"
+        for name, s in sorted(run["settings"].items())
+    )
+    packages = ", ".join(f"{k} {v}" for k, v in sorted(run["packages"].items()))
+    rep = run["reproducibility"]
+    return (
+        "Transformers (`frontline baselines --systems transformer`): all-MiniLM-L6-v2 "
+        f"(22M parameters) fine-tuned on `train` on the CPU with {rep['threads']} threads and "
+        f"torch's deterministic algorithms ({packages}); {settings}; the epoch kept is the best "
+        f"on validation (strict F1 rounded to 2 decimals, ties to the earlier), per seed: "
+        f"{epochs}. Same machine: {rep['same_machine']}. Other machines: "
+        f"{rep['other_machines']}."
+    )
+
+
 def significance_list(results: dict[str, Any]) -> str:
     """The paired bootstrap p-values, one line each."""
     lines = [
@@ -192,6 +245,7 @@ def table(results: dict[str, Any]) -> str:
         seeds_note,
         rare_note,
         reproducibility_note,
+        transformer_note,
         significance_list,
         cross_validation_table,
     )
@@ -250,7 +304,7 @@ def write_error_analysis(
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     notes = ["# Error analysis", ""]
-    for kind in ENTITY_MODELS:
+    for kind in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS):
         pred = predictions.get(System(kind.name).label)
         if pred is None:
             continue

@@ -39,7 +39,7 @@ from frontline.baselines.record import (
     Tuning,
     results_json,
 )
-from frontline.baselines.registry import ENTITY_MODELS, RELATION_MODELS, Setting, System
+from frontline.baselines.registry import ENTITY_MODELS, RELATION_MODELS, Family, Setting, System
 from frontline.core.documents import Document
 from frontline.core.scheme import Scheme
 from frontline.eval import bootstrap, metrics
@@ -65,6 +65,16 @@ SIGNIFICANCE_GROUPS = {
 }
 
 M = TypeVar("M")
+
+
+def families(
+    family: Family | None,
+) -> tuple[tuple[type[EntityModel], ...], tuple[type[RelationModel], ...]]:
+    """The entity and relation models of ``family``; None: :data:`ENTITY_MODELS` and
+    :data:`RELATION_MODELS` (the classic family; tests replace them)."""
+    if family is None:
+        return ENTITY_MODELS, RELATION_MODELS
+    return family.entity_models, family.relation_models
 
 
 @dataclass(frozen=True)
@@ -231,7 +241,10 @@ def train(
     """Train one registered model with :data:`SEED`; a ``tuned`` one once per C of the grid,
     keeping the best on ``validation_f1`` and recording the choice in ``tuning``."""
     if not kind.tuned:
-        return timed(f"{kind.name}: train", lambda: kind.fit(training, seed=SEED), log)
+        model = timed(f"{kind.name}: train", lambda: kind.fit(training, seed=SEED), log)
+        if (chosen := model.selected()) is not None:
+            tuning[kind.name] = chosen  # type: ignore[typeddict-item]
+        return model
     model, c, tried = timed(
         f"{kind.name}: train and tune C",
         lambda: tune(lambda c: kind.fit(training, c=c, seed=SEED), validation_f1),
@@ -247,19 +260,22 @@ def run(
     config: Path,
     log: Callable[[str], None] = print,
     spacy_overrides: dict[str, object] | None = None,
+    family: Family | None = None,
 ) -> tuple[Results, dict[str, list[Document]]]:
-    """Train, tune, predict and score every registered model; return the results and the test
-    predictions of every system, keyed by :attr:`System.label` (the prediction files' names)."""
+    """Train, tune, predict and score every registered model (of ``family``: see
+    :func:`families`); return the results and the test predictions of every system, keyed by
+    :attr:`System.label` (the prediction files' names)."""
     training = Training(data.train, data.validation, scheme.entity_names, config, spacy_overrides)
     samples = bootstrap.resamples(len(data.test), N_BOOTSTRAP, SEED)
     tuning: dict[str, Tuning] = {}
     scored: dict[System, Scored] = {}
-    validation_f1 = _entity_systems(data, scheme, training, tuning, scored, log)
+    entity_models, relation_models = families(family)
+    validation_f1 = _entity_systems(data, scheme, training, tuning, scored, log, entity_models)
     simplest_first = list(validation_f1)  # the registry's order
     best = max(
         validation_f1, key=lambda n: (selection_score(validation_f1[n]), -simplest_first.index(n))
     )
-    _relation_systems(data, scheme, training, tuning, scored, best, log)
+    _relation_systems(data, scheme, training, tuning, scored, best, log, relation_models)
     summaries = {
         setting: {
             system.model: (entity_summary if setting is Setting.ENTITIES else relation_summary)(
@@ -291,11 +307,12 @@ def _entity_systems(
     tuning: dict[str, Tuning],
     scored: dict[System, Scored],
     log: Callable[[str], None],
+    kinds: Sequence[type[EntityModel]],
 ) -> dict[str, float]:
-    """Train every entity model, add its test predictions and scores to ``scored``; return
-    each one's validation strict F1."""
+    """Train every entity model of ``kinds``, add its test predictions and scores to
+    ``scored``; return each one's validation strict F1."""
     models: dict[str, EntityModel] = {}
-    for kind in ENTITY_MODELS:
+    for kind in kinds:
         model = train(kind, training, lambda m: ner_f1(m, data.validation, scheme), tuning, log)
         assert isinstance(model, EntityModel)
         models[kind.name] = model
@@ -317,17 +334,22 @@ def _relation_systems(
     scored: dict[System, Scored],
     entity_model: str,
     log: Callable[[str], None],
+    kinds: Sequence[type[RelationModel]],
 ) -> None:
-    """Train every relation model; add to ``scored`` its test predictions and scores given the
-    gold entities, and end to end given those of ``entity_model``."""
+    """Train every relation model of ``kinds``; add to ``scored`` its test predictions and
+    scores given the gold entities, and end to end given those of ``entity_model``."""
     models: dict[str, RelationModel] = {}
-    for kind in RELATION_MODELS:
+    for kind in kinds:
         model = train(kind, training, lambda m: rel_f1(m, data.validation, scheme), tuning, log)
         assert isinstance(model, RelationModel)
         models[kind.name] = model
     entities = scored[System(entity_model)].predictions
     for name, model in models.items():
-        gold = [model.predict(gold_entities_only(d)) for d in data.test]
+        gold = timed(
+            f"{name}: predict test (gold entities)",
+            lambda m=model: [m.predict(gold_entities_only(d)) for d in data.test],
+            log,
+        )
         scored[System(name, Setting.GOLD)] = Scored(gold, score(data.test, gold, scheme))
         e2e = [model.predict(p) for p in entities]
         scored[System(name, Setting.END_TO_END, entity_model)] = Scored(
@@ -356,10 +378,14 @@ def seed_spread(
     results: Results,
     log: Callable[[str], None],
     spacy_overrides: dict[str, object] | None = None,
+    family: Family | None = None,
 ) -> Seeds:
-    """Test strict F1 of every ``seeded`` model over ``SEEDS`` (C fixed to the tuned value; the
-    first seed's score is the recorded run's). lbfgs is deterministic: its seed changes nothing,
-    and its spread says so."""
+    """Test strict F1 of every ``seeded`` model (of ``family``: see :func:`families`) over
+    ``SEEDS`` (C fixed to the tuned value; the first seed's score is the recorded run's). lbfgs
+    is deterministic: its seed changes nothing, and its spread says so. A model that chooses
+    something on validation by itself (:meth:`Baseline.selected`) has its choice per seed
+    recorded beside the scores."""
+    entity_models, relation_models = families(family)
     training = Training(data.train, data.validation, scheme.entity_names, config, spacy_overrides)
     tuning = results["tuning"]
     out: Seeds = {"seeds": list(SEEDS), "entities": {}, "relations_gold_entities": {}}
@@ -369,7 +395,7 @@ def seed_spread(
             results["entities"][kind.name]["strict"]["f1"],
             lambda m: ner_f1(m, data.test, scheme),
         )
-        for kind in ENTITY_MODELS
+        for kind in entity_models
         if kind.seeded
     ]
     kinds += [
@@ -378,22 +404,24 @@ def seed_spread(
             results["relations"]["gold_entities"][kind.name]["strict"]["f1"],
             lambda m: rel_f1(m, data.test, scheme),
         )
-        for kind in RELATION_MODELS
+        for kind in relation_models
         if kind.seeded
     ]
     for kind, recorded, test_f1 in kinds:
         c = tuned_c(kind, tuning)
-        scores = [recorded]
+        scores, chosen = [recorded], [tuning.get(kind.name)]
         for seed in SEEDS[1:]:
-            scores.append(
-                timed(
-                    f"{kind.name}: seed {seed}",
-                    lambda k=kind, c=c, s=seed, f=test_f1: f(k.fit(training, c=c, seed=s)),
-                    log,
-                )
+            model = timed(
+                f"{kind.name}: seed {seed}",
+                lambda k=kind, c=c, s=seed: k.fit(training, c=c, seed=s),
+                log,
             )
+            scores.append(test_f1(model))
+            chosen.append(model.selected())
         group = "entities" if issubclass(kind, EntityModel) else "relations_gold_entities"
         out[group][kind.name] = spread(scores)
+        if chosen[-1] is not None:
+            out[group][kind.name]["selected"] = chosen  # type: ignore[typeddict-item]
     return out
 
 

@@ -49,8 +49,9 @@ def pinned_child(project: Project, quiet: bool, step: Sequence[str]) -> int | No
 
 
 def cmd_baselines(project: Project, args: argparse.Namespace) -> int:
-    """``frontline baselines``: train, tune and score every baseline (pinned numerics)."""
-    code = pinned_child(project, args.quiet, ["baselines"])
+    """``frontline baselines [--systems FAMILY]``: train, tune and score every baseline of the
+    family (pinned numerics)."""
+    code = pinned_child(project, args.quiet, ["baselines", "--systems", args.systems])
     return _run_baselines(project, args) if code is None else code
 
 
@@ -68,8 +69,12 @@ def _run_baselines(project: Project, args: argparse.Namespace) -> int:
             f"(has {len(data.train)}, {len(data.validation)}, {len(data.test)})"
         )
     log = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
-    found, predictions = _results(project, data, scheme, log)
     path = project.baselines / "results.json"
+    if args.systems == "transformer":
+        found, predictions = _transformer_results(project, data, scheme, log)
+    else:
+        found, predictions = _results(project, data, scheme, log)
+        found = _keep_recorded_transformer(found, path, data.checksum)
     found, verdict = suite.against_recorded(found, path)
     atomic_write(path, suite.results_json(found).encode("utf-8"))
     atomic_write(
@@ -78,10 +83,13 @@ def _run_baselines(project: Project, args: argparse.Namespace) -> int:
     readme = project.root / "README.md"
     block = results_mod.table(found)
     atomic_write(readme, splice(readme.read_text(encoding="utf-8"), block).encode("utf-8"))
-    written = results_mod.write_error_analysis(
-        project.baselines / "errors", data.test, predictions, scheme.entity_names
-    )
     write_predictions(project.baselines / "predictions", predictions)
+    written = results_mod.write_error_analysis(
+        project.baselines / "errors",
+        data.test,
+        _committed_predictions(project, data, scheme) | predictions,
+        scheme.entity_names,
+    )
     print(block)
     print(
         f"wrote {path}, {project.baselines / 'RESULTS.md'}, the README table, "
@@ -122,6 +130,62 @@ def _results(
     }
     found["platform"] = numerics.platform_record()
     return found, predictions
+
+
+def _keep_recorded_transformer(found: dict[str, Any], path: Path, checksum: str) -> dict[str, Any]:
+    """``found`` (a classic run) with the recorded ``transformer`` block, if the recorded
+    results hold one made on this dataset (``--systems transformer`` makes it)."""
+    if not path.is_file():
+        return found
+    recorded = json.loads(path.read_text(encoding="utf-8")).get("transformer")
+    if recorded and recorded.get("dataset_sha256") == checksum:
+        return {**found, "transformer": recorded}
+    return found
+
+
+def _transformer_results(
+    project: Project, data: Data, scheme: Scheme, log: Callable[[str], None]
+) -> tuple[dict[str, Any], dict[str, list]]:
+    """The recorded results with the ``transformer`` block made anew: the fine-tuned MiniLM
+    models trained, scored and trained again over the seeds; and their test predictions."""
+    from frontline.baselines import suite, transformer
+    from frontline.baselines.registry import TRANSFORMER
+
+    path = project.baselines / "results.json"
+    if not path.is_file():
+        raise CommandError(f"no {path}: run `frontline baselines` first (the classic systems)")
+    recorded = json.loads(path.read_text(encoding="utf-8"))
+    config = project.baselines / "configs" / "ner.cfg"
+    found, predictions = suite.run(data, scheme, config, log, family=TRANSFORMER)
+    seeds = suite.seed_spread(data, scheme, config, found, log, family=TRANSFORMER)
+    block = {
+        "dataset_sha256": data.checksum,
+        "entities": found["entities"],
+        "relations": found["relations"],
+        "significance": found["significance"],
+        "tuning": found["tuning"],
+        "validation_entity_strict_f1": found["validation_entity_strict_f1"],
+        "seeds": seeds,
+        "settings": {k.name: k.settings.record() for k in transformer.models()},
+        "packages": transformer.package_versions(),
+        "reproducibility": transformer.reproducibility(),
+    }
+    return {**recorded, "transformer": block}, predictions
+
+
+def _committed_predictions(project: Project, data: Data, scheme: Scheme) -> dict[str, list]:
+    """The committed test predictions of every registered entity model (for the error analysis
+    of the models a run does not train)."""
+    from frontline.baselines.registry import ENTITY_MODELS, TRANSFORMER_ENTITY_MODELS
+
+    gold = {d.doc_id: d for d in data.test}
+    out = {}
+    for kind in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS):
+        path = project.baselines / "predictions" / f"{kind.name}.jsonl"
+        if path.is_file():
+            found = read_predictions(path, gold, scheme, "test")
+            out[kind.name] = [found[d.doc_id] for d in data.test]
+    return out
 
 
 def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
