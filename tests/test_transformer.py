@@ -217,3 +217,32 @@ def test_a_classic_run_keeps_the_recorded_transformer_rows(repo, tmp_path: Path)
         text = table(results)
         assert "| minilm-ner |" in text and "| minilm-relations | gold |" in text
         assert "| minilm-relations | minilm-ner |" in text
+
+
+def test_the_transformers_pre_annotate_with_scores(monkeypatch: pytest.MonkeyPatch, repo) -> None:
+    from frontline.core.scheme import load_scheme
+    from frontline.studio import preannotate
+
+    monkeypatch.setattr(MiniLMNer, "settings", TINY)
+    monkeypatch.setattr(MiniLMRelations, "settings", TINY)
+    assert preannotate.check_name("minilm-ner+minilm-relations") == (
+        "minilm-ner",
+        "minilm-relations",
+    )
+    scheme = load_scheme(repo.scheme)
+    model = preannotate.train(
+        "minilm-ner+minilm-relations",
+        [DOC],
+        [DOC],
+        scheme,
+        c={},
+        ner_config=Path("unused.cfg"),
+        version="test",
+        seed=7,
+    )
+    scored = model.scored("tiny", TEXT)
+    assert [(e.start, e.end, e.label) for e in scored.doc.entities] == [
+        (e.start, e.end, e.label) for e in ENTITIES
+    ]
+    assert scored.doc.relations == RELATIONS
+    assert all(0.5 < s <= 1.0 for s in (*scored.entity_scores, *scored.relation_scores))

@@ -216,6 +216,13 @@ def significance_list(results: dict[str, Any]) -> str:
         for group, rows in sorted(results["significance"].items())
         for row in rows
     ]
+    transformer = results.get("transformer", {}).get("significance", {})
+    lines += [
+        f"- {group}: {row['against']} vs {row['system']}: p = {row['p_value']:.3f}"
+        f" (transformer run, against the best classic system)"
+        for group, rows in sorted(transformer.items())
+        for row in rows
+    ]
     return "\n".join(lines)
 
 

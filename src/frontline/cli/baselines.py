@@ -162,7 +162,7 @@ def _transformer_results(
         "dataset_sha256": data.checksum,
         "entities": found["entities"],
         "relations": found["relations"],
-        "significance": found["significance"],
+        "significance": _against_classic(project, data, scheme, predictions, recorded),
         "tuning": found["tuning"],
         "validation_entity_strict_f1": found["validation_entity_strict_f1"],
         "seeds": seeds,
@@ -173,18 +173,79 @@ def _transformer_results(
     return {**recorded, "transformer": block}, predictions
 
 
-def _committed_predictions(project: Project, data: Data, scheme: Scheme) -> dict[str, list]:
+def _against_classic(
+    project: Project,
+    data: Data,
+    scheme: Scheme,
+    predictions: dict[str, list],
+    recorded: dict[str, Any],
+) -> dict[str, list[dict[str, Any]]]:
+    """Paired bootstrap p-values of the transformer systems against the best classic system of
+    each setting (by test strict F1; from its committed predictions), as ``significance``."""
+    from frontline.baselines import suite
+    from frontline.eval import bootstrap, metrics
+
+    samples = bootstrap.resamples(len(data.test), suite.N_BOOTSTRAP, suite.SEED)
+    classic = _committed_predictions(project, data, scheme, every_system=True)
+    rel = recorded["relations"]
+    settings = (
+        ("entities_strict", metrics.entity_f1, recorded["entities"], ""),
+        ("relations_gold_entities_strict", metrics.relation_f1, rel["gold_entities"], "@gold"),
+        (
+            "relations_end_to_end_strict",
+            metrics.relation_f1,
+            rel["end_to_end"],
+            f"@{rel['end_to_end_entity_model']}",
+        ),
+    )
+    out = {}
+    for group, fn, systems, suffix in settings:
+        best = max(sorted(systems), key=lambda n: systems[n]["strict"]["f1"]) + suffix
+        mine = [label for label in predictions if _setting(label) == _setting(best)]
+        per_doc = {
+            label: suite.score(data.test, docs, scheme)
+            for label, docs in [*((m, predictions[m]) for m in mine), (best, classic[best])]
+        }
+        ranked = sorted(per_doc, key=lambda n: (-fn(metrics.total(per_doc[n])), n))
+        out[group] = [
+            {
+                "system": worse,
+                "against": better,
+                "p_value": suite.rounded(
+                    bootstrap.paired_p_value(per_doc[better], per_doc[worse], fn, samples)
+                ),
+            }
+            for better, worse in zip(ranked, ranked[1:], strict=False)
+        ]
+    return out
+
+
+def _setting(label: str) -> str:
+    """The setting a system label names: ``entities``, ``gold`` or ``end to end``."""
+    if "@" not in label:
+        return "entities"
+    return "gold" if label.endswith("@gold") else "end to end"
+
+
+def _committed_predictions(
+    project: Project, data: Data, scheme: Scheme, every_system: bool = False
+) -> dict[str, list]:
     """The committed test predictions of every registered entity model (for the error analysis
-    of the models a run does not train)."""
+    of the models a run does not train), or of every system, keyed by system label."""
     from frontline.baselines.registry import ENTITY_MODELS, TRANSFORMER_ENTITY_MODELS
 
     gold = {d.doc_id: d for d in data.test}
+    folder = project.baselines / "predictions"
+    if every_system:
+        paths = sorted(folder.glob("*.jsonl"))
+    else:
+        kinds = (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS)
+        paths = [folder / f"{kind.name}.jsonl" for kind in kinds]
     out = {}
-    for kind in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS):
-        path = project.baselines / "predictions" / f"{kind.name}.jsonl"
+    for path in paths:
         if path.is_file():
             found = read_predictions(path, gold, scheme, "test")
-            out[kind.name] = [found[d.doc_id] for d in data.test]
+            out[path.stem.replace(".", "@")] = [found[d.doc_id] for d in data.test]
     return out
 
 

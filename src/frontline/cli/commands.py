@@ -244,8 +244,9 @@ PUSH = Command(
             metavar="MODEL",
             help="attach pre-annotations: none, lexicon (built from the whole committed gold), "
             "or a baseline trained on the train split of corpus/ when push runs (spacy-ner: "
-            "about a minute): sklearn-ner, spacy-ner, or ENTITY+sklearn-relations / "
-            "ENTITY+type-pair-prior, e.g. spacy-ner+sklearn-relations",
+            "about a minute; the minilm models, with the [transformer] extra: minutes): "
+            "sklearn-ner, spacy-ner, minilm-ner, or ENTITY+sklearn-relations / "
+            "ENTITY+type-pair-prior / ENTITY+minilm-relations, e.g. spacy-ner+sklearn-relations",
         ),
         arg(
             "--batch-size",

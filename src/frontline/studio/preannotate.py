@@ -1,9 +1,10 @@
 """Pre-annotation from the trained baselines (issue 17), and what it saves annotators.
 
 ``frontline push --predictions MODEL`` attaches one Label Studio prediction per task from
-one of :data:`MODELS`: an entity model (``lexicon``, ``sklearn-ner``, ``spacy-ner``),
-optionally with a relation model on top (``ENTITY+sklearn-relations`` or
-``ENTITY+type-pair-prior``), whose relations join the predicted regions.
+one of :data:`MODELS`: an entity model (``lexicon``, ``sklearn-ner``, ``spacy-ner``,
+``minilm-ner``), optionally with a relation model on top (``ENTITY+sklearn-relations``,
+``ENTITY+type-pair-prior`` or ``ENTITY+minilm-relations``), whose relations join the predicted
+regions.
 
 Training (:func:`train`): on the train split, seed :data:`frontline.baselines.suite.SEED`, C of
 the sklearn models the tuned value recorded in ``baselines/results.json`` (``tuning``), spaCy
@@ -20,6 +21,9 @@ Scores (:class:`Scored`):
 * spacy-ner: a region's score is the share of the probability mass of a beam search
   (width :data:`BEAM_WIDTH`, over the trained greedy model's transition scores) whose parses
   hold that exact entity; the regions themselves are the greedy parse's, as in the baselines;
+* minilm-ner, minilm-relations (the ``[transformer]`` extra; minutes to train on 2 cores,
+  :mod:`frontline.baselines.transformer`): a region's score is the mean over its words of
+  the predicted tag's probability, a relation's the probability of its predicted class;
 * lexicon and type-pair-prior: a lookup, no probability: no score on their items.
 
 The prediction's own ``score`` is the mean of its items' scores (none if no item has one).
@@ -46,8 +50,8 @@ from frontline.core.scheme import Scheme
 from frontline.core.text import parse
 from frontline.errors import FrontlineError
 
-ENTITY_MODELS = ("lexicon", "sklearn-ner", "spacy-ner")
-RELATION_MODELS = ("sklearn-relations", "type-pair-prior")
+ENTITY_MODELS = ("lexicon", "sklearn-ner", "spacy-ner", "minilm-ner")
+RELATION_MODELS = ("sklearn-relations", "type-pair-prior", "minilm-relations")
 MODELS = (*ENTITY_MODELS, *(f"{e}+{r}" for r in RELATION_MODELS for e in ENTITY_MODELS))
 """Every name ``--predictions`` accepts (besides ``none``)."""
 MEASURED = (
@@ -196,14 +200,29 @@ def _prior_relations(model: models.TypePairPrior, entities: Scored) -> Scored:
     return Scored(doc, entities.entity_scores, (None,) * len(doc.relations))
 
 
+def _minilm_entities(model: Any, doc_id: str, text: str) -> Scored:
+    """:meth:`MiniLMNer.scored_many <frontline.baselines.transformer.MiniLMNer.scored_many>`:
+    a region's score is the mean over its words of the predicted tag's probability."""
+    ((doc, scores),) = model.scored_many([(doc_id, text)])
+    return Scored(doc, tuple(_round(p) for p in scores), ())
+
+
+def _minilm_relations(model: Any, entities: Scored) -> Scored:
+    """A relation's score is the probability of its predicted class."""
+    ((doc, scores),) = model.scored_many([entities.doc])
+    return Scored(doc, entities.entity_scores, tuple(_round(p) for p in scores))
+
+
 _ENTITY_PREDICT: dict[str, Callable[[Any, str, str], Scored]] = {
     "lexicon": _lexicon_entities,
     "sklearn-ner": _sklearn_entities,
     "spacy-ner": _spacy_entities,
+    "minilm-ner": _minilm_entities,
 }
 _RELATION_PREDICT: dict[str, Callable[[Any, Scored], Scored]] = {
     "sklearn-relations": _sklearn_relations,
     "type-pair-prior": _prior_relations,
+    "minilm-relations": _minilm_relations,
 }
 
 
@@ -263,6 +282,10 @@ def _train_entity(
         return models.LexiconNer(train_docs, scheme.entity_names)
     if entity == "sklearn-ner":
         return models.SklearnNer(train_docs, scheme.entity_names, C=c["sklearn-ner"], seed=seed)
+    if entity == "minilm-ner":
+        return _transformer(entity).fit(
+            models.Training(train_docs, validation, scheme.entity_names), seed=seed
+        )
     return models.SpacyNer(train_docs, validation, ner_config, seed=seed, overrides=spacy_overrides)
 
 
@@ -272,10 +295,23 @@ def _train_relation(
     validation: Sequence[Document],
     c: dict[str, float],
     seed: int,
+    entity_labels: Sequence[str] = (),
 ) -> Any:
     if relation == "sklearn-relations":
         return models.SklearnRelations(train_docs, C=c["sklearn-relations"], seed=seed)
+    if relation == "minilm-relations":
+        return _transformer(relation).fit(
+            models.Training(train_docs, validation, entity_labels), seed=seed
+        )
     return models.TypePairPrior(train_docs, validation)
+
+
+def _transformer(name: str) -> Any:
+    """The transformer model class called ``name`` (the [transformer] extra)."""
+    from frontline.baselines import registry
+
+    kinds = (*registry.TRANSFORMER_ENTITY_MODELS, *registry.TRANSFORMER_RELATION_MODELS)
+    return next(kind for kind in kinds if kind.name == name)
 
 
 def train_all(
@@ -311,7 +347,7 @@ def train_all(
         if relation is not None and relation not in relations:
             started = time.perf_counter()
             relations[relation] = (
-                _train_relation(relation, train_docs, validation, c, seed),
+                _train_relation(relation, train_docs, validation, c, seed, scheme.entity_names),
                 time.perf_counter() - started,
             )
         entity_model, seconds = entities[entity]
