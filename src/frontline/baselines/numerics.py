@@ -51,8 +51,23 @@ PINNED: dict[str, str] = {
     # set and dict order of strings
     "PYTHONHASHSEED": "0",
 }
+#: PyTorch's choices (the transformer baselines; they change nothing else): ATen's vectorised
+#: kernels, MKL's and oneDNN's code paths fixed to AVX2 whatever the CPU (measured on an AVX-512
+#: machine by scripts/transformer_numerics.py: ATen's avx512, avx2 and default kernels give
+#: three sets of bits, MKL's COMPATIBLE path and oneDNN capped at AVX2 other ones). The thread
+#: count is fixed in the code (frontline.baselines.transformer.THREADS): 1, 2 and 3 threads give
+#: other bits too.
+TORCH: dict[str, str] = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "AVX2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+}
 # What a machine's own environment may set that the pinned one overrides.
-OVERRIDDEN = tuple(k for k in PINNED if k != MARKER) + ("OPENBLAS_L2_SIZE", "OPENBLAS_VERBOSE")
+OVERRIDDEN = (
+    tuple(k for k in PINNED if k != MARKER)
+    + tuple(TORCH)
+    + ("OPENBLAS_L2_SIZE", "OPENBLAS_VERBOSE", "MKL_ENABLE_INSTRUCTIONS")
+)
 REQUIRED_CPU_FLAGS = ("avx2", "fma")
 
 
@@ -70,6 +85,7 @@ def pinned_environment(env: Mapping[str, str] = os.environ) -> dict[str, str]:
     dropped: OpenBLAS then reads the cache size as it does for its Haswell kernel)."""
     out = {k: v for k, v in env.items() if k not in OVERRIDDEN}
     out.update(PINNED)
+    out.update(TORCH)
     return out
 
 

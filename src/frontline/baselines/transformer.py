@@ -756,13 +756,25 @@ def package_versions() -> dict[str, str]:
 
 def reproducibility() -> dict[str, object]:
     """What is promised about reproducing the transformer figures, as measured (README)."""
+    from frontline.baselines import numerics
+
     return {
         "threads": THREADS,
+        "environment": dict(numerics.TORCH),
         "deterministic_algorithms": True,
         "same_machine": SAME_MACHINE,
         "other_machines": OTHER_MACHINES,
     }
 
 
-SAME_MACHINE = "to be measured"
-OTHER_MACHINES = "to be measured"
+SAME_MACHINE = (
+    "identical bits run to run (scripts/transformer_numerics.py: weights and logits hashes), "
+    "with 2 threads, seeds fixed and torch's deterministic algorithms"
+)
+OTHER_MACHINES = (
+    "not promised bit for bit: 1, 2 and 3 threads, ATen's avx512/avx2/default kernels, MKL's "
+    "COMPATIBLE path and oneDNN capped at AVX2 each gave other bits on the recording machine; "
+    "the step pins 2 threads, ATEN_CPU_CAPABILITY=avx2, MKL_CBWR=AVX2 and "
+    "ONEDNN_MAX_CPU_ISA=AVX2, but oneDNN's blocking follows the CPU's caches and no other CPU "
+    "was tested: within a tolerance (of the order of the spread over seeds at most)"
+)
