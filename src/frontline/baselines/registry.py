@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypeVar
 
 from frontline.baselines.models import (
     EntityModel,
@@ -57,23 +58,24 @@ TRANSFORMER = Family("transformer", TRANSFORMER_ENTITY_MODELS, TRANSFORMER_RELAT
 #: The families by name, as ``frontline baselines --systems`` takes them.
 FAMILIES = {family.name: family for family in (CLASSIC, TRANSFORMER)}
 
+M = TypeVar("M", type[EntityModel], type[RelationModel])
+
 
 def entity_model(name: str) -> type[EntityModel]:
-    """The entity model called ``name``."""
-    for kind in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS):
-        if kind.name == name:
-            return kind
-    known = ", ".join(k.name for k in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS))
-    raise KeyError(f"no entity model {name!r}: the registry has {known}")
+    """The entity model called ``name``, in any family."""
+    return _named(name, "entity", [f.entity_models for f in FAMILIES.values()])
 
 
 def relation_model(name: str) -> type[RelationModel]:
-    """The relation model called ``name``."""
-    for kind in (*RELATION_MODELS, *TRANSFORMER_RELATION_MODELS):
-        if kind.name == name:
-            return kind
-    known = ", ".join(k.name for k in (*RELATION_MODELS, *TRANSFORMER_RELATION_MODELS))
-    raise KeyError(f"no relation model {name!r}: the registry has {known}")
+    """The relation model called ``name``, in any family."""
+    return _named(name, "relation", [f.relation_models for f in FAMILIES.values()])
+
+
+def _named(name: str, kind: str, tuples: list[tuple[M, ...]]) -> M:
+    models = {model.name: model for models in tuples for model in models}
+    if name not in models:
+        raise KeyError(f"no {kind} model {name!r}: the registry has {', '.join(models)}")
+    return models[name]
 
 
 class Setting(Enum):
