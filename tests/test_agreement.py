@@ -125,3 +125,24 @@ def test_a_third_annotator_of_the_sample_is_an_error():
     ]
     with pytest.raises(AgreementError, match=r"found 3 .*three@x \(doc b\)"):
         annotators(tasks)
+
+
+def test_token_kappa_counts_every_non_space_token_with_its_iob2_tag():
+    a = agreement(DOC, variant(), LABELS)
+    # 11 tokens; the variant differs on "Syria" (B-LOC for B-GPE) and "took" (I-GROUP for O):
+    # observed 9/11, expected by chance 32/121, so kappa = (99 - 32) / (121 - 32)
+    assert len(a.token_pairs) == 11
+    assert a.token_pairs[5] == ("B-GPE", "B-LOC") and a.token_pairs[8] == ("O", "I-GROUP")
+    assert a.token_kappa() == pytest.approx(67 / 89)
+
+
+def test_report_has_a_row_per_annotation_batch():
+    from frontline.gold.sample import ADDED_IN_1_2
+
+    new = sorted(ADDED_IN_1_2)[0]
+    per_doc = {"tiny": agreement(DOC, DOC, LABELS), new: agreement(DOC, variant(), LABELS)}
+    text = report(per_doc, LABELS)
+    assert "| **batch 1.0** | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | | | 1.000 |" in text
+    assert "| **batch 1.2** |" in text
+    assert "Batch 1.0 (1 article): entities 1.000, relations 1.000 strict F1" in text
+    assert f"token kappa {67 / 89:.3f}." in text

@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from fixtures import ARTICLE, DOC
+from fixtures import ARTICLE, DOC, task
 from test_baselines import make_doc
 
 from frontline.baselines import models
 from frontline.cli import main
 from frontline.core.articles import add_articles, make_article
-from frontline.core.documents import Document, Entity, Relation
+from frontline.core.documents import Document, Entity, Relation, to_result
 from frontline.core.labelconfig import FROM_NAME, TO_NAME
 from frontline.core.scheme import load_scheme
 from frontline.core.text import parse
@@ -274,3 +274,15 @@ def test_push_with_sklearn_predictions_reads_back_through_the_sdk(
         if r["type"] == "relation"
     }
     assert ("Rebels", "Aleppo", "CONTROLS") in pairs
+
+
+def test_the_export_s_own_pre_annotations_are_scored_against_the_gold():
+    # the model found Iran, the militias and Syria but not Rebels or Aleppo, and one relation
+    guess = Document("tiny", DOC.text, DOC.entities[:3], (Relation(0, 1, "SUPPORTS"),))
+    exported = task(to_result(DOC))
+    exported["predictions"] = [{"model_version": "m@1", "result": to_result(guess)}]
+    unpredicted = task(to_result(DOC), doc_id="other")
+    measured = preannotate.pushed_matches([exported, unpredicted], [DOC])
+    assert measured == {"m@1": (1, preannotate.Matches(3, 5, 1, 3))}
+    table = preannotate.pushed_table(measured)
+    assert table[-1] == "| m@1 | 1 | 3 / 5 (60.0%) | 1 / 3 (33.3%) |"

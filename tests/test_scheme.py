@@ -33,7 +33,9 @@ def _write(tmp_path: Path, body: str) -> Path:
 
 
 ENT = '[[entity]]\nname = "{n}"\ncolor = "{c}"\nhotkey = "{k}"\ndescription = "d"\n'
-REL = '[[relation]]\nname = "R"\ncolor = "#000009"\ndescription = "d"\n'
+REL = (
+    '[[relation]]\nname = "R"\ncolor = "#000009"\ndescription = "d"\nheads = ["A"]\ntails = ["A"]\n'
+)
 
 
 def test_duplicate_label_is_named(tmp_path):
@@ -53,3 +55,21 @@ def test_bad_colour_and_shared_hotkey_are_named(tmp_path):
 def test_missing_field_is_an_error(tmp_path):
     with pytest.raises(SchemeError, match="malformed scheme"):
         load_scheme(_write(tmp_path, '[[entity]]\nname = "A"\n' + REL))
+
+
+def test_each_relation_allows_its_heads_and_tails_only(repo):
+    relations = {x.name: x for x in load_scheme(repo.scheme).relations}
+    assert relations["LEADS"].allows("PER", "GPE")
+    assert not relations["LEADS"].allows("PER", "NORP")
+    assert not relations["LOCATED_IN"].allows("GROUP", "PER")
+    assert relations["LOCATED_IN"].allows("GROUP", "FAC")
+    assert not relations["MEETS"].allows("NORP", "PER")
+
+
+def test_heads_and_tails_must_name_entity_labels(tmp_path):
+    body = ENT.format(n="A", c="#000001", k="1") + REL.replace('tails = ["A"]', 'tails = ["B"]')
+    with pytest.raises(SchemeError, match=r"R: tails \['B'\] are not labels"):
+        load_scheme(_write(tmp_path, body))
+    empty = ENT.format(n="A", c="#000001", k="1") + REL.replace('heads = ["A"]', "heads = []")
+    with pytest.raises(SchemeError, match="R: no heads"):
+        load_scheme(_write(tmp_path, empty))

@@ -2,7 +2,7 @@ import pytest
 from fixtures import DOC, TEXT
 
 from frontline.core.scheme import load_scheme
-from frontline.studio.sheets import SheetError, read_sheet, sheet_document
+from frontline.studio.sheets import SheetError, document_sheet, read_sheet, sheet_document
 
 SHEET = """doc: tiny
 # a comment
@@ -84,3 +84,23 @@ def test_mention_inside_literal_brackets(tmp_path, scheme):
     body = 'doc: x\nS0: He said "my daughter [[[Theodora]]PER] died".\n'
     (ent,) = sheet_document(read_sheet(write(tmp_path, body)), text, scheme).entities
     assert (ent.start, ent.end, ent.text) == (22, 30, "Theodora")
+
+
+def test_a_document_written_as_a_sheet_reads_back_the_same(tmp_path, scheme):
+    written = document_sheet(DOC, header="the gold")
+    assert written == SHEET.replace("doc: tiny\n# a comment\n", "# the gold\ndoc: tiny\n")
+    back = sheet_document(read_sheet(write(tmp_path, written)), TEXT, scheme)
+    assert [(e.start, e.end, e.label) for e in back.entities] == [
+        (e.start, e.end, e.label) for e in DOC.entities
+    ]
+    assert back.relations == DOC.relations
+
+
+def test_the_second_mention_with_a_text_is_named_with_its_number(tmp_path, scheme):
+    from frontline.core.documents import Document, Entity, Relation
+
+    text = "Assad met Iran and Assad left."
+    ents = (Entity(0, 5, "PER", "Assad", "a"), Entity(10, 14, "GPE", "Iran", "b"))
+    ents += (Entity(19, 24, "PER", "Assad", "c"),)
+    doc = Document("x", text, ents, (Relation(2, 1, "MEETS"),))
+    assert document_sheet(doc).splitlines()[-1] == "R0: MEETS Assad#2 -> Iran"

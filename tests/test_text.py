@@ -13,6 +13,12 @@ from frontline.core.text import parse, sentence_spans, word_tokens
         ("Gen. Petraeus spoke.", [(0, 20)]),
         # a line break always ends a sentence, also without punctuation (datelines, headings)
         ("Sunday, October 25, 2009\n\nBombs hit Baghdad.", [(0, 24), (26, 44)]),
+        # a quotation ending in !" or ?" goes on in lower case: one sentence
+        ('Crowds chanting "Out!" filled Tehran.', [(0, 37)]),
+        ("Or, \u2018How is it?\u2019 or not, he said.", [(0, 33)]),
+        # ... but not before a capital, nor across a line break
+        ('They shouted "Out!" Police came.', [(0, 19), (20, 32)]),
+        ('They shouted "Out!"\nand left.', [(0, 19), (20, 29)]),
     ],
 )
 def test_sentence_spans(text, expected):

@@ -249,3 +249,20 @@ def test_sentences_of_a_task_are_found_once_and_kept_by_no_one_else(scheme, monk
     assert calls == [TEXT]
     result_problems(result(), TEXT, scheme)  # no cache between calls that share nothing
     assert calls == [TEXT, TEXT]
+
+
+def test_a_relation_between_labels_the_scheme_does_not_allow_is_named(scheme):
+    r = result()
+    r[-1]["from_id"], r[-1]["to_id"] = "e5", "e4"  # CONTROLS Aleppo -> Rebels: a GPE holds a GROUP
+    assert problems([task(r)], scheme) == [
+        "doc tiny task 7 annotation 1 region e5->e4: CONTROLS may not join GPE -> GROUP "
+        "(heads PER/ORG/GPE/NORP/GROUP; tails GPE/LOC/FAC: annotation/scheme.toml)"
+    ]
+
+
+def test_a_prediction_may_break_the_label_pairs_its_annotator_fixes(scheme):
+    t = task([])
+    wrong = result()
+    wrong[-1]["from_id"], wrong[-1]["to_id"] = "e5", "e4"
+    t["predictions"] = [{"id": 3, "result": wrong}]
+    assert problems([t], scheme) == []

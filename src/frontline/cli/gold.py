@@ -80,6 +80,9 @@ def _run_stats(project: Project, args: argparse.Namespace) -> int:
     section = preannotate.matches_table(
         measured, *stats.trained_and_held_out(gold.documents, gold.splits)
     )
+    pushed = preannotate.pushed_matches(gold.tasks, gold.documents)
+    if pushed:
+        section += ["", *preannotate.pushed_table(pushed)]
     text = stats.gold_report(gold.documents, gold.splits, gold.scheme, preannotation=section)
     path = project.annotation / "stats.md"
     path.write_text(text, encoding="utf-8")

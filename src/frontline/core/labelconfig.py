@@ -21,7 +21,7 @@ def label_config(scheme: Scheme) -> str:
 
     >>> from frontline.core.scheme import Scheme, EntityLabel, RelationLabel
     >>> s = Scheme("1", "Label.", (EntityLabel("PER", "p", "#000001", "1"),),
-    ...            (RelationLabel("MEETS", "m", "#000002"),))
+    ...            (RelationLabel("MEETS", "m", "#000002", ("PER",), ("PER",)),))
     >>> 'value="PER"' in label_config(s)
     True
     """

@@ -34,11 +34,18 @@ class EntityLabel:
 
 @dataclass(frozen=True)
 class RelationLabel:
-    """A directed relation label, head -> tail, between two mentions of one sentence."""
+    """A directed relation label, head -> tail, between two mentions of one sentence;
+    ``heads``/``tails`` are the entity labels its head and its tail may have."""
 
     name: str
     description: str
     color: str
+    heads: tuple[str, ...]
+    tails: tuple[str, ...]
+
+    def allows(self, head: str, tail: str) -> bool:
+        """Whether a ``head`` -> ``tail`` relation of this label joins allowed entity labels."""
+        return head in self.heads and tail in self.tails
 
 
 @dataclass(frozen=True)
@@ -74,12 +81,17 @@ def load_scheme(path: Path) -> Scheme:
         raise SchemeError(f"{path}: cannot read the scheme: {exc}") from exc
     try:
         entities = tuple(EntityLabel(**item) for item in raw["entity"])
-        relations = tuple(RelationLabel(**item) for item in raw["relation"])
+        relations = tuple(_relation(item) for item in raw["relation"])
         scheme = Scheme(str(raw["version"]), str(raw["instructions"]), entities, relations)
     except (KeyError, TypeError) as exc:
         raise SchemeError(f"{path}: malformed scheme: {exc!r}") from exc
     _check(scheme, path)
     return scheme
+
+
+def _relation(item: dict) -> RelationLabel:
+    """A ``[[relation]]`` table; ``heads``/``tails`` become tuples."""
+    return RelationLabel(**{**item, "heads": tuple(item["heads"]), "tails": tuple(item["tails"])})
 
 
 def _check(scheme: Scheme, path: Path) -> None:
@@ -94,6 +106,13 @@ def _check(scheme: Scheme, path: Path) -> None:
     problems += [f"colour {c} is used twice" for c in sorted(set(colors)) if colors.count(c) > 1]
     keys = [x.hotkey for x in scheme.entities]
     problems += [f"hotkey {k!r} is used twice" for k in sorted(set(keys)) if keys.count(k) > 1]
+    known = set(scheme.entity_names)
+    for x in scheme.relations:
+        for ends, allowed in (("heads", x.heads), ("tails", x.tails)):
+            if not allowed:
+                problems.append(f"{x.name}: no {ends}")
+            elif set(allowed) - known:
+                problems.append(f"{x.name}: {ends} {sorted(set(allowed) - known)} are not labels")
     if not scheme.entities or not scheme.relations:
         problems.append("the scheme needs at least one entity and one relation label")
     if problems:

@@ -8,6 +8,8 @@ rule components:
 * ``sentencizer``: spaCy's punctuation-based splitter. Abbreviations that spaCy's English
   tokenizer keeps whole ("U.S.", "Gen.", "Dr.", "Jan."), and the military titles in
   :data:`ABBREVIATIONS`, are single tokens, so they never end a sentence.
+* ``frontline_quotes``: a quotation that ends in ``!"`` or ``?"`` and goes on in lower case
+  does not end the sentence (``Protesters chanting "Death to the dictator!" occupied ...``).
 
 The result depends only on the spaCy version pinned in ``requirements/constraints.txt``.
 Sentences are returned as character spans ``(start, end)``, end exclusive, with the
@@ -27,7 +29,7 @@ from spacy.symbols import ORTH
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
-PIPELINE = ("sentencizer", "frontline_paragraphs")
+PIPELINE = ("sentencizer", "frontline_quotes", "frontline_paragraphs")
 
 #: Extra infix rules, so that annotated mentions start and end on token boundaries:
 #: a hyphen or dash after an abbreviation ("U.S.-supported" -> "U.S." "-" "supported",
@@ -70,6 +72,32 @@ def _paragraph_breaks(doc: Doc) -> Doc:
         starts[breaks] = 1
         doc.from_array([SENT_START], starts)
     return doc
+
+
+#: Closing quotation marks after which a lower-case word continues the same sentence.
+CLOSING_QUOTES = frozenset({'"', "”", "'", "’"})
+
+
+@Language.component("frontline_quotes")
+def _quotes_inside_sentences(doc: Doc) -> Doc:
+    """Join a sentence split after ``!"`` or ``?"`` when the next word is lower case."""
+    starts = doc.to_array([SENT_START])
+    for token in doc[2:]:
+        if starts[token.i] == 1 and _continues_quote(doc, token.i):
+            starts[token.i] = 0  # unset: not a sentence start
+    doc.from_array([SENT_START], starts)
+    return doc
+
+
+def _continues_quote(doc: Doc, i: int) -> bool:
+    """Whether token ``i`` is a lower-case word right after ``!"`` or ``?"`` on one line."""
+    word, quote, mark = doc[i], doc[i - 1], doc[i - 2]
+    return (
+        word.text[:1].islower()
+        and quote.text in CLOSING_QUOTES
+        and mark.text in {"!", "?"}
+        and "\n" not in quote.whitespace_ + mark.whitespace_
+    )
 
 
 @lru_cache(maxsize=1)

@@ -10,9 +10,14 @@ Agreement is computed as pairwise F1, treating one annotator as "gold" and the o
   **boundaries**: both spans exact and the relation label equal (entity labels ignored);
   **on shared mentions**: strict, counted only over relations whose two mentions both
   annotators marked with the same spans;
-* Cohen's kappa (scikit-learn) on the labels of mentions both annotators marked with the
-  same span, and the confusion matrix of those labels, with ``(none)`` for spans that only
-  one annotator marked.
+* Cohen's kappa (scikit-learn) on token labels, as the field reports it: every non-space
+  token of the article (:func:`frontline.core.text.parse`) gets its IOB2 tag from each
+  annotator (spaCy's ``offsets_to_biluo_tags``, then ``biluo_to_iob``), ``O`` included;
+* Cohen's kappa on the labels of mentions both annotators marked with the same span, and the
+  confusion matrix of those labels, with ``(none)`` for spans that only one annotator marked.
+
+Rows are given for all articles, for all but the seed article, and for each annotation
+batch (:func:`frontline.gold.sample.batch_of`).
 
 The two annotators are read from the export: the authors of the tasks annotated twice
 (ground-truth annotations, such as an adjudication, left out); annotator A made the first
@@ -28,9 +33,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sklearn.metrics import cohen_kappa_score
+from spacy.training import biluo_to_iob, offsets_to_biluo_tags
 
 from frontline.core.documents import Document, from_result
 from frontline.core.markdown import markdown_table
+from frontline.core.text import parse
 from frontline.errors import FrontlineError
 from frontline.eval.metrics import (
     Counts,
@@ -39,7 +46,7 @@ from frontline.eval.metrics import (
     relation_items,
     same_label_overlaps,
 )
-from frontline.gold.sample import SEED_ARTICLE
+from frontline.gold.sample import SEED_ARTICLE, batch_of
 
 NONE = "(none)"
 
@@ -74,6 +81,20 @@ def same_span_labels(a: Document, b: Document) -> list[tuple[str, str]]:
     return [(la.get(span, NONE), lb.get(span, NONE)) for span in sorted({*la, *lb})]
 
 
+def token_tags(doc: Document) -> list[str]:
+    """The IOB2 tag of every non-space token of ``doc`` (character offsets, end exclusive)."""
+    parsed = parse(doc.text)
+    spans = [(e.start, e.end, e.label) for e in doc.entities]
+    tags = biluo_to_iob(offsets_to_biluo_tags(parsed, spans))
+    return [tag for token, tag in zip(parsed, tags, strict=True) if not token.is_space]
+
+
+def _kappa(pairs: Sequence[tuple[str, str]]) -> float | None:
+    if len({*(x for x, _ in pairs), *(y for _, y in pairs)}) < 2:
+        return None
+    return float(cohen_kappa_score([x for x, _ in pairs], [y for _, y in pairs]))
+
+
 @dataclass(frozen=True)
 class Agreement:
     """All agreement counts of one pair of annotations (or of a sum of pairs)."""
@@ -85,6 +106,7 @@ class Agreement:
     relations_boundaries: Counts
     relations_shared: Counts
     label_pairs: list[tuple[str, str]]
+    token_pairs: list[tuple[str, str]]
 
     def __add__(self, other: Agreement) -> Agreement:
         labels = sorted({*self.entities_by_label, *other.entities_by_label})
@@ -100,14 +122,16 @@ class Agreement:
             self.relations_boundaries + other.relations_boundaries,
             self.relations_shared + other.relations_shared,
             self.label_pairs + other.label_pairs,
+            self.token_pairs + other.token_pairs,
         )
 
     def kappa(self) -> float | None:
         """Cohen's kappa over mentions both annotators marked with the same span."""
-        both = [(x, y) for x, y in self.label_pairs if NONE not in (x, y)]
-        if not both or len({*(x for x, _ in both), *(y for _, y in both)}) < 2:
-            return None
-        return float(cohen_kappa_score([x for x, _ in both], [y for _, y in both]))
+        return _kappa([(x, y) for x, y in self.label_pairs if NONE not in (x, y)])
+
+    def token_kappa(self) -> float | None:
+        """Cohen's kappa over the IOB2 tags of every non-space token (``O`` included)."""
+        return _kappa(self.token_pairs)
 
     def confusion(self, labels: Sequence[str]) -> list[list[int]]:
         """Rows: annotator A's label (then ``(none)``); columns: annotator B's."""
@@ -116,7 +140,7 @@ class Agreement:
         return [[pairs[(x, y)] for y in names] for x in names]
 
 
-EMPTY = Agreement(Counts(), Counts(), {}, Counts(), Counts(), Counts(), [])
+EMPTY = Agreement(Counts(), Counts(), {}, Counts(), Counts(), Counts(), [], [])
 
 
 def agreement(a: Document, b: Document, entity_labels: Sequence[str]) -> Agreement:
@@ -129,6 +153,7 @@ def agreement(a: Document, b: Document, entity_labels: Sequence[str]) -> Agreeme
         count(relation_items(a, labels=False), relation_items(b, labels=False)),
         shared_relation_counts(a, b),
         same_span_labels(a, b),
+        list(zip(token_tags(a), token_tags(b), strict=True)),
     )
 
 
@@ -190,13 +215,36 @@ def _f1s(x: Agreement) -> tuple[str, ...]:
 
 
 def _summary(per_doc: Mapping[str, Agreement], total: Agreement) -> str:
+    batches = [_batch_summary(name, x) for name, x in _batches(per_doc).items()]
+    return " ".join([_overall(per_doc, total), *batches])
+
+
+def _batch_summary(name: str, per_doc: Mapping[str, Agreement]) -> str:
+    t = sum(per_doc.values(), start=EMPTY)
+    return (
+        f"Batch {name} ({len(per_doc)} article{'s' * (len(per_doc) != 1)}): entities "
+        f"{_fmt(t.entities_strict.f1)}, relations {_fmt(t.relations_strict.f1)} strict F1, "
+        f"token kappa {_fmt(t.token_kappa())}."
+    )
+
+
+def _batches(per_doc: Mapping[str, Agreement]) -> dict[str, dict[str, Agreement]]:
+    """The articles of ``per_doc`` by annotation batch (only batches with articles)."""
+    found: dict[str, dict[str, Agreement]] = {}
+    for d, x in sorted(per_doc.items()):
+        found.setdefault(batch_of(d), {})[d] = x
+    return dict(sorted(found.items()))
+
+
+def _overall(per_doc: Mapping[str, Agreement], total: Agreement) -> str:
     return (
         f"On {len(per_doc)} double-annotated articles: entity agreement F1 "
         f"{_fmt(total.entities_strict.f1)} strict, {_fmt(total.entities_partial.f1)} partial; "
         f"relation agreement F1 {_fmt(total.relations_strict.f1)} strict, "
         f"{_fmt(total.relations_boundaries.f1)} boundaries, {_fmt(total.relations_shared.f1)} on "
-        f"relations whose two mentions both annotators marked; Cohen's kappa on the labels of "
-        f"same-span mentions {_fmt(total.kappa())}."
+        f"relations whose two mentions both annotators marked; Cohen's kappa on token labels "
+        f"(IOB2) {_fmt(total.token_kappa())}, on the labels of same-span mentions "
+        f"{_fmt(total.kappa())}."
     )
 
 
@@ -209,6 +257,7 @@ ARTICLE_HEADER = (
     "relations on shared mentions F1",
     "mentions A / B",
     "relations A / B",
+    "token kappa",
 )
 
 
@@ -223,11 +272,15 @@ def _article_table(per_doc: Mapping[str, Agreement], total: Agreement, rest: Agr
                 *_f1s(x),
                 f"{ents.tp + ents.fn} / {ents.tp + ents.fp}",
                 f"{rels.tp + rels.fn} / {rels.tp + rels.fp}",
+                _fmt(x.token_kappa()),
             )
         )
-    rows.append(("**all**", *_f1s(total), "", ""))
+    rows.append(("**all**", *_f1s(total), "", "", _fmt(total.token_kappa())))
     seed_note = "**all but the seed article** (its sentences are guideline examples)"
-    rows.append((seed_note, *_f1s(rest), "", ""))
+    rows.append((seed_note, *_f1s(rest), "", "", _fmt(rest.token_kappa())))
+    for name, x in _batches(per_doc).items():
+        batch = sum(x.values(), start=EMPTY)
+        rows.append((f"**batch {name}**", *_f1s(batch), "", "", _fmt(batch.token_kappa())))
     return markdown_table(ARTICLE_HEADER, rows)
 
 

@@ -183,19 +183,26 @@ def _span_problems(start: int, end: int, value_text: Any, text: str) -> list[Reg
 
 @dataclass
 class _Regions:
-    """The regions of one result seen so far: every id, the usable spans, and the spans
-    whose mention starts or ends with whitespace (reported already)."""
+    """The regions of one result seen so far: every id, the usable spans, the spans whose
+    mention starts or ends with whitespace (reported already), and the known labels."""
 
     ids: set[str] = field(default_factory=set)
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
     spaced: set[str] = field(default_factory=set)
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def result_problems(
-    result: Any, text: str, scheme: Scheme, sentences: Sentences | None = None
+    result: Any,
+    text: str,
+    scheme: Scheme,
+    sentences: Sentences | None = None,
+    types: bool = True,
 ) -> list[tuple[str, str]]:
     """``(region id, message)`` for everything wrong in one annotation or prediction result;
-    ``sentences`` are those of ``text`` when the caller has them (found here otherwise)."""
+    ``sentences`` are those of ``text`` when the caller has them (found here otherwise).
+    ``types``: also refuse relations between entity labels the scheme does not allow (for
+    annotations; a model's pre-annotation may break them, and its annotator fixes it)."""
     if not isinstance(result, list):
         return [("", f"result must be a list, not {type(result).__name__}")]
     sentences = sentences or Sentences(text)
@@ -216,7 +223,7 @@ def result_problems(
     problems += _sentence_problems(
         {r: span for r, span in seen.spans.items() if r not in seen.spaced}, sentences
     )
-    problems += _relation_problems(relations, seen.ids, seen.spans, sentences, scheme)
+    problems += _relation_problems(relations, seen, sentences, scheme, types)
     return problems
 
 
@@ -235,6 +242,7 @@ def _check_region(
     ):
         seen.ids.add(rid)
         seen.spans[rid] = (item["value"]["start"], item["value"]["end"])
+        seen.labels[rid] = item["value"]["labels"][0]
         return []
     found = _region_problems(item, text, scheme)
     messages = [problem.message for problem in found]
@@ -294,15 +302,16 @@ def _overlap_problems(regions: Mapping[str, tuple[int, int]]) -> list[tuple[str,
 
 def _relation_problems(
     relations: Sequence[Mapping[str, Any]],
-    ids: set[str],
-    regions: Mapping[str, tuple[int, int]],
+    seen: _Regions,
     sentences: Sentences,
     scheme: Scheme,
+    types: bool,
 ) -> list[tuple[str, str]]:
     """``(from->to, message)`` for everything wrong with the relations of one result."""
+    ids, regions = seen.ids, seen.spans
     problems: list[tuple[str, str]] = []
     starts, ends = sentences.spans() if relations else ([], [])
-    seen = set()
+    done = set()
     for rel in relations:
         head, tail, labels = rel.get("from_id"), rel.get("to_id"), rel.get("labels")
         where = f"{head}->{tail}"
@@ -330,9 +339,11 @@ def _relation_problems(
                 if rel.get("direction") == "left"
                 else (head, tail, labels[0])
             )
-            if key in seen:
+            if key in done:
                 problems.append((where, f"duplicate relation {labels[0]} {key[0]}->{key[1]}"))
-            seen.add(key)
+            done.add(key)
+            if types:
+                problems += _type_problems(where, key, seen.labels, scheme)
         if head not in regions or tail not in regions:
             continue  # the region's own problem is reported already
         s_head = _sentence_of(starts, ends, *regions[head])
@@ -344,6 +355,26 @@ def _relation_problems(
                 (where, f"relation ends lie in different sentences ({s_head} and {s_tail})")
             )
     return problems
+
+
+def _type_problems(
+    where: str, key: tuple[str, str, str], labels: Mapping[str, str], scheme: Scheme
+) -> list[tuple[str, str]]:
+    """A relation whose head or tail has an entity label the scheme does not allow for it."""
+    head, tail, name = key
+    if head not in labels or tail not in labels:
+        return []  # a region without a usable label is reported as the region's problem
+    relation = next(x for x in scheme.relations if x.name == name)
+    if relation.allows(labels[head], labels[tail]):
+        return []
+    return [
+        (
+            where,
+            f"{name} may not join {labels[head]} -> {labels[tail]} "
+            f"(heads {'/'.join(relation.heads)}; tails {'/'.join(relation.tails)}: "
+            "annotation/scheme.toml)",
+        )
+    ]
 
 
 def gold_annotations(task: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -438,7 +469,9 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
             ]
             problems += [
                 at(where, rid, msg)
-                for rid, msg in result_problems(item.get("result"), text, scheme, sentences)
+                for rid, msg in result_problems(
+                    item.get("result"), text, scheme, sentences, types=kind == "annotations"
+                )
             ]
     problems += [at(where, "", message) for where, message in gold_problems(task)]
     return problems

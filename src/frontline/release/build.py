@@ -63,7 +63,7 @@ from frontline.gold.exports import (
     no_gold_message,
     read_valid_export,
 )
-from frontline.gold.sample import double_annotation_sample
+from frontline.gold.sample import agreement_sample
 from frontline.gold.validate import (
     ExportInvalid,
     Problem,
@@ -723,7 +723,7 @@ def _build(
             model_versions=sorted(scan.model_versions),
             agreement=agreement_summary(project),
             baselines=baseline_table(project),
-            sample_size=len(double_annotation_sample([a.id for a in articles])),
+            sample_size=len(agreement_sample([a.id for a in articles])),
         )
         write_corpus(staging / "corpus", tables, text, threads=num_proc)
         replace_folder(staging / "corpus", output, staging)

@@ -212,7 +212,7 @@ def label_table(scheme: Scheme, counts: RowCounts) -> str:
         (
             "relation",
             x.name,
-            x.description,
+            f"{x.description} Head {'/'.join(x.heads)}; tail {'/'.join(x.tails)}.",
             *(rels[s][x.name] for s in SPLITS),
             sum(rels[s][x.name] for s in SPLITS),
         )

@@ -37,14 +37,21 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from frontline.baselines import models
 from frontline.core.articles import Article
-from frontline.core.documents import Document, Entity, Relation, region_result, relation_result
+from frontline.core.documents import (
+    Document,
+    Entity,
+    Relation,
+    from_result,
+    region_result,
+    relation_result,
+)
 from frontline.core.markdown import markdown_table
 from frontline.core.scheme import Scheme
 from frontline.core.text import parse
@@ -528,3 +535,41 @@ def for_push(
     )
     log(f"trained {model.version} in {model.train_seconds:.1f} s")
     return model
+
+
+# --- what the pushed pre-annotations got right ----------------------------------------------
+
+
+def pushed_matches(
+    tasks: Sequence[Mapping[str, Any]], gold: Sequence[Document]
+) -> dict[str, tuple[int, Matches]]:
+    """Per ``model_version``: how many gold articles its predictions in the export cover, and
+    how much of their gold they got exactly right (:func:`exact_matches`)."""
+    by_id = {d.doc_id: d for d in gold}
+    pairs: dict[str, tuple[list[Document], list[Document]]] = {}
+    for task in tasks:
+        doc_id, text = str(task["data"]["doc_id"]), task["data"]["text"]
+        for prediction in task.get("predictions", []):
+            if doc_id not in by_id:
+                continue
+            golds, predicted = pairs.setdefault(str(prediction.get("model_version")), ([], []))
+            golds.append(by_id[doc_id])
+            predicted.append(from_result(doc_id, text, prediction["result"]))
+    return {name: (len(pair[0]), exact_matches(*pair)) for name, pair in sorted(pairs.items())}
+
+
+def pushed_table(measured: dict[str, tuple[int, Matches]]) -> list[str]:
+    """The Markdown section on the export's own pre-annotations (``annotation/stats.md``)."""
+    rows = [
+        (name, n, _share(m.regions_right, m.regions), _share(m.relations_right, m.relations))
+        for name, (n, m) in measured.items()
+    ]
+    return [
+        "## Pre-annotation in the export: what it got right",
+        "",
+        "The predictions `frontline push --predictions` attached to the tasks, as the export "
+        "holds them, against the gold of the same articles (exactly right as above). These are "
+        "what an annotator opening the task in Label Studio saw first.",
+        "",
+        *markdown_table(("model version", "articles", *MATCHES_HEADER[1:]), rows).splitlines(),
+    ]

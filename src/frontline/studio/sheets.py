@@ -137,3 +137,44 @@ def sheet_document(sheet: Sheet, text: str, scheme: Scheme, path: str = "sheet")
         raise SheetError(path, problems)
     final = tuple(Entity(e.start, e.end, e.label, e.text, ids[e]) for e in entities)
     return Document(sheet.doc_id, text, final, tuple(sorted(relations)))
+
+
+def document_sheet(doc: Document, header: str = "") -> str:
+    """The sheet of ``doc`` (the inverse of :func:`sheet_document`): every sentence with a
+    mention, marked up, then its relations, heads and tails named by their text (``#n`` for
+    the n-th mention with that text in the sentence). ``header`` becomes ``#`` comment lines.
+
+    >>> from frontline.core.documents import Document, Entity, Relation
+    >>> text = "Iran backs Assad. Assad met Assad's allies."
+    >>> ents = (Entity(0, 4, "GPE", "Iran", "a"), Entity(11, 16, "PER", "Assad", "b"))
+    >>> print(document_sheet(Document("d", text, ents, (Relation(0, 1, "SUPPORTS"),))), end="")
+    doc: d
+    S0: [[Iran]]GPE backs [[Assad]]PER.
+    R0: SUPPORTS Iran -> Assad
+    """
+    lines = [f"# {line}" for line in header.splitlines()] + [f"doc: {doc.doc_id}"]
+    spans = sentence_spans(parse(doc.text))
+    for n, (start, end) in enumerate(spans):
+        inside = [i for i, e in enumerate(doc.entities) if start <= e.start < end]
+        if not inside:
+            continue
+        marked, last = [], start
+        for i in inside:
+            e = doc.entities[i]
+            marked += [doc.text[last : e.start], f"[[{e.text}]]{e.label}"]
+            last = e.end
+        lines.append(f"S{n}: " + "".join(marked) + doc.text[last:end])
+        names = {i: _name(doc, inside, i) for i in inside}
+        lines += [
+            f"R{n}: {r.label} {names[r.head]} -> {names[r.tail]}"
+            for r in doc.relations
+            if r.head in names
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _name(doc: Document, inside: list[int], i: int) -> str:
+    """How a sheet names mention ``i`` of a sentence: its text, ``#n`` if not the first."""
+    same = [j for j in inside if doc.entities[j].text == doc.entities[i].text]
+    k = same.index(i) + 1
+    return doc.entities[i].text if k == 1 else f"{doc.entities[i].text}#{k}"
