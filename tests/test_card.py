@@ -49,9 +49,9 @@ def test_every_section_of_the_template_is_there_in_order(which, project, repo):
         in text
     )
     assert (
-        re.search(r"^version: 1\.1\.0$", text, re.MULTILINE) and "Dataset version **1.1.0**" in text
+        re.search(r"^version: 1\.2\.0$", text, re.MULTILINE) and "Dataset version **1.2.0**" in text
     )
-    assert "**1.1.0**" in text and "**1.0.0**" in text
+    assert "**1.2.0**" in text and "**1.1.0**" in text and "**1.0.0**" in text
     ours = re.search(r"@misc\{frontline2026,\n(.*?)\n\}", text, re.DOTALL)[1]
     assert (
         "year         = {2026}" in ours

@@ -203,7 +203,7 @@ def test_annotated_examples_agree_with_the_gold_of_their_article(repo, guideline
 
 
 def test_the_version_and_changelog_say_why_the_examples_changed(guidelines):
-    assert re.search(r"^Version 1\.4$", guidelines, re.MULTILINE)
+    assert re.search(r"^Version 2\.0$", guidelines, re.MULTILINE)
     entry = re.search(
         r"^- \*\*1\.4\*\* \(2026-12-04\): (.*?)(?=^- \*\*1\.3\*\*)",
         guidelines,
@@ -214,3 +214,26 @@ def test_the_version_and_changelog_say_why_the_examples_changed(guidelines):
     assert "only from `train` articles" in text
     assert "23 examples" in text
     assert "No rule or label changed." in text
+
+
+def test_the_2_0_changelog_names_every_decision_and_the_gold_revision(guidelines):
+    entry = re.search(
+        r"^- \*\*2\.0\*\* \(2026-12-05\): (.*?)(?=^- \*\*1\.4\*\*)",
+        guidelines,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert entry is not None
+    text = " ".join(entry[1].split())
+    assert "guidelines-2.0-revision.md" in text
+    named = set(re.findall(r"\bD(\d+)\b", text))
+    for low, high in re.findall(r"\bD(\d+)\s*[-–]\s*D?(\d+)\b", text):
+        named |= {str(n) for n in range(int(low), int(high) + 1)}
+    assert {str(n) for n in range(1, 22)} <= named
+
+
+def test_the_guidelines_state_the_sentence_rule_of_the_code(guidelines):
+    """D20: the sentence definition in the guidelines matches frontline.core.text."""
+    from frontline.core.text import PIPELINE
+
+    assert "frontline_quotes" in PIPELINE
+    assert re.search(r'`!"`\s+or\s+`\?"` followed by a lower-case word', guidelines)

@@ -72,8 +72,9 @@ def test_committed_sheets_fit_their_articles(repo, scheme):
     from frontline.core.articles import load_articles
 
     texts = {a.id: a.text for a in load_articles(repo.seeds)}
-    sheets = sorted((repo.annotation / "sheets").glob("*.sheet"))
-    assert sheets
+    folders = ("sheets", "sheets-blind", "sheets-adjudicated")
+    sheets = sorted(p for f in folders for p in (repo.annotation / f).glob("*.sheet"))
+    assert len(sheets) == 86 + 22 + 22
     for path in sheets:
         sheet = read_sheet(path)
         assert sheet_document(sheet, texts[sheet.doc_id], scheme, str(path)).entities
