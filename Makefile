@@ -1,6 +1,6 @@
 # The two commands a newcomer needs (see README.md):
 #   make reproduce   check the articles and scheme, build the dataset from the gold, reproduce the baselines
-#                    (the transformer ones too: about 25 minutes more on 2 cores)
+#                    (the transformer ones too: about an hour more on 2 cores)
 #   make test        lint and format check (ruff), then the whole test suite
 # Both create .venv with the pinned versions in requirements/constraints.txt first.
 PYTHON ?= python3

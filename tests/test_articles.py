@@ -265,11 +265,11 @@ def test_read_plain_uses_file_stem_as_id(tmp_path):
 
 def test_real_seeds_are_valid(repo):
     articles = load_articles(repo.seeds)
-    assert len(articles) == 55
+    assert len(articles) == 86
     assert articles[0].id == "000_2deeeecf94034bb2"
     assert articles[0].sha256 == "4e95009de1b24a95a9f6b8f4aa8042d6d3a75278399620ba950bc4145546afbe"
     assert articles[0].license == "not stated"
-    assert sum(a.license == "CC BY 2.5" for a in articles) == 51
+    assert sum(a.license == "CC BY 2.5" for a in articles) == 82
     assert sum(a.license == "public domain" for a in articles) == 3
 
 

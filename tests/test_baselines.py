@@ -267,3 +267,29 @@ def test_error_analysis_covers_the_entity_models_only(
         "gold-vs-lexicon.html",
     ]
     assert "## lexicon" in (tmp_path / "errors.md").read_text(encoding="utf-8")
+
+
+def test_stale_transformer_predictions_are_left_out_when_their_results_are(
+    data: tuple[Scheme, Data], tmp_path: Path
+) -> None:
+    """After the dataset changed, the committed minilm predictions lack the new test documents;
+    the classic run (which drops the stale transformer results) must not read them."""
+    from frontline.cli.baselines import _committed_predictions, write_predictions
+    from frontline.errors import FrontlineError
+
+    scheme, d = data
+    project = Project(tmp_path)
+    write_predictions(
+        project.baselines / "predictions",
+        {
+            "lexicon": list(d.test),
+            "minilm-ner": list(d.test[:1]),
+            "minilm-relations@gold": list(d.test[:1]),
+            "type-pair-prior@gold": list(d.test),
+        },
+    )
+    assert list(_committed_predictions(project, d, scheme, transformer=False)) == ["lexicon"]
+    classic = _committed_predictions(project, d, scheme, transformer=False, every_system=True)
+    assert list(classic) == ["lexicon", "type-pair-prior@gold"]
+    with pytest.raises(FrontlineError, match=r"minilm-ner.jsonl: no prediction for document d7"):
+        _committed_predictions(project, d, scheme, transformer=True)

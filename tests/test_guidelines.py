@@ -202,28 +202,26 @@ def test_annotated_examples_agree_with_the_gold_of_their_article(repo, guideline
     assert differ == [], "\n".join(differ)
 
 
+def changelog_entry(guidelines: str, version: str, date: str, previous: str) -> str:
+    """The text of the changelog entry of ``version`` (up to ``previous``'s), on one line."""
+    v, p = re.escape(version), re.escape(previous)
+    entry = re.search(
+        rf"^- \*\*{v}\*\* \({date}\): (.*?)(?=^- \*\*{p}\*\*)", guidelines, re.M | re.S
+    )
+    assert entry is not None, f"no changelog entry {version} ({date})"
+    return " ".join(entry[1].split())
+
+
 def test_the_version_and_changelog_say_why_the_examples_changed(guidelines):
     assert re.search(r"^Version 2\.0$", guidelines, re.MULTILINE)
-    entry = re.search(
-        r"^- \*\*1\.4\*\* \(2026-12-04\): (.*?)(?=^- \*\*1\.3\*\*)",
-        guidelines,
-        re.MULTILINE | re.DOTALL,
-    )
-    assert entry is not None
-    text = " ".join(entry[1].split())
+    text = changelog_entry(guidelines, "1.4", "2026-12-04", "1.3")
     assert "only from `train` articles" in text
     assert "23 examples" in text
     assert "No rule or label changed." in text
 
 
 def test_the_2_0_changelog_names_every_decision_and_the_gold_revision(guidelines):
-    entry = re.search(
-        r"^- \*\*2\.0\*\* \(2026-12-05\): (.*?)(?=^- \*\*1\.4\*\*)",
-        guidelines,
-        re.MULTILINE | re.DOTALL,
-    )
-    assert entry is not None
-    text = " ".join(entry[1].split())
+    text = changelog_entry(guidelines, "2.0", "2026-12-05", "1.4")
     assert "guidelines-2.0-revision.md" in text
     named = set(re.findall(r"\bD(\d+)\b", text))
     for low, high in re.findall(r"\bD(\d+)\s*[-–]\s*D?(\d+)\b", text):

@@ -282,15 +282,17 @@ def test_restore_command_puts_the_whole_gold_back(fresh_server, tmp_path, monkey
 
     assert main(["--root", str(root), "-q", "restore", "--url", url]) == 0
     out = capsys.readouterr().out
-    assert "created; from" in out and "added 55 task(s), 83 annotation(s), 0 prediction(s)" in out
+    assert "created; from" in out and "added 86 task(s), 130 annotation(s), 31 prediction(s)" in out
     assert (
         "created annotator account(s) annotator-1@frontline.local, annotator-2@frontline.local, "
         "adjudicator@frontline.local: their passwords are random, never shown nor stored"
     ) in out
     assert out.endswith(
-        "it differs only in the times Label Studio gave it (annotations[].created_at (83), "
-        "annotations[].updated_at (83), created_at (55), updated_at (55)), which `frontline pull` "
-        "keeps as committed\n"
+        "it differs only in the times Label Studio gave it (annotations[].created_at (130), "
+        "annotations[].prediction.created_at (47), annotations[].prediction.updated_at (47), "
+        "annotations[].updated_at (130), created_at (86), predictions[].created_at (31), "
+        "predictions[].updated_at (31), updated_at (86)), which `frontline pull` keeps as "
+        "committed\n"
     )
     assert {u.email for u in ls.users.list()} >= {
         "annotator-1@frontline.local",
@@ -301,7 +303,7 @@ def test_restore_command_puts_the_whole_gold_back(fresh_server, tmp_path, monkey
     assert main(["--root", str(root), "-q", "pull", "--url", url]) == 0
     # pull keeps the committed times of what is unchanged: the file comes back byte for byte
     assert capsys.readouterr().out.startswith(
-        f"unchanged: {copy_of_gold}: 55 task(s), 83 annotation(s)"
+        f"unchanged: {copy_of_gold}: 86 task(s), 130 annotation(s)"
     )
     assert copy_of_gold.read_text(encoding="utf-8") == committed_text
     pulled = json.loads(dumps(labelstudio_pull(ls)))  # normalised as pull writes it
@@ -313,7 +315,7 @@ def test_restore_command_puts_the_whole_gold_back(fresh_server, tmp_path, monkey
     assert main(["--root", str(root), "-q", "restore", "--url", url]) == 0
     out = capsys.readouterr().out
     assert "found; from" in out and "added 0 task(s), 0 annotation(s), 0 prediction(s)" in out
-    assert "already there: 55 task(s), 83 annotation(s)" in out and "created annotator" not in out
+    assert "already there: 86 task(s), 130 annotation(s)" in out and "created annotator" not in out
     assert (
         gold.read_text(encoding="utf-8") == committed_text
     )  # the checkout's file is never touched

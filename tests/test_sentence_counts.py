@@ -17,7 +17,7 @@ SENTENCES = {
     "wikinews-2005-08-05-four-israeli-arabs-killed-by-army-deserter": 29,
     "wikinews-2006-02-12-newspaper-alleges-u-s-drawing-up-plans-to-attack-iran": 13,
     "wikinews-2007-11-28-statement-of-joint-understanding-released-after-annapolis": 23,
-    "wikinews-2007-12-31-grandfather-held-in-guantanamo-dies-of-cancer": 39,
+    "wikinews-2007-12-31-grandfather-held-in-guantanamo-dies-of-cancer": 40,
     "wikinews-2008-01-06-bush-urges-us-allies-in-middle-east-to-support-israeli": 24,
     "wikinews-2008-02-02-scores-killed-in-twin-baghdad-marketplace-attacks": 25,
     "wikinews-2008-02-07-kenyan-humanitarian-crisis-deepens-as-talks-continue": 26,

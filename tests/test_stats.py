@@ -1,12 +1,15 @@
 import dataclasses
 
+import pytest
 from fixtures import DOC
 
 from frontline.core.documents import Document, Entity
 from frontline.core.scheme import load_scheme
 from frontline.gold.stats import (
+    LintDecisions,
     gold_report,
     label_inconsistencies,
+    read_lint_decisions,
     trained_and_held_out,
     unannotated_occurrences,
 )
@@ -64,3 +67,59 @@ def test_the_relation_pair_table_has_a_separator_cell_per_column(repo):
     header = "| head | tail | " + " | ".join(scheme.relation_names) + " |"
     separator = report.split(header + "\n", 1)[1].splitlines()[0]
     assert separator == "|" + "---|" * (2 + len(scheme.relation_names))
+
+
+LINT_DOCS = [
+    Document("a", "Syria and Syria.", (Entity(0, 5, "GPE", "Syria", "s"),), ()),
+    Document("b", "Syria fell.", (Entity(0, 5, "ORG", "Syria", "o"),), ()),
+]
+
+
+def test_lint_hits_without_a_decision_are_marked_not_reviewed(repo):
+    report = gold_report(LINT_DOCS, {"a": "train", "b": "test"}, load_scheme(repo.scheme))
+    assert "1 string(s). 0 have a decision in `annotation/lint/labels.tsv`" in report
+    assert "- 'Syria': GPE in a; ORG in b *not reviewed*" in report
+    assert "1 occurrence(s) of an annotated string" in report
+    assert "0 have a decision in `annotation/lint/decisions.tsv`" in report
+    assert "- 'Syria' in a at 10: \"...Syria and Syria....\" *not reviewed*" in report
+
+
+def test_lint_decisions_are_read_and_shown(repo, tmp_path):
+    (tmp_path / "decisions.tsv").write_text('a\t10\tSyria\tok\trepeated | "x"\n', "utf-8")
+    (tmp_path / "labels.tsv").write_text("Syria\tomission\tb should be GPE\n", "utf-8")
+    lint = read_lint_decisions(tmp_path)
+    assert lint == LintDecisions({("a", 10, "Syria"): "ok"}, {"Syria": "omission"})
+    report = gold_report(
+        LINT_DOCS, {"a": "train", "b": "test"}, load_scheme(repo.scheme), lint=lint
+    )
+    assert "- 'Syria': GPE in a; ORG in b *omission*" in report
+    assert "Found and not yet fixed in the gold (marked): 1 *omission*." in report
+    assert "Every one has a decision in `annotation/lint/decisions.tsv`" in report
+    assert "- 'Syria' in a at 10: \"...Syria and Syria....\"\n" in report + "\n"
+
+
+def test_a_malformed_lint_decision_names_its_line(tmp_path):
+    (tmp_path / "decisions.tsv").write_text("a\t10\tSyria\tok\n", "utf-8")
+    with pytest.raises(ValueError, match=r"decisions.tsv:1: 4 tab-separated fields, expected 5"):
+        read_lint_decisions(tmp_path)
+
+
+def test_no_lint_folder_means_no_decisions(tmp_path):
+    assert read_lint_decisions(tmp_path / "absent") == LintDecisions()
+
+
+def test_every_lint_hit_of_the_committed_gold_has_a_recorded_decision(repo):
+    """A gold change that makes a new lint hit fails here until someone reviews the hit."""
+    from frontline.release.build import load_gold
+
+    documents = load_gold(repo).documents
+    lint = read_lint_decisions(repo.annotation / "lint")
+    undecided = [
+        hit
+        for text, doc_id, offset in unannotated_occurrences(documents)
+        if (hit := (doc_id, offset, text)) not in lint.occurrences
+    ]
+    assert undecided == []
+    assert [t for t, _ in label_inconsistencies(documents) if t not in lint.labels] == []
+    assert set(lint.occurrences.values()) <= {"ok", "fixed", "omission"}
+    assert set(lint.labels.values()) <= {"ok", "error"}

@@ -122,3 +122,11 @@ def test_shared_parses_are_scoped_to_the_with_block():
     assert shared_parse(PRIMED_TEXTS[0]) is text_module._shared.primed[PRIMED_TEXTS[0]]
     prime([])
     assert text_module._shared.primed == {}
+
+
+def test_a_month_abbreviation_before_a_capital_is_a_name_and_a_full_stop():
+    text = "A cousin named Mohammed Jan. Mohammed left. It began on Jan. 5 in Kabul."
+    doc = parse(text)
+    assert [t.text for t in doc][4:6] == ["Jan", "."]
+    assert "Jan." in [t.text for t in doc]  # "Jan. 5" stays one token
+    assert sentence_spans(doc) == [(0, 28), (29, 43), (44, 72)]

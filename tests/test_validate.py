@@ -260,9 +260,22 @@ def test_a_relation_between_labels_the_scheme_does_not_allow_is_named(scheme):
     ]
 
 
-def test_a_prediction_may_break_the_label_pairs_its_annotator_fixes(scheme):
+def test_a_prediction_may_break_the_gold_rules_its_annotator_fixes(scheme):
+    from frontline.core.documents import Document, Entity, Relation
+
+    ents = (
+        Entity(0, 4, "GPE", "Iran", "e1"),
+        Entity(29, 42, "GROUP", TEXT[29:42], "e2"),  # "Syria. Rebels": across sentences
+        Entity(48, 54, "GPE", "Aleppo", "e3"),
+    )
+    rels = (Relation(2, 1, "CONTROLS"), Relation(0, 2, "LOCATED_IN"))  # GPE -> GROUP; across
+    wrong = to_result(Document("tiny", TEXT, ents, rels))
     t = task([])
-    wrong = result()
-    wrong[-1]["from_id"], wrong[-1]["to_id"] = "e5", "e4"
     t["predictions"] = [{"id": 3, "result": wrong}]
     assert problems([t], scheme) == []
+    t["annotations"][0]["result"] = wrong
+    found = problems([t], scheme)
+    assert len(found) == 3
+    assert "region e2: mention [29:42]" in found[0] and "is not inside one sentence" in found[0]
+    assert "CONTROLS may not join GPE -> GROUP" in " ".join(found)
+    assert "relation ends lie in different sentences (0 and 1)" in " ".join(found)

@@ -87,7 +87,7 @@ def _run_baselines(project: Project, args: argparse.Namespace) -> int:
     written = results_mod.write_error_analysis(
         project.baselines / "errors",
         data.test,
-        _committed_predictions(project, data, scheme) | predictions,
+        _committed_predictions(project, data, scheme, "transformer" in found) | predictions,
         scheme.entity_names,
     )
     print(block)
@@ -186,7 +186,7 @@ def _against_classic(
     from frontline.eval import bootstrap, metrics
 
     samples = bootstrap.resamples(len(data.test), suite.N_BOOTSTRAP, suite.SEED)
-    classic = _committed_predictions(project, data, scheme, every_system=True)
+    classic = _committed_predictions(project, data, scheme, transformer=False, every_system=True)
     rel = recorded["relations"]
     settings = (
         ("entities_strict", metrics.entity_f1, recorded["entities"], ""),
@@ -228,19 +228,27 @@ def _setting(label: str) -> str:
 
 
 def _committed_predictions(
-    project: Project, data: Data, scheme: Scheme, every_system: bool = False
+    project: Project,
+    data: Data,
+    scheme: Scheme,
+    transformer: bool = True,
+    every_system: bool = False,
 ) -> dict[str, list]:
     """The committed test predictions of every registered entity model (for the error analysis
-    of the models a run does not train), or of every system, keyed by system label."""
-    from frontline.baselines.registry import ENTITY_MODELS, TRANSFORMER_ENTITY_MODELS
+    of the models a run does not train), or of every system, keyed by system label. Without
+    ``transformer`` (the recorded transformer results were made on another dataset, so their
+    predictions do not cover this test split) the transformer models are left out."""
+    from frontline.baselines.registry import ENTITY_MODELS, TRANSFORMER, TRANSFORMER_ENTITY_MODELS
 
     gold = {d.doc_id: d for d in data.test}
     folder = project.baselines / "predictions"
     if every_system:
         paths = sorted(folder.glob("*.jsonl"))
     else:
-        kinds = (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS)
-        paths = [folder / f"{kind.name}.jsonl" for kind in kinds]
+        paths = [folder / f"{k.name}.jsonl" for k in (*ENTITY_MODELS, *TRANSFORMER_ENTITY_MODELS)]
+    if not transformer:
+        names = {k.name for k in (*TRANSFORMER.entity_models, *TRANSFORMER.relation_models)}
+        paths = [path for path in paths if path.stem.split(".")[0] not in names]
     out = {}
     for path in paths:
         if path.is_file():

@@ -34,7 +34,7 @@ REPRODUCE = (
     ("articles", "stats"),
     ("build",),
     ("baselines",),
-    # the fine-tuned transformers (about 25 minutes on 2 cores), beside the classic systems
+    # the fine-tuned transformers (about an hour on 2 cores), beside the classic systems
     ("baselines", "--systems", "transformer"),
     # the card shows the baseline table: build again once the baselines have run (the parquet
     # files, and so the dataset checksum the baselines record, do not change)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from frontline.cli.baselines import pinned_child
 from frontline.core.articles import load_articles
+from frontline.core.files import atomic_write
 from frontline.core.paths import Project
 from frontline.core.scheme import load_scheme
 from frontline.errors import CommandError
@@ -50,7 +51,7 @@ def cmd_agreement(project: Project, args: argparse.Namespace) -> int:
     notes_path = project.annotation / "agreement-notes.md"
     notes = notes_path.read_text(encoding="utf-8") if notes_path.exists() else ""
     text = agreement.report(per_doc, scheme.entity_names, notes)
-    (project.annotation / "agreement.md").write_text(text, encoding="utf-8")
+    atomic_write(project.annotation / "agreement.md", text.encode("utf-8"))
     print(agreement.summary_of(text) or "no article has two annotations yet")
     print(f"wrote {project.annotation / 'agreement.md'}")
     return 0
@@ -68,6 +69,7 @@ def _run_stats(project: Project, args: argparse.Namespace) -> int:
     from frontline.studio import preannotate
 
     gold = load_gold(project)
+    lint = stats.read_lint_decisions(project.annotation / "lint")  # before the long part
     measured = preannotate.measure(
         gold.documents,
         gold.splits,
@@ -83,9 +85,11 @@ def _run_stats(project: Project, args: argparse.Namespace) -> int:
     pushed = preannotate.pushed_matches(gold.tasks, gold.documents)
     if pushed:
         section += ["", *preannotate.pushed_table(pushed)]
-    text = stats.gold_report(gold.documents, gold.splits, gold.scheme, preannotation=section)
+    text = stats.gold_report(
+        gold.documents, gold.splits, gold.scheme, preannotation=section, lint=lint
+    )
     path = project.annotation / "stats.md"
-    path.write_text(text, encoding="utf-8")
+    atomic_write(path, text.encode("utf-8"))
     print(text if args.verbose else text.split("## Relation label")[0].rstrip())
     print(f"wrote {path}")
     return 0

@@ -8,6 +8,9 @@ rule components:
 * ``sentencizer``: spaCy's punctuation-based splitter. Abbreviations that spaCy's English
   tokenizer keeps whole ("U.S.", "Gen.", "Dr.", "Jan."), and the military titles in
   :data:`ABBREVIATIONS`, are single tokens, so they never end a sentence.
+* ``frontline_names`` (before the splitter): a month abbreviation that spaCy keeps whole
+  ("Jan.") but that is followed by a capitalised word is a name and a full stop ("named
+  Mohammed Jan. Mohammed ..." -> "Jan" "."), so the sentence ends there; "Jan. 5" stays whole.
 * ``frontline_quotes``: a quotation that ends in ``!"`` or ``?"`` and goes on in lower case
   does not end the sentence (``Protesters chanting "Death to the dictator!" occupied ...``).
 
@@ -29,7 +32,7 @@ from spacy.symbols import ORTH
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
-PIPELINE = ("sentencizer", "frontline_quotes", "frontline_paragraphs")
+PIPELINE = ("frontline_names", "sentencizer", "frontline_quotes", "frontline_paragraphs")
 
 #: Extra infix rules, so that annotated mentions start and end on token boundaries:
 #: a hyphen or dash after an abbreviation ("U.S.-supported" -> "U.S." "-" "supported",
@@ -71,6 +74,24 @@ def _paragraph_breaks(doc: Doc) -> Doc:
         starts = doc.to_array([SENT_START])
         starts[breaks] = 1
         doc.from_array([SENT_START], starts)
+    return doc
+
+
+#: Month abbreviations of spaCy's English tokenizer that are also names ("Jan", "Jun").
+MONTHS = frozenset({"Jan.", "Feb.", "Mar.", "Apr.", "Jun.", "Jul.", "Aug.", "Sep.", "Oct.", "Nov."})
+
+
+@Language.component("frontline_names")
+def _names_before_full_stops(doc: Doc) -> Doc:
+    """Split "Jan." into "Jan" "." where a capitalised word follows: a name ends the sentence."""
+    found = [
+        token
+        for token in doc[:-1]
+        if token.text in MONTHS and token.whitespace_ and doc[token.i + 1].text[:1].isupper()
+    ]
+    with doc.retokenize() as retokenizer:
+        for token in found:
+            retokenizer.split(token, [token.text[:-1], "."], heads=[(token, 1), (token, 1)])
     return doc
 
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from frontline.core.articles import Article
 from frontline.core.documents import Document
 from frontline.core.markdown import markdown_table
 from frontline.core.scheme import Scheme
 from frontline.core.text import parse, sentence_spans, word_tokens
+from frontline.errors import FrontlineError
+
+
+class LintDecisionError(FrontlineError, ValueError):
+    """A line of a lint decision file that does not have its fields."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,38 @@ def summary_table(counts: Sequence[ArticleCounts]) -> str:
 # --- gold statistics and consistency lint ----------------------------------------------
 
 
+@dataclass(frozen=True)
+class LintDecisions:
+    """The recorded review of the consistency lint (``annotation/lint/``): the verdict of each
+    unannotated occurrence, keyed by (doc id, character offset, text), from ``decisions.tsv``,
+    and of each string with several labels, keyed by text, from ``labels.tsv``."""
+
+    occurrences: Mapping[tuple[str, int, str], str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+def read_lint_decisions(folder: Path) -> LintDecisions:
+    """The decisions in ``folder`` (files that are absent hold none). ``decisions.tsv`` lines
+    are ``doc id, offset, text, verdict, reason``; ``labels.tsv`` lines ``text, verdict,
+    reason`` (tab-separated, no header)."""
+    return LintDecisions(
+        {(r[0], int(r[1]), r[2]): r[3] for r in _tsv_rows(folder / "decisions.tsv", 5)},
+        {r[0]: r[1] for r in _tsv_rows(folder / "labels.tsv", 3)},
+    )
+
+
+def _tsv_rows(path: Path, width: int) -> list[list[str]]:
+    if not path.is_file():
+        return []
+    rows = [line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if line]
+    for number, row in enumerate(rows, start=1):
+        if len(row) != width:
+            raise LintDecisionError(
+                f"{path}:{number}: {len(row)} tab-separated fields, expected {width}"
+            )
+    return rows
+
+
 def _mean(values: Sequence[int]) -> float:
     return sum(values) / len(values) if values else 0.0
 
@@ -103,10 +141,14 @@ def gold_report(
     splits: dict[str, str],
     scheme: Scheme,
     preannotation: Sequence[str] | None = None,
+    lint: LintDecisions | None = None,
 ) -> str:
     """The Markdown statistics report (``annotation/stats.md``); ``preannotation`` is the lines
     of the section on what pre-annotation saves
-    (:func:`frontline.studio.preannotate.matches_table`), placed after the sentence counts."""
+    (:func:`frontline.studio.preannotate.matches_table`), placed after the sentence counts;
+    ``lint`` the recorded review of the lint (a hit without a decision is marked "not
+    reviewed")."""
+    lint = lint or LintDecisions()
     sections = [
         [
             "# Corpus statistics",
@@ -122,8 +164,8 @@ def gold_report(
     sections += [
         _pair_section(documents, scheme),
         _article_section(documents, splits),
-        _mixed_label_section(documents),
-        _unannotated_section(documents),
+        _mixed_label_section(documents, lint.labels),
+        _unannotated_section(documents, lint.occurrences),
     ]
     return "\n\n".join("\n".join(lines) for lines in sections) + "\n"
 
@@ -206,37 +248,65 @@ def _article_section(documents: Sequence[Document], splits: Mapping[str, str]) -
     ]
 
 
-def _mixed_label_section(documents: Sequence[Document]) -> list[str]:
+def _reviewed(verdicts: Sequence[str | None], where: str) -> str:
+    """What the review says of the hits whose ``verdicts`` (None: no decision) are given."""
+    n_decided = sum(v is not None for v in verdicts)
+    if n_decided == len(verdicts):
+        said = f"Every one has a decision in `{where}`, made by reading it against the guidelines."
+    else:
+        said = (
+            f"{n_decided} have a decision in `{where}`, made by reading them against the "
+            f"guidelines; {len(verdicts) - n_decided} have none yet and are marked *not reviewed*."
+        )
+    errors = Counter(v for v in verdicts if v is not None and v != "ok")
+    if errors:
+        found = ", ".join(f"{n} *{verdict}*" for verdict, n in sorted(errors.items()))
+        said += f" Found and not yet fixed in the gold (marked): {found}."
+    return said
+
+
+def _mark(verdict: str | None) -> str:
+    """Nothing after a hit kept on purpose ("ok"); otherwise its verdict, or *not reviewed*."""
+    return "" if verdict == "ok" else f" *{verdict or 'not reviewed'}*"
+
+
+def _mixed_label_section(documents: Sequence[Document], decisions: Mapping[str, str]) -> list[str]:
     mixed = label_inconsistencies(documents)
+    verdicts = [decisions.get(text) for text, _ in mixed]
     return [
         "## Lint: one string, several labels",
         "",
-        f'{len(mixed)} string(s). Each was reviewed: the guidelines section "Consistency lint" '
-        "explains those that keep two labels (same words, different referents).",
+        f"{len(mixed)} string(s). {_reviewed(verdicts, 'annotation/lint/labels.tsv')}",
         "",
         *(
-            f"- {text!r}: " + "; ".join(f"{lab} in {', '.join(ids)}" for lab, ids in by.items())
+            f"- {text!r}: "
+            + "; ".join(f"{lab} in {', '.join(ids)}" for lab, ids in by.items())
+            + _mark(decisions.get(text))
             for text, by in mixed
         ),
     ]
 
 
-def _unannotated_section(documents: Sequence[Document]) -> list[str]:
+def _unannotated_section(
+    documents: Sequence[Document], decisions: Mapping[tuple[str, int, str], str]
+) -> list[str]:
     missing = unannotated_occurrences(documents)
     texts = {d.doc_id: d.text for d in documents}
+    verdicts = [decisions.get((doc_id, offset, text)) for text, doc_id, offset in missing]
     return [
         "## Lint: annotated in one place, not annotated elsewhere",
         "",
         f"{len(missing)} occurrence(s) of an annotated string that are not annotated and not "
-        "inside an annotated span. Every hit was reviewed (`annotation/lint/decisions.tsv`); the "
-        'guidelines section "Consistency lint" explains, by category, why these stay '
-        "unannotated.",
+        f"inside an annotated span. "
+        f"{_reviewed(verdicts, 'annotation/lint/decisions.tsv')} The guidelines "
+        'section "Consistency lint" explains, by category, why such hits stay unannotated.',
         "",
         *(
             f"- {text!r} in {doc_id} at {offset}: "
             f'"...{texts[doc_id][max(0, offset - 30) : offset + len(text) + 30]}..."'.replace(
                 "\n", " "
             )
+            + _mark(decisions.get((doc_id, offset, text)))
             for text, doc_id, offset in missing
         ),
     ]

@@ -197,12 +197,14 @@ def result_problems(
     text: str,
     scheme: Scheme,
     sentences: Sentences | None = None,
-    types: bool = True,
+    gold: bool = True,
 ) -> list[tuple[str, str]]:
     """``(region id, message)`` for everything wrong in one annotation or prediction result;
     ``sentences`` are those of ``text`` when the caller has them (found here otherwise).
-    ``types``: also refuse relations between entity labels the scheme does not allow (for
-    annotations; a model's pre-annotation may break them, and its annotator fixes it)."""
+    ``gold``: also apply the rules of the released gold: mentions and relation ends inside one
+    sentence, relations only between the entity labels the scheme allows. They hold for
+    annotations; a model's pre-annotation (made with its own tokenization, perhaps an older
+    splitter) may break them, and the annotator who starts from it fixes it."""
     if not isinstance(result, list):
         return [("", f"result must be a list, not {type(result).__name__}")]
     sentences = sentences or Sentences(text)
@@ -220,10 +222,11 @@ def result_problems(
         else:
             problems.append((str(item.get("id", "")), f"unknown result type {item.get('type')!r}"))
     problems += _overlap_problems(seen.spans)
-    problems += _sentence_problems(
-        {r: span for r, span in seen.spans.items() if r not in seen.spaced}, sentences
-    )
-    problems += _relation_problems(relations, seen, sentences, scheme, types)
+    if gold:
+        problems += _sentence_problems(
+            {r: span for r, span in seen.spans.items() if r not in seen.spaced}, sentences
+        )
+    problems += _relation_problems(relations, seen, sentences, scheme, gold)
     return problems
 
 
@@ -305,7 +308,7 @@ def _relation_problems(
     seen: _Regions,
     sentences: Sentences,
     scheme: Scheme,
-    types: bool,
+    gold: bool,
 ) -> list[tuple[str, str]]:
     """``(from->to, message)`` for everything wrong with the relations of one result."""
     ids, regions = seen.ids, seen.spans
@@ -342,9 +345,9 @@ def _relation_problems(
             if key in done:
                 problems.append((where, f"duplicate relation {labels[0]} {key[0]}->{key[1]}"))
             done.add(key)
-            if types:
+            if gold:
                 problems += _type_problems(where, key, seen.labels, scheme)
-        if head not in regions or tail not in regions:
+        if not gold or head not in regions or tail not in regions:
             continue  # the region's own problem is reported already
         s_head = _sentence_of(starts, ends, *regions[head])
         s_tail = _sentence_of(starts, ends, *regions[tail])
@@ -470,7 +473,7 @@ def task_problems(task: Any, articles: Mapping[str, Article], scheme: Scheme) ->
             problems += [
                 at(where, rid, msg)
                 for rid, msg in result_problems(
-                    item.get("result"), text, scheme, sentences, types=kind == "annotations"
+                    item.get("result"), text, scheme, sentences, gold=kind == "annotations"
                 )
             ]
     problems += [at(where, "", message) for where, message in gold_problems(task)]
