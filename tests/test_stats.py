@@ -6,6 +6,7 @@ from fixtures import DOC
 from frontline.core.documents import Document, Entity
 from frontline.core.scheme import load_scheme
 from frontline.gold.stats import (
+    LintDecisionError,
     LintDecisions,
     gold_report,
     label_inconsistencies,
@@ -101,6 +102,12 @@ def test_lint_decisions_are_read_and_shown(repo, tmp_path):
 def test_a_malformed_lint_decision_names_its_line(tmp_path):
     (tmp_path / "decisions.tsv").write_text("a\t10\tSyria\tok\n", "utf-8")
     with pytest.raises(ValueError, match=r"decisions.tsv:1: 4 tab-separated fields, expected 5"):
+        read_lint_decisions(tmp_path)
+
+
+def test_a_lint_decision_without_a_numeric_offset_names_its_line(tmp_path):
+    (tmp_path / "decisions.tsv").write_text("a\tten\tSyria\tok\twhy\n", "utf-8")
+    with pytest.raises(LintDecisionError, match=r"decisions.tsv:1: offset 'ten' is not a number"):
         read_lint_decisions(tmp_path)
 
 

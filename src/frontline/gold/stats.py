@@ -95,6 +95,8 @@ def _tsv_rows(path: Path, width: int) -> list[list[str]]:
             raise LintDecisionError(
                 f"{path}:{number}: {len(row)} tab-separated fields, expected {width}"
             )
+        if width == 5 and not row[1].isdigit():
+            raise LintDecisionError(f"{path}:{number}: offset {row[1]!r} is not a number")
     return rows
 
 
@@ -258,7 +260,7 @@ def _reviewed(verdicts: Sequence[str | None], where: str) -> str:
             f"{n_decided} have a decision in `{where}`, made by reading them against the "
             f"guidelines; {len(verdicts) - n_decided} have none yet and are marked *not reviewed*."
         )
-    errors = Counter(v for v in verdicts if v is not None and v != "ok")
+    errors = Counter(v for v in verdicts if v not in (None, "ok", "fixed"))
     if errors:
         found = ", ".join(f"{n} *{verdict}*" for verdict, n in sorted(errors.items()))
         said += f" Found and not yet fixed in the gold (marked): {found}."
@@ -266,8 +268,9 @@ def _reviewed(verdicts: Sequence[str | None], where: str) -> str:
 
 
 def _mark(verdict: str | None) -> str:
-    """Nothing after a hit kept on purpose ("ok"); otherwise its verdict, or *not reviewed*."""
-    return "" if verdict == "ok" else f" *{verdict or 'not reviewed'}*"
+    """Nothing after a hit kept on purpose ("ok") or fixed; otherwise its verdict, or *not
+    reviewed*."""
+    return "" if verdict in ("ok", "fixed") else f" *{verdict or 'not reviewed'}*"
 
 
 def _mixed_label_section(documents: Sequence[Document], decisions: Mapping[str, str]) -> list[str]:
