@@ -284,8 +284,8 @@ def _mixed_label_section(documents: Sequence[Document], decisions: Mapping[str, 
         *(
             f"- {text!r}: "
             + "; ".join(f"{lab} in {', '.join(ids)}" for lab, ids in by.items())
-            + _mark(decisions.get(text))
-            for text, by in mixed
+            + _mark(verdict)
+            for (text, by), verdict in zip(mixed, verdicts, strict=True)
         ),
     ]
 
@@ -309,7 +309,7 @@ def _unannotated_section(
             f'"...{texts[doc_id][max(0, offset - 30) : offset + len(text) + 30]}..."'.replace(
                 "\n", " "
             )
-            + _mark(decisions.get((doc_id, offset, text)))
-            for text, doc_id, offset in missing
+            + _mark(verdict)
+            for (text, doc_id, offset), verdict in zip(missing, verdicts, strict=True)
         ),
     ]
