@@ -1,12 +1,12 @@
 """How far spacy-ner's test score moves with the last bits of its arithmetic (issue 15).
 
-spaCy's parser calls blis, which picks its kernel from the CPU and cannot be told otherwise
-(``frontline.baselines.numerics``), so spacy-ner's figures cannot be promised bit for bit on
-every CPU.
-This script measures what such a difference does: it trains and scores spacy-ner (the
-recorded seed) once under the pinned settings and once under each of several other
-OpenBLAS kernels and thread counts, which change the last bits of every matrix product of
-its training the way another CPU changes them, and writes the scores and their spread to
+The recorded figures are exact on every x86-64 machine because ``frontline baselines`` pins
+the numerics (``frontline.baselines.numerics``, and ``frontline.baselines.blas`` for the
+blis kernel in spaCy's parser). This script measures what that pinning guards against: it
+trains and scores spacy-ner (the recorded seed) once under the pinned settings and once
+under each of several other OpenBLAS kernels and thread counts, which change the last bits
+of every matrix product the way an unpinned run on another CPU would
+(``FRONTLINE_NUMERICS=as-is``), and writes the scores and their spread to
 ``baselines/spread.json``; ``frontline baselines`` copies it into ``results.json``. Takes
 about a minute per setting on 2 cores. Usage::
 

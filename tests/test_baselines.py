@@ -11,7 +11,12 @@ import pytest
 from frontline.baselines import models, registry, suite
 from frontline.baselines.record import results_json
 from frontline.baselines.registry import Setting, System
-from frontline.baselines.report import results_markdown, table, write_error_analysis
+from frontline.baselines.report import (
+    reproducibility_note,
+    results_markdown,
+    table,
+    write_error_analysis,
+)
 from frontline.baselines.suite import Data
 from frontline.core.documents import Document
 from frontline.core.markdown import splice
@@ -99,6 +104,15 @@ def test_run_twice_gives_byte_identical_results(data: tuple[Scheme, Data], repo:
     assert set(first["relations"]["gold_entities"]) == {"type-pair-prior", "sklearn-relations"}
     lo, hi = first["entities"]["lexicon"]["strict"]["f1_ci95"]
     assert lo <= first["entities"]["lexicon"]["strict"]["f1"] <= hi
+
+
+def test_spacy_ner_multiplies_through_the_pinned_ops(data: tuple[Scheme, Data], repo: Project):
+    """Its parser's C loop too (frontline.baselines.blas), also after training."""
+    _, d = data
+    fast = {"training.max_steps": 10, "training.eval_frequency": 5}
+    config = repo.baselines / "configs" / "ner.cfg"
+    model = models.SpacyNer(d.train, d.validation, config, seed=suite.SEED, overrides=fast)
+    assert {type(p.model.ops).__name__ for _, p in model.nlp.pipeline} == {"PinnedOps"}
 
 
 def test_committed_table_matches_committed_results(repo: Project) -> None:
@@ -293,3 +307,48 @@ def test_stale_transformer_predictions_are_left_out_when_their_results_are(
     assert list(classic) == ["lexicon", "type-pair-prior@gold"]
     with pytest.raises(FrontlineError, match=r"minilm-ner.jsonl: no prediction for document d7"):
         _committed_predictions(project, d, scheme, transformer=True)
+
+
+def test_reproducibility_note_says_what_is_exact_and_what_the_pinning_guards_against(
+    tmp_path: Path,
+) -> None:
+    rep = suite.reproducibility(tmp_path / "spread.json", "abc")  # no spread measured
+    note = reproducibility_note({"reproducibility": rep})
+    assert rep["spacy_ner_spread"] is None and "guard" not in note
+    assert "spacy-ner" in rep["exact"] and "frontline.baselines.blas" in note
+    spread = {
+        "dataset_sha256": "abc",
+        "runs": [{}, {}],
+        "strict_f1_min": 0.75,
+        "strict_f1_max": 0.78,
+        "strict_f1_range": 0.03,
+    }
+    (tmp_path / "spread.json").write_text(json.dumps(spread), encoding="utf-8")
+    note = reproducibility_note(
+        {"reproducibility": suite.reproducibility(tmp_path / "spread.json", "abc")}
+    )
+    assert note.endswith(
+        "moves by 0.0300 (0.7500 to 0.7800) over 2 settings (`scripts/numerics_spread.py`)."
+    )
+    # a spread measured on another dataset is not copied
+    assert suite.reproducibility(tmp_path / "spread.json", "other")["spacy_ner_spread"] is None
+
+
+def test_a_failed_predictions_write_leaves_the_old_file_whole(
+    data: tuple[Scheme, Data], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from frontline.cli.baselines import write_predictions
+
+    _, d = data
+    folder = tmp_path / "predictions"
+    write_predictions(folder, {"lexicon": list(d.test)})
+    before = (folder / "lexicon.jsonl").read_bytes()
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("frontline.core.files.os.replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        write_predictions(folder, {"lexicon": list(d.test[:1])})
+    assert (folder / "lexicon.jsonl").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["lexicon.jsonl"]  # no temporary left

@@ -21,7 +21,7 @@ from frontline.core.scheme import load_scheme
 from frontline.release import card
 from frontline.release.build import build
 from frontline.release.card import RowCounts
-from frontline.release.dataset import features
+from frontline.release.dataset import DATASET_VERSION, features
 
 
 @pytest.fixture()
@@ -48,10 +48,9 @@ def test_every_section_of_the_template_is_there_in_order(which, project, repo):
         "**Point of Contact:** the issue tracker of the repository this card is published with."
         in text
     )
-    assert (
-        re.search(r"^version: 1\.2\.0$", text, re.MULTILINE) and "Dataset version **1.2.0**" in text
-    )
-    assert "**1.2.0**" in text and "**1.1.0**" in text and "**1.0.0**" in text
+    assert re.search(rf"^version: {re.escape(DATASET_VERSION)}$", text, re.MULTILINE)
+    assert f"Dataset version **{DATASET_VERSION}**" in text
+    assert all(f"**{v}**" in text for v in (DATASET_VERSION, "1.2.0", "1.1.0", "1.0.0"))
     ours = re.search(r"@misc\{frontline2026,\n(.*?)\n\}", text, re.DOTALL)[1]
     assert (
         "year         = {2026}" in ours

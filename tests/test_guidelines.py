@@ -212,8 +212,14 @@ def changelog_entry(guidelines: str, version: str, date: str, previous: str) -> 
     return " ".join(entry[1].split())
 
 
+def test_the_version_line_is_the_newest_changelog_entry(guidelines):
+    version = re.search(r"^Version (\d+\.\d+)$", guidelines, re.MULTILINE)
+    newest = re.search(r"^- \*\*(\d+\.\d+)\*\* \(", guidelines, re.MULTILINE)
+    assert version is not None and newest is not None
+    assert version[1] == newest[1] == "2.1"
+
+
 def test_the_version_and_changelog_say_why_the_examples_changed(guidelines):
-    assert re.search(r"^Version 2\.0$", guidelines, re.MULTILINE)
     text = changelog_entry(guidelines, "1.4", "2026-12-04", "1.3")
     assert "only from `train` articles" in text
     assert "23 examples" in text
@@ -227,6 +233,13 @@ def test_the_2_0_changelog_names_every_decision_and_the_gold_revision(guidelines
     for low, high in re.findall(r"\bD(\d+)\s*[-–]\s*D?(\d+)\b", text):
         named |= {str(n) for n in range(int(low), int(high) + 1)}
     assert {str(n) for n in range(1, 22)} <= named
+
+
+def test_the_2_1_changelog_names_the_new_group_nouns_and_the_fix_log(guidelines, repo):
+    text = changelog_entry(guidelines, "2.1", "2026-12-06", "2.0")
+    assert '"personnel"' in text and '"armed men"' in text
+    assert "lint-1.2.1-fixes.md" in text
+    assert (repo.annotation / "adjudication" / "lint-1.2.1-fixes.md").is_file()
 
 
 def test_the_guidelines_state_the_sentence_rule_of_the_code(guidelines):

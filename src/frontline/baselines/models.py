@@ -230,13 +230,13 @@ class SpacyNer(EntityModel):
     ) -> None:
         from spacy.cli.train import train as spacy_train
         from spacy.util import load_model
-        from thinc.api import use_ops
 
+        from frontline.baselines.blas import pinned_ops
         from frontline.release.formats import write_spacy
 
-        # thinc's layers multiply through NumPy (the pinned OpenBLAS kernel), not through the
-        # kernel blis picks for the CPU (frontline.baselines.numerics)
-        with tempfile.TemporaryDirectory() as tmp, use_ops("numpy", use_blis=False):
+        # the model trained and the one loaded multiply through NumPy (the pinned OpenBLAS
+        # kernel), also in the parser's C loop, not through the kernel blis picks for the CPU
+        with tempfile.TemporaryDirectory() as tmp, pinned_ops():
             folder = Path(tmp)
             write_spacy(folder / "train.spacy", train)
             write_spacy(folder / "dev.spacy", dev)

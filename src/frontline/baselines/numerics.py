@@ -10,11 +10,10 @@ choices; ``frontline baselines`` runs its numerical work in a child process with
 settings are read when the libraries load, so they cannot be changed in a running
 process).
 
-What it cannot fix: the ``blis`` library that spaCy's transition-based parser calls for its
-inference-time hidden layer picks its kernel from the CPU (``generic``, ``haswell``,
-``skx``, ``zen``...) and has no setting to override it. Training goes through OpenBLAS
-(:func:`spacy_ops`), so only inference can differ, in float32 last bits. The README and
-``results.json`` (``reproducibility``) say which figures are exact and which are not.
+One more choice is made by a library that has no setting for it: ``blis``, which picks its
+kernel from the CPU (``generic``, ``haswell``, ``skx``, ``zen``...) and which thinc and
+spaCy's transition-based parser call. :mod:`frontline.baselines.blas` takes it out of every
+product spacy-ner computes.
 """
 
 from __future__ import annotations
@@ -138,14 +137,6 @@ def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str:
         ),
         platform.processor() or "unknown",
     )
-
-
-def spacy_ops() -> Any:
-    """thinc's NumPy ops with BLIS off: spaCy's layers multiply through NumPy, so through the
-    pinned OpenBLAS kernel, instead of the kernel ``blis`` picks for the CPU."""
-    from thinc.api import NumpyOps
-
-    return NumpyOps(use_blis=False)
 
 
 def platform_record() -> dict[str, Any]:

@@ -112,13 +112,13 @@ class Bootstrap(TypedDict):
 
 
 class Reproducibility(TypedDict):
-    """Which figures are exact on every x86-64 machine, which within a measured tolerance."""
+    """Which figures are exact on every x86-64 machine, and what the pinning guards against."""
 
     numerics: dict[str, str]
     exact: str
-    within_tolerance: str
-    why: str
-    spacy_ner_spread: dict[str, Any] | None  # scripts/numerics_spread.py's record
+    blis: str  # how the one CPU-chosen kernel left (blis, in spaCy's parser) is taken out
+    # scripts/numerics_spread.py's record: spacy-ner under other OpenBLAS kernels and threads
+    spacy_ner_spread: dict[str, Any] | None
 
 
 class Run(TypedDict):

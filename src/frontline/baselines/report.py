@@ -160,20 +160,23 @@ def rare_note(results: dict[str, Any]) -> str:
 
 
 def reproducibility_note(results: dict[str, Any]) -> str:
-    """Where the figures are exact and where within a tolerance ("" when not recorded)."""
+    """Which figures are exact, how, and what the pinning guards against ("" when not
+    recorded)."""
     rep = results.get("reproducibility")
     if not rep:
         return ""
     text = (
-        "Reproducibility: exact on every x86-64 machine with the pinned versions: "
-        f"{rep['exact']}. Within a tolerance: {rep['within_tolerance']}, because {rep['why']}."
+        "Reproducibility: exact on every x86-64 machine with AVX2 and FMA and the pinned "
+        f"versions (`reproducibility.numerics` in `results.json`): {rep['exact']}; "
+        f"{rep['blis']}."
     )
     spread = rep.get("spacy_ner_spread")
     if spread:
         text += (
-            f" Measured: spacy-ner's test strict F1 moved by {spread['strict_f1_range']:.4f} "
+            " What the pinned numerics guard against: with other OpenBLAS kernels and thread "
+            f"counts, spacy-ner's test strict F1 moves by {spread['strict_f1_range']:.4f} "
             f"({spread['strict_f1_min']:.4f} to {spread['strict_f1_max']:.4f}) over "
-            f"{len(spread['runs'])} OpenBLAS kernel and thread settings."
+            f"{len(spread['runs'])} settings (`scripts/numerics_spread.py`)."
         )
     return text
 

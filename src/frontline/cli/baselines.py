@@ -258,12 +258,12 @@ def _committed_predictions(
 
 
 def write_predictions(folder: Path, predictions: dict[str, list]) -> None:
-    """One JSON Lines file of test predictions per system (``A@B`` is written ``A.B.jsonl``)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """One JSON Lines file of test predictions per system (``A@B`` is written ``A.B.jsonl``),
+    each written whole or not at all."""
     for name, docs in predictions.items():
         lines = [json.dumps(to_line(d)) for d in docs]
-        (folder / f"{name.replace('@', '.')}.jsonl").write_text(
-            "\n".join(lines) + "\n", encoding="utf-8"
+        atomic_write(
+            folder / f"{name.replace('@', '.')}.jsonl", ("\n".join(lines) + "\n").encode("utf-8")
         )
 
 

@@ -17,6 +17,7 @@ from frontline.core.articles import (
     read_jsonl,
     read_plain,
 )
+from frontline.core.files import atomic_write
 from frontline.core.labelconfig import label_config
 from frontline.core.paths import Project
 from frontline.core.scheme import load_scheme
@@ -91,7 +92,7 @@ def cmd_scheme_config(project: Project, args: argparse.Namespace) -> int:
             )
         print(f"{project.label_config} is up to date")
     elif current != xml:
-        project.label_config.write_text(xml, encoding="utf-8")
+        atomic_write(project.label_config, xml.encode("utf-8"))
         print(f"wrote {project.label_config}")
     else:
         print(f"{project.label_config} unchanged")

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from frontline.baselines.lexicon import Lexicon
 from frontline.core.articles import Article, load_articles
 from frontline.core.documents import Document, to_result
+from frontline.core.files import atomic_write
 from frontline.core.locks import exclusive
 from frontline.core.paths import Project
 from frontline.core.scheme import Scheme, load_scheme
@@ -173,7 +174,7 @@ def cmd_tasks(project: Project, args: argparse.Namespace) -> int:
     if args.output == "-":
         sys.stdout.write(text)
     else:
-        Path(args.output).write_text(text, encoding="utf-8")
+        atomic_write(Path(args.output), text.encode("utf-8"))
         print(f"wrote {args.output}")
     return 0
 
