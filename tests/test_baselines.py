@@ -352,3 +352,19 @@ def test_a_failed_predictions_write_leaves_the_old_file_whole(
         write_predictions(folder, {"lexicon": list(d.test[:1])})
     assert (folder / "lexicon.jsonl").read_bytes() == before
     assert sorted(p.name for p in folder.iterdir()) == ["lexicon.jsonl"]  # no temporary left
+
+
+def test_quiet_drops_spacys_training_table(
+    data: tuple[Scheme, Data], repo: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``frontline baselines -q`` trains inside ``silenced(True)``; without -q the table shows."""
+    from frontline.cli.baselines import silenced
+
+    _, d = data
+    fast = {"training.max_steps": 4, "training.eval_frequency": 2}
+    config = repo.baselines / "configs" / "ner.cfg"
+    for quiet in (False, True):
+        with silenced(quiet):
+            models.SpacyNer(d.train, d.validation, config, seed=suite.SEED, overrides=fast)
+        out = capsys.readouterr().out
+        assert ("LOSS NER" in out) is not quiet, out

@@ -7,12 +7,13 @@ The steps that train models run in a child process with the pinned numerical env
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,11 +71,12 @@ def _run_baselines(project: Project, args: argparse.Namespace) -> int:
         )
     log = (lambda message: None) if args.quiet else (lambda message: print(message, flush=True))
     path = project.baselines / "results.json"
-    if args.systems == "transformer":
-        found, predictions = _transformer_results(project, data, scheme, log)
-    else:
-        found, predictions = _results(project, data, scheme, log)
-        found = _keep_recorded_transformer(found, path, data.checksum)
+    with silenced(args.quiet):
+        if args.systems == "transformer":
+            found, predictions = _transformer_results(project, data, scheme, log)
+        else:
+            found, predictions = _results(project, data, scheme, log)
+            found = _keep_recorded_transformer(found, path, data.checksum)
     found, verdict = suite.against_recorded(found, path)
     atomic_write(path, suite.results_json(found).encode("utf-8"))
     atomic_write(
@@ -99,6 +101,17 @@ def _run_baselines(project: Project, args: argparse.Namespace) -> int:
     )
     print(verdict)
     return 0
+
+
+@contextlib.contextmanager
+def silenced(quiet: bool) -> Iterator[None]:
+    """With ``quiet``, what the libraries print on stdout while the models train (spaCy's
+    training table and messages) goes nowhere; stderr (warnings, errors) is left alone."""
+    if not quiet:
+        yield
+        return
+    with open(os.devnull, "w", encoding="utf-8") as sink, contextlib.redirect_stdout(sink):
+        yield
 
 
 def _results(
