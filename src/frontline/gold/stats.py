@@ -19,6 +19,10 @@ class LintDecisionError(FrontlineError, ValueError):
     """A line of a lint decision file that does not have its fields."""
 
 
+#: verdicts that leave nothing open: kept unannotated on purpose, or fixed in the gold
+CLOSED = ("ok", "fixed")
+
+
 @dataclass(frozen=True)
 class ArticleCounts:
     """Size of one article: characters, tokens (no whitespace tokens) and sentences."""
@@ -260,7 +264,7 @@ def _reviewed(verdicts: Sequence[str | None], where: str) -> str:
             f"{n_decided} have a decision in `{where}`, made by reading them against the "
             f"guidelines; {len(verdicts) - n_decided} have none yet and are marked *not reviewed*."
         )
-    errors = Counter(v for v in verdicts if v not in (None, "ok", "fixed"))
+    errors = Counter(v for v in verdicts if v is not None and v not in CLOSED)
     if errors:
         found = ", ".join(f"{n} *{verdict}*" for verdict, n in sorted(errors.items()))
         said += f" Found and not yet fixed in the gold (marked): {found}."
@@ -270,7 +274,7 @@ def _reviewed(verdicts: Sequence[str | None], where: str) -> str:
 def _mark(verdict: str | None) -> str:
     """Nothing after a hit kept on purpose ("ok") or fixed; otherwise its verdict, or *not
     reviewed*."""
-    return "" if verdict in ("ok", "fixed") else f" *{verdict or 'not reviewed'}*"
+    return "" if verdict in CLOSED else f" *{verdict or 'not reviewed'}*"
 
 
 def _mixed_label_section(documents: Sequence[Document], decisions: Mapping[str, str]) -> list[str]:
