@@ -351,7 +351,9 @@ def test_reproduce_runs_each_step_as_typed_and_leaves_its_arguments_alone(
     assert vars(args) == before
     out = capsys.readouterr().out
     assert f"{project.label_config} is up to date\nscheme version " in out
-    assert "reproduce: REPRODUCED: every released file" in out
+    # the project holds one released file: the label config written above
+    expected = "every released file (1 file(s) in annotation/label_config.xml, corpus, "
+    assert f"reproduce: REPRODUCED: {expected}" in out
 
 
 def test_reproduce_stops_at_the_first_step_that_fails(empty_project, monkeypatch, capsys):

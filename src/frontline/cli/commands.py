@@ -60,7 +60,7 @@ def cmd_reproduce(project: Project, args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"reproduce: REPRODUCED: every released file ({len(before)} under "
+            f"reproduce: REPRODUCED: every released file ({len(before)} file(s) in "
             f"{', '.join(RELEASED)}) is byte-identical to what was there before"
         )
     return 0
